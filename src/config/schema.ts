@@ -1,0 +1,119 @@
+import { z } from 'zod';
+
+/**
+ * The one config of clonewatch: every threshold with SPEC.md's default, in one place.
+ * A JSON config file uses these keys; every threshold is also a CLI flag (see THRESHOLD_FLAGS).
+ */
+export const ruleSchema = z
+  .object({
+    /** simultaneity: overlap must exceed this (s). */
+    overlapToleranceS: z.number().min(0).default(2),
+    /** time_distance: maximum gap between the two CDRs (s). */
+    windowS: z.number().positive().default(7200),
+    /** time_distance: minimum effective distance (km), must be > 0. */
+    minDistanceKm: z.number().positive({ message: 'minDistanceKm must be above 0 (two CDRs on one cell at one time would be "infinitely fast")' }).default(1),
+    /** time_distance: implied speed must exceed this (km/h). */
+    maxSpeedKmh: z.number().positive().default(900),
+    /** Out-of-order tolerance in event time (s); later rows are late_record. */
+    allowedLatenessS: z.number().min(0).default(600),
+    /** One finding per (IMEI key, IMSI pair, rule) per this much event time (s). */
+    suppressionS: z.number().min(0).default(86400),
+    /** Cell range when the catalogue has none or 0 (m). */
+    defaultRangeM: z.number().min(0).default(1000),
+    /** Cell ranges are capped at this (m). */
+    maxRangeM: z.number().min(0).default(10000),
+    /** Zone of CDR times written without one, as ±hh:mm. */
+    timezone: z
+      .string()
+      .regex(/^[+-]\d{2}:\d{2}$/, { message: 'timezone must look like -05:00' })
+      .default('-05:00'),
+  })
+  .strict();
+
+export const clickhouseSchema = z
+  .object({
+    /** 'none', an http(s):// URL, or a chDB data directory. */
+    target: z.string().default('./clonewatch-data/clickhouse'),
+    database: z.string().default('clonewatch'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Rows per insert. */
+    batchRows: z.number().int().positive().default(50000),
+    /** Longest time a row waits in the buffer (ms). */
+    flushIntervalMs: z.number().int().positive().default(1000),
+    /** Rows buffered before the source is slowed down. */
+    maxBufferedRows: z.number().int().positive().default(500000),
+  })
+  .strict();
+
+export const kafkaSchema = z
+  .object({
+    brokers: z.array(z.string()).default(['localhost:9092']),
+    clientId: z.string().default('clonewatch'),
+    groupId: z.string().default('clonewatch'),
+    inputTopic: z.string().default('cdrs'),
+    candidatesTopic: z.string().default('block-candidates'),
+    rejectsTopic: z.string().default('cdrs-rejects'),
+    ssl: z.boolean().default(false),
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string(),
+        password: z.string(),
+      })
+      .optional(),
+    sessionTimeoutMs: z.number().int().positive().default(30000),
+  })
+  .strict();
+
+export const configSchema = ruleSchema
+  .extend({
+    clickhouse: clickhouseSchema.default(clickhouseSchema.parse({})),
+    kafka: kafkaSchema.default(kafkaSchema.parse({})),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.windowS < c.allowedLatenessS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['windowS'],
+        message: `windowS (${c.windowS}) must be >= allowedLatenessS (${c.allowedLatenessS})`,
+      });
+    }
+    if (c.maxRangeM < c.defaultRangeM) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxRangeM'],
+        message: `maxRangeM (${c.maxRangeM}) must be >= defaultRangeM (${c.defaultRangeM})`,
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type RuleConfig = z.infer<typeof ruleSchema>;
+
+/** Threshold flags of the CLI: flag name -> config key. */
+export const THRESHOLD_FLAGS: Record<string, { key: keyof RuleConfig; help: string }> = {
+  '--overlap-tolerance-s': { key: 'overlapToleranceS', help: 'simultaneity: overlap must exceed this many seconds' },
+  '--window-s': { key: 'windowS', help: 'time_distance: largest gap between the two CDRs (s)' },
+  '--min-distance-km': { key: 'minDistanceKm', help: 'time_distance: smallest effective distance (km, > 0)' },
+  '--max-speed-kmh': { key: 'maxSpeedKmh', help: 'time_distance: implied speed must exceed this (km/h)' },
+  '--allowed-lateness-s': { key: 'allowedLatenessS', help: 'rows further behind the newest event time are late_record (s)' },
+  '--suppression-s': { key: 'suppressionS', help: 'one finding per IMEI, IMSI pair and rule per this much event time (s)' },
+  '--default-range-m': { key: 'defaultRangeM', help: 'cell range when the catalogue has none or 0 (m)' },
+  '--max-range-m': { key: 'maxRangeM', help: 'cell ranges are capped at this (m)' },
+  '--timezone': { key: 'timezone', help: 'zone of CDR times written without one (±hh:mm)' },
+};
+
+/** Turn zod issues into one line a user can act on. */
+export function formatConfigError(err: z.ZodError): string {
+  return err.issues
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+export function parseConfig(input: unknown): { ok: true; config: Config } | { ok: false; message: string } {
+  const r = configSchema.safeParse(input);
+  if (r.success) return { ok: true, config: r.data };
+  return { ok: false, message: formatConfigError(r.error) };
+}

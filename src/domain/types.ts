@@ -1,0 +1,140 @@
+// Domain types shared by every stage. Output records use SPEC.md's field names verbatim (snake_case),
+// so sinks write them as they are.
+
+export const EVENT_TYPES = ['voice_mo', 'voice_mt', 'sms_mo', 'sms_mt', 'data'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const RADIOS = ['GSM', 'UMTS', 'LTE', 'NR'] as const;
+export type Radio = (typeof RADIOS)[number];
+
+export const RULES = ['simultaneity', 'time_distance'] as const;
+export type Rule = (typeof RULES)[number];
+
+export const REJECT_REASONS = [
+  'missing_field',
+  'invalid_record_id',
+  'invalid_imei',
+  'invalid_imsi',
+  'invalid_msisdn',
+  'invalid_time',
+  'invalid_duration',
+  'invalid_event_type',
+  'invalid_cell',
+  'duplicate_record',
+  'late_record',
+  'malformed_row',
+  'invalid_exception',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** A cell site of the catalogue (OpenCelliD layout), range already defaulted and capped. */
+export interface CellSite {
+  /** `RADIO:mcc:mnc:lac:ci` */
+  id: string;
+  lat: number;
+  lon: number;
+  rangeM: number;
+}
+
+/** A validated CDR, as the engine sees it. */
+export interface Cdr {
+  recordId: string;
+  eventType: EventType;
+  /** IMEI as received (14, 15 or 16 digits). */
+  imei: string;
+  /** First 14 digits of the IMEI (TAC + serial number). */
+  imeiKey: string;
+  imsi: string;
+  /** As received; '' when empty. */
+  msisdn: string;
+  startMs: number;
+  endMs: number;
+  /** `RADIO:mcc:mnc:lac:ci` of the serving cell (always set: the CDR names a cell even when the catalogue lacks it). */
+  cellId: string;
+}
+
+/** Output 1: a suspected clone. */
+export interface Finding {
+  imei: string;
+  imei_reported_a: string;
+  imei_reported_b: string;
+  rule: Rule;
+  imsi_a: string;
+  imsi_b: string;
+  msisdn_a: string;
+  msisdn_b: string;
+  record_a: string;
+  record_b: string;
+  time_a: string;
+  time_b: string;
+  cell_a: string | null;
+  cell_b: string | null;
+  lat_a: number | null;
+  lon_a: number | null;
+  lat_b: number | null;
+  lon_b: number | null;
+  distance_km: number | null;
+  gap_s: number;
+  overlap_s: number;
+  speed_kmh: number | null;
+  exempt_imsis: string[];
+  detected_at: string;
+  finding_id: string;
+}
+
+/** Output 2: a block candidate for the registry. */
+export interface BlockCandidate {
+  imei: string;
+  imsis: string[];
+  exempt_imsis: string[];
+  rules: Rule[];
+  first_evidence_at: string;
+  findings: number;
+  emitted_at: string;
+}
+
+/** Output 3: a reject. `line` is the physical line (header = 1) for files, null for Kafka. */
+export interface Reject {
+  source: string;
+  line: number | null;
+  reason: RejectReason;
+  detail: string;
+  raw: string;
+}
+
+/** Counters of one run (or one streaming interval): the audit trail. */
+export interface RunCounters {
+  recordsRead: number;
+  recordsAccepted: number;
+  rejectsByReason: Partial<Record<RejectReason, number>>;
+  findingsByRule: Record<Rule, number>;
+  /** Matches that were suppressed because the (IMEI, IMSI pair, rule) already had a finding. */
+  suppressedByRule: Record<Rule, number>;
+  candidates: number;
+  unknownCell: number;
+}
+
+export function emptyCounters(): RunCounters {
+  return {
+    recordsRead: 0,
+    recordsAccepted: 0,
+    rejectsByReason: {},
+    findingsByRule: { simultaneity: 0, time_distance: 0 },
+    suppressedByRule: { simultaneity: 0, time_distance: 0 },
+    candidates: 0,
+    unknownCell: 0,
+  };
+}
+
+/** A finished run, as written to `pipeline_runs`. */
+export interface PipelineRun {
+  run_id: string;
+  mode: 'detect' | 'run';
+  started_at: string;
+  finished_at: string;
+  inputs: string;
+  counters: RunCounters;
+  config_json: string;
+  /** Free text, e.g. outages seen by a sink. */
+  notes: string[];
+}
