@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseConfig, THRESHOLD_FLAGS, ruleSchema, type Config } from '../config/schema.js';
+
+/** An error that ends the command with one clear line and a non-zero exit. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs options for every threshold flag plus --config. */
+export function thresholdOptions(): Options {
+  const opts: Options = { config: { type: 'string' } };
+  for (const flag of Object.keys(THRESHOLD_FLAGS)) opts[flag.slice(2)] = { type: 'string' };
+  return opts;
+}
+
+/** Help lines for the threshold flags, with SPEC's defaults. */
+export function thresholdHelp(): string {
+  const defaults = ruleSchema.parse({}) as Record<string, unknown>;
+  return Object.entries(THRESHOLD_FLAGS)
+    .map(([flag, { key, help }]) => `  ${(flag + ' <n>').padEnd(28)}${help} (default ${defaults[key]}; config key ${key})`)
+    .join('\n');
+}
+
+/** Parse argv with node:util, turning its errors into UsageErrors. */
+export function parseCommandArgs(argv: string[], options: Options, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const v = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Build the one Config: defaults, then the config file, then flags. `extra` lets a command set nested
+ * values (clickhouse, kafka) from its own flags.
+ */
+export function buildConfig(values: Record<string, unknown>, extra?: (raw: Record<string, unknown>) => void): Config {
+  const raw: Record<string, unknown> = typeof values.config === 'string' ? readConfigFile(values.config) : {};
+  for (const [flag, { key }] of Object.entries(THRESHOLD_FLAGS)) {
+    const v = values[flag.slice(2)];
+    if (typeof v !== 'string') continue;
+    if (key === 'timezone') {
+      raw[key] = v;
+      continue;
+    }
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number, got "${v}"`);
+    raw[key] = n;
+  }
+  extra?.(raw);
+  const r = parseConfig(raw);
+  if (!r.ok) throw new UsageError(`invalid configuration: ${r.message}`);
+  return r.config;
+}
+
+/** Offset like -05:00 -> minutes east of UTC (-300). */
+export function tzOffsetMinutes(tz: string): number {
+  const sign = tz[0] === '-' ? -1 : 1;
+  return sign * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6)));
+}

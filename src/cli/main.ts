@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { UsageError } from './common.js';
+
+const USAGE = `clonewatch: finds cloned IMEIs in CDRs (RENTESEG Art. 22: simultaneity and time-distance conflict)
+
+Usage:
+  clonewatch detect --cdrs <file|dir|-> --cells <file> [--exceptions <file>] --out <dir>
+                    [--clickhouse <url|dir|none>] [--config <file>] [thresholds]
+  clonewatch run    [--config <file>] [--brokers h:p,...] [thresholds]   consume CDRs from Kafka
+  clonewatch replay --cdrs <file|dir> --brokers h:p,... [--rate N]       produce CDR files into Kafka
+  clonewatch sql "<query>" [--clickhouse <url|dir>] [--format table|jsonl|csv] [--write]
+
+Run "clonewatch <command> --help" for the flags of a command.`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+// Each command lives in its own module, loaded only when asked for (chDB and kafkajs are heavy).
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  detect: async () => (await import('./detect.js')).detectCommand,
+  run: async () => (await import('./run.js')).runCommand,
+  replay: async () => (await import('./replay.js')).replayCommand,
+  sql: async () => (await import('./sql.js')).sqlCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new UsageError(`unknown command "${name}" (expected one of: ${Object.keys(COMMANDS).join(', ')}); see clonewatch --help`);
+  const command = await load();
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`clonewatch: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      const e = err as Error;
+      process.stderr.write(`clonewatch: ${e?.message ?? String(err)}\n`);
+      if (process.env.CLONEWATCH_DEBUG) process.stderr.write(`${e?.stack}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
