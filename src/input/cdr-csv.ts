@@ -1,0 +1,250 @@
+import type { Cdr, RejectReason } from '../domain/types.js';
+import { CDR_FIELDS, N_FIELDS, lastInvalid, validateCdrBytes, validateCdrValues } from './cdr-validate.js';
+import { InputError } from './errors.js';
+
+/** Where parsed rows go. Calls are synchronous, in file order. */
+export interface CdrRowHandler {
+  record(cdr: Cdr, line: number): void;
+  reject(reason: RejectReason, detail: string, line: number, raw: string): void;
+}
+
+const LF = 10;
+const CR = 13;
+const COMMA = 44;
+const QUOTE = 34;
+
+/** A quoted record may span lines (RFC 4180), but not without bound: past this it is a broken quote. */
+const MAX_QUOTED_RECORD_BYTES = 1 << 20;
+
+interface QuotedRecord {
+  fields: string[];
+  /** Index just past the record's line end (after LF), or buffer length at EOF. */
+  next: number;
+  /** Index of the record's end, before CR/LF. */
+  end: number;
+  newlines: number;
+}
+
+type QuotedResult = QuotedRecord | 'more' | 'broken';
+
+/**
+ * Streaming CDR CSV reader (RFC 4180, UTF-8, BOM, LF/CRLF, header in any column order, extra
+ * columns ignored). Unquoted lines take a byte-level fast path; a line with a quoted field takes the
+ * full RFC 4180 path. Every row becomes a CDR or a reject with its physical line number.
+ */
+export class CdrCsvParser {
+  private carry: Buffer | null = null;
+  private line = 0; // physical lines consumed so far
+  private colToField: Int8Array | null = null;
+  private nCols = 0;
+  private readonly starts = new Int32Array(N_FIELDS);
+  private readonly ends = new Int32Array(N_FIELDS);
+  private first = true;
+  rows = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly tzOffsetMin: number,
+    private readonly handler: CdrRowHandler,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, chunk]);
+      this.carry = null;
+    }
+    if (this.first) {
+      if (buf.length < 3) {
+        this.carry = buf;
+        return;
+      }
+      this.first = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+    }
+    const pos = this.consume(buf, false);
+    if (pos < buf.length) this.carry = Buffer.from(buf.subarray(pos));
+  }
+
+  end(): void {
+    let buf = this.carry;
+    this.carry = null;
+    if (!buf || buf.length === 0) return;
+    if (this.first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+    this.first = false;
+    this.consume(buf, true);
+  }
+
+  /** Number of physical lines read (header included). */
+  get lines(): number {
+    return this.line;
+  }
+
+  private readHeader(fields: string[]): void {
+    const map = new Int8Array(fields.length).fill(-1);
+    const seen = new Set<number>();
+    fields.forEach((name, col) => {
+      const f = (CDR_FIELDS as readonly string[]).indexOf(name.trim().toLowerCase());
+      if (f >= 0 && !seen.has(f)) {
+        map[col] = f;
+        seen.add(f);
+      }
+    });
+    const missing = CDR_FIELDS.filter((_, f) => !seen.has(f));
+    if (missing.length) throw new InputError(`${this.source}: the CSV header lacks column(s) ${missing.join(', ')} (line 1 must name the CDR fields)`, 'bad_header');
+    this.colToField = map;
+    this.nCols = fields.length;
+  }
+
+  /** Consume whole records from buf; returns the index of the first unconsumed byte. */
+  private consume(buf: Buffer, final: boolean): number {
+    let pos = 0;
+    const len = buf.length;
+    const starts = this.starts;
+    const ends = this.ends;
+    while (pos < len) {
+      let nl = buf.indexOf(LF, pos);
+      if (nl < 0) {
+        if (!final) return pos;
+        nl = len;
+      }
+      let lineEnd = nl;
+      if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
+      const lineNo = this.line + 1;
+      if (lineEnd === pos) {
+        // A blank line holds no record.
+        this.line++;
+        pos = nl + 1;
+        continue;
+      }
+      const map = this.colToField;
+      if (map === null) {
+        const r = this.quoted(buf, pos, final);
+        if (r === 'more') return pos;
+        if (r === 'broken') throw new InputError(`${this.source}: the CSV header on line 1 has an unterminated quote`, 'bad_header');
+        this.readHeader(r.fields);
+        this.line += r.newlines + 1;
+        pos = r.next;
+        continue;
+      }
+      // Fast path: split on commas; a quote at a field start sends the line to the RFC 4180 path.
+      let col = 0;
+      let fieldStart = pos;
+      let quoted = false;
+      const nCols = this.nCols;
+      for (let i = pos; i <= lineEnd; i++) {
+        const c = i === lineEnd ? COMMA : buf[i];
+        if (c === COMMA) {
+          if (col < nCols) {
+            const f = map[col];
+            if (f >= 0) {
+              starts[f] = fieldStart;
+              ends[f] = i;
+            }
+          }
+          col++;
+          fieldStart = i + 1;
+        } else if (c === QUOTE && i === fieldStart) {
+          quoted = true;
+          break;
+        }
+      }
+      if (!quoted) {
+        this.line++;
+        this.rows++;
+        if (col !== nCols) {
+          this.handler.reject('malformed_row', `${col} fields where the header has ${nCols}`, lineNo, buf.toString('utf8', pos, lineEnd));
+        } else {
+          const cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin);
+          if (cdr) this.handler.record(cdr, lineNo);
+          else this.handler.reject(lastInvalid.reason, lastInvalid.detail, lineNo, buf.toString('utf8', pos, lineEnd));
+        }
+        pos = nl + 1;
+        continue;
+      }
+      const r = this.quoted(buf, pos, final);
+      if (r === 'more') return pos;
+      this.rows++;
+      if (r === 'broken' || (r.newlines > 0 && r.fields.length !== nCols)) {
+        // A quote that never closes (or closes lines later into a row of the wrong shape): only this
+        // physical line is the bad row; reading resumes on the next line.
+        this.line++;
+        this.handler.reject('malformed_row', 'unterminated or misplaced quote', lineNo, buf.toString('utf8', pos, lineEnd));
+        pos = nl + 1;
+        continue;
+      }
+      this.line += r.newlines + 1;
+      const raw = buf.toString('utf8', pos, r.end);
+      pos = r.next;
+      if (r.fields.length !== nCols) {
+        this.handler.reject('malformed_row', `${r.fields.length} fields where the header has ${nCols}`, lineNo, raw);
+        continue;
+      }
+      const values: string[] = new Array(N_FIELDS).fill('');
+      for (let c = 0; c < nCols; c++) if (map[c] >= 0) values[map[c]] = r.fields[c];
+      const cdr = validateCdrValues(values, this.tzOffsetMin);
+      if (cdr) this.handler.record(cdr, lineNo);
+      else this.handler.reject(lastInvalid.reason, lastInvalid.detail, lineNo, raw);
+    }
+    return pos;
+  }
+
+  /** Full RFC 4180 record parse starting at `start`. */
+  private quoted(buf: Buffer, start: number, final: boolean): QuotedResult {
+    const fields: string[] = [];
+    const len = buf.length;
+    let i = start;
+    let newlines = 0;
+    for (;;) {
+      // At a field start.
+      if (i < len && buf[i] === QUOTE) {
+        const parts: Buffer[] = [];
+        let segStart = i + 1;
+        i++;
+        for (;;) {
+          if (i - start > MAX_QUOTED_RECORD_BYTES) return 'broken';
+          if (i >= len) return final ? 'broken' : 'more';
+          const c = buf[i];
+          if (c === QUOTE) {
+            if (i + 1 < len && buf[i + 1] === QUOTE) {
+              parts.push(buf.subarray(segStart, i + 1));
+              i += 2;
+              segStart = i;
+              continue;
+            }
+            if (i + 1 >= len && !final) return 'more';
+            parts.push(buf.subarray(segStart, i));
+            i++;
+            break;
+          }
+          if (c === LF) newlines++;
+          i++;
+        }
+        fields.push(Buffer.concat(parts).toString('utf8'));
+        // After a closing quote: comma, line end or end of data; anything else is malformed.
+        if (i >= len) return { fields, next: len, end: len, newlines };
+        const c = buf[i];
+        if (c === COMMA) {
+          i++;
+          continue;
+        }
+        if (c === LF) return { fields, next: i + 1, end: i, newlines };
+        if (c === CR && (i + 1 >= len || buf[i + 1] === LF)) {
+          if (i + 1 >= len && !final) return 'more';
+          return { fields, next: Math.min(i + 2, len), end: i, newlines };
+        }
+        return 'broken';
+      }
+      // Unquoted field: up to comma or line end (a quote inside it is taken literally).
+      let j = i;
+      while (j < len && buf[j] !== COMMA && buf[j] !== LF) j++;
+      if (j >= len && !final) return 'more';
+      let fe = j;
+      if (fe > i && buf[fe - 1] === CR && (j >= len || buf[j] === LF)) fe--;
+      fields.push(buf.toString('utf8', i, fe));
+      if (j >= len) return { fields, next: len, end: fe, newlines };
+      if (buf[j] === LF) return { fields, next: j + 1, end: fe, newlines };
+      i = j + 1;
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type { Reject } from '../domain/types.js';
+import { readCsvTable } from './csv-table.js';
+
+interface Listed {
+  imsis: Set<string>;
+  msisdns: Set<string>;
+}
+
+/** MSISDNs compare as digits: a leading + is ignored. */
+export function msisdnDigits(msisdn: string): string {
+  return msisdn.charCodeAt(0) === 43 ? msisdn.slice(1) : msisdn;
+}
+
+/**
+ * Art. 3.32, 24, 25: IMEIs proven factory-programmed, linked to the IMSI and/or MSISDN active on them.
+ * Keyed by the 14-digit IMEI key.
+ */
+export class ExceptionList {
+  constructor(private readonly byKey: Map<string, Listed>) {}
+
+  /** Is this IMEI key on the list at all (cheap pre-check for the hot path)? */
+  hasKey(imeiKey: string): boolean {
+    return this.byKey.has(imeiKey);
+  }
+
+  /** A CDR is exempt when its IMEI key is listed with its IMSI, or with its MSISDN. */
+  isExempt(imeiKey: string, imsi: string, msisdn: string): boolean {
+    const l = this.byKey.get(imeiKey);
+    if (!l) return false;
+    return l.imsis.has(imsi) || (msisdn !== '' && l.msisdns.has(msisdnDigits(msisdn)));
+  }
+
+  listsImsi(imeiKey: string, imsi: string): boolean {
+    return this.byKey.get(imeiKey)?.imsis.has(imsi) ?? false;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const l of this.byKey.values()) n += l.imsis.size + l.msisdns.size;
+    return n;
+  }
+
+  static empty(): ExceptionList {
+    return new ExceptionList(new Map());
+  }
+}
+
+const IMEI = /^\d{14,16}$/;
+const IMSI = /^\d{6,15}$/;
+const MSISDN = /^\+?\d{6,15}$/;
+
+/** Read the exception list; bad rows become `invalid_exception` rejects. */
+export async function loadExceptionList(path: string): Promise<{ list: ExceptionList; rejects: Reject[] }> {
+  const { rows } = await readCsvTable(path, ['imei', 'imsi', 'msisdn']);
+  const byKey = new Map<string, Listed>();
+  const rejects: Reject[] = [];
+  const bad = (line: number, raw: string, detail: string) => rejects.push({ source: path, line, reason: 'invalid_exception', detail, raw });
+  for (const row of rows) {
+    const v = row.values;
+    if (!v) {
+      bad(row.line, row.raw, 'wrong number of fields');
+      continue;
+    }
+    const imei = v.imei ?? '';
+    const imsi = v.imsi ?? '';
+    const msisdn = v.msisdn ?? '';
+    if (!IMEI.test(imei) || /^0{14}/.test(imei)) {
+      bad(row.line, row.raw, `imei "${imei}" must have 14, 15 or 16 digits and a non-zero 14-digit key`);
+      continue;
+    }
+    if (imsi === '' && msisdn === '') {
+      bad(row.line, row.raw, 'imsi and msisdn are both empty (one is needed)');
+      continue;
+    }
+    if (imsi !== '' && !IMSI.test(imsi)) {
+      bad(row.line, row.raw, `imsi "${imsi}" must have 6 to 15 digits`);
+      continue;
+    }
+    if (msisdn !== '' && !MSISDN.test(msisdn)) {
+      bad(row.line, row.raw, `msisdn "${msisdn}" must be 6 to 15 digits with an optional leading +`);
+      continue;
+    }
+    const key = imei.slice(0, 14);
+    let l = byKey.get(key);
+    if (!l) byKey.set(key, (l = { imsis: new Set(), msisdns: new Set() }));
+    if (imsi) l.imsis.add(imsi);
+    if (msisdn) l.msisdns.add(msisdnDigits(msisdn));
+  }
+  return { list: new ExceptionList(byKey), rejects };
+}
