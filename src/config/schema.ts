@@ -43,6 +43,8 @@ export const clickhouseSchema = z
     flushIntervalMs: z.number().int().positive().default(1000),
     /** Rows buffered before the source is slowed down. */
     maxBufferedRows: z.number().int().positive().default(500000),
+    /** How long a failing insert is retried (with backoff) before the run fails: an outage shorter than this costs time, never rows (ms). */
+    retryForMs: z.number().int().positive().default(600000),
   })
   .strict();
 
