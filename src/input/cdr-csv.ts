@@ -41,6 +41,9 @@ export class CdrCsvParser {
   private readonly ends = new Int32Array(N_FIELDS);
   private first = true;
   rows = 0;
+  private rawBuf: Buffer | null = null;
+  private rawStart = 0;
+  private rawEnd = 0;
 
   constructor(
     private readonly source: string,
@@ -73,6 +76,11 @@ export class CdrCsvParser {
     if (this.first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     this.first = false;
     this.consume(buf, true);
+  }
+
+  /** Text of the row being handed to `record` (valid during that call only). */
+  currentRaw(): string {
+    return this.rawBuf ? this.rawBuf.toString('utf8', this.rawStart, this.rawEnd) : '';
   }
 
   /** Number of physical lines read (header included). */
@@ -156,6 +164,9 @@ export class CdrCsvParser {
           this.handler.reject('malformed_row', `${col} fields where the header has ${nCols}`, lineNo, buf.toString('utf8', pos, lineEnd));
         } else {
           const cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin);
+          this.rawBuf = buf;
+          this.rawStart = pos;
+          this.rawEnd = lineEnd;
           if (cdr) this.handler.record(cdr, lineNo);
           else this.handler.reject(lastInvalid.reason, lastInvalid.detail, lineNo, buf.toString('utf8', pos, lineEnd));
         }
@@ -175,6 +186,7 @@ export class CdrCsvParser {
       }
       this.line += r.newlines + 1;
       const raw = buf.toString('utf8', pos, r.end);
+      const recStart = pos;
       pos = r.next;
       if (r.fields.length !== nCols) {
         this.handler.reject('malformed_row', `${r.fields.length} fields where the header has ${nCols}`, lineNo, raw);
@@ -183,6 +195,9 @@ export class CdrCsvParser {
       const values: string[] = new Array(N_FIELDS).fill('');
       for (let c = 0; c < nCols; c++) if (map[c] >= 0) values[map[c]] = r.fields[c];
       const cdr = validateCdrValues(values, this.tzOffsetMin);
+      this.rawBuf = buf;
+      this.rawStart = recStart;
+      this.rawEnd = r.end;
       if (cdr) this.handler.record(cdr, lineNo);
       else this.handler.reject(lastInvalid.reason, lastInvalid.detail, lineNo, raw);
     }

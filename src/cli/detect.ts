@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import { REJECT_REASONS, type PipelineRun } from '../domain/types.js';
+import { listCdrInputs, type CdrInput } from '../input/cdr-files.js';
+import { loadCellCatalogue } from '../input/cell-catalogue.js';
+import { InputError } from '../input/errors.js';
+import { ExceptionList, loadExceptionList } from '../input/exception-list.js';
+import { runFiles, type FileRunResult } from '../pipeline/file-run.js';
+import { NdjsonSink } from '../sinks/ndjson-sink.js';
+import type { Sink } from '../sinks/sink.js';
+import { buildConfig, parseCommandArgs, thresholdHelp, thresholdOptions, UsageError } from './common.js';
+
+const HELP = `clonewatch detect: find cloned IMEIs in CDR files (RENTESEG Art. 22)
+
+Usage:
+  clonewatch detect --cdrs <file|dir|-> --cells <file> [--exceptions <file>] --out <dir>
+                    [--clickhouse <url|dir|none>] [--config <file>] [thresholds]
+
+Inputs and outputs:
+  --cdrs <file|dir|->         CDR CSV (plain or .gz); a directory means every *.csv and *.csv.gz in name order; - is stdin
+  --cells <file>              cell catalogue in OpenCelliD layout (radio,mcc,net,area,cell,lon,lat,range,...)
+  --exceptions <file>         exception list CSV (imei,imsi,msisdn)
+  --out <dir>                 writes clones.ndjson, block-candidates.ndjson, rejects.ndjson
+  --clickhouse <url|dir|none> http(s)://host:8123 server, a chDB data directory, or none for files only
+                              (default ./clonewatch-data/clickhouse, embedded chDB)
+  --config <file>             JSON config; its keys are the threshold names below (flags win)
+  --no-progress               no progress bar even on a terminal
+  -h, --help                  this text
+
+Thresholds:
+${thresholdHelp()}
+
+Exit status: 0 on success (rejects included), 2 on bad arguments or unreadable inputs, 1 on other failures.`;
+
+export async function detectCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...thresholdOptions(),
+    cdrs: { type: 'string' },
+    cells: { type: 'string' },
+    exceptions: { type: 'string' },
+    out: { type: 'string' },
+    clickhouse: { type: 'string' },
+    'no-progress': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  for (const req of ['cdrs', 'cells', 'out'] as const) {
+    if (typeof values[req] !== 'string' || values[req] === '') throw new UsageError(`detect needs --${req} (see clonewatch detect --help)`);
+  }
+  const config = buildConfig(values, (raw) => {
+    if (typeof values.clickhouse === 'string') raw.clickhouse = { ...((raw.clickhouse as object) ?? {}), target: values.clickhouse };
+  });
+
+  const inputs = wrapInput(() => listCdrInputs(values.cdrs as string));
+  const startedAt = new Date();
+  const { catalogue, rejects: cellRejects } = await wrapInputAsync(() => loadCellCatalogue(values.cells as string, config));
+  const { list, rejects: exRejects } =
+    typeof values.exceptions === 'string' ? await wrapInputAsync(() => loadExceptionList(values.exceptions as string)) : { list: ExceptionList.empty(), rejects: [] };
+
+  const runId = randomUUID();
+  const sinks: Sink[] = [new NdjsonSink(values.out as string)];
+  const clickhouse = await openClickHouse(config, runId);
+  if (clickhouse) sinks.push(clickhouse);
+
+  const progress = values['no-progress'] || !process.stderr.isTTY ? undefined : new ProgressBar(inputs);
+  let result: FileRunResult;
+  try {
+    result = await runFiles({
+      inputs,
+      config,
+      cells: catalogue,
+      exceptions: list,
+      referenceRejects: [...cellRejects, ...exRejects],
+      sinks,
+      onBytes: progress ? (n) => progress.add(n) : undefined,
+    });
+  } catch (err) {
+    progress?.done();
+    await Promise.allSettled(sinks.map((s) => s.close()));
+    if (err instanceof InputError) throw new UsageError(err.message);
+    throw err;
+  }
+  progress?.done();
+  const run: PipelineRun = {
+    run_id: runId,
+    mode: 'detect',
+    started_at: startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+    inputs: inputs.map((i) => i.name).join(','),
+    counters: result.counters,
+    config_json: JSON.stringify({ ...config, clickhouse: { ...config.clickhouse, password: undefined } }),
+    notes: [],
+  };
+  for (const s of sinks) if (s.recordRun) await s.recordRun(run);
+  const where = sinks.flatMap((s) => s.describe?.() ?? []);
+  for (const s of sinks) await s.close();
+  process.stderr.write(summary(result, catalogue.size, list.size, where) + '\n');
+  return 0;
+}
+
+async function openClickHouse(config: Config, runId: string): Promise<Sink | null> {
+  if (config.clickhouse.target === 'none') return null;
+  const mod = (await import('../sinks/clickhouse/index.js').catch(() => null)) as {
+    openClickHouseSink?: (cfg: Config['clickhouse'], o: { runId: string; log?: (l: string) => void }) => Promise<Sink>;
+  } | null;
+  if (!mod?.openClickHouseSink) throw new UsageError('ClickHouse output is not available in this build yet; use --clickhouse none');
+  try {
+    return await mod.openClickHouseSink(config.clickhouse, { runId, log: (l) => process.stderr.write(`clonewatch: ${l}\n`) });
+  } catch (err) {
+    throw new UsageError(`cannot open ClickHouse: ${(err as Error).message}`);
+  }
+}
+
+function wrapInput<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof InputError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+async function wrapInputAsync<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof InputError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+function summary(r: FileRunResult, cells: number, exceptions: number, where: string[]): string {
+  const c = r.counters;
+  const secs = r.elapsedMs / 1000;
+  const rejected = REJECT_REASONS.filter((k) => (c.rejectsByReason[k] ?? 0) > 0);
+  const totalRejected = rejected.reduce((s, k) => s + (c.rejectsByReason[k] ?? 0), 0);
+  const lines = [
+    'clonewatch detect: summary',
+    `  records read       ${fmt(c.recordsRead)}`,
+    `  accepted           ${fmt(c.recordsAccepted)} (unknown cell: ${fmt(c.unknownCell)})`,
+    `  rejected           ${fmt(totalRejected)}${rejected.length ? '' : ' (none)'}`,
+    ...rejected.map((k) => `    ${k.padEnd(19)}${fmt(c.rejectsByReason[k] ?? 0)}`),
+    `  findings           simultaneity ${fmt(c.findingsByRule.simultaneity)}, time_distance ${fmt(c.findingsByRule.time_distance)}` +
+      ` (repeat evidence suppressed: ${fmt(c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance)})`,
+    `  block candidates   ${fmt(c.candidates)}`,
+    `  reference data     ${fmt(cells)} cells, ${fmt(exceptions)} exception entries`,
+    `  peak state         ${fmt(r.peak.activeImeis)} active IMEIs, ${fmt(r.peak.windowRecords)} CDRs in windows`,
+    `  time               ${secs.toFixed(2)} s, ${fmt(Math.round(c.recordsRead / Math.max(secs, 1e-6)))} records/s`,
+    ...where.map((w) => `  ${w}`),
+  ];
+  return lines.join('\n');
+}
+
+/** A one-line progress bar on a terminal's stderr. */
+class ProgressBar {
+  private readonly total: number;
+  private done_ = 0;
+  private last = 0;
+  constructor(inputs: CdrInput[]) {
+    this.total = inputs.reduce((s, i) => s + i.bytes, 0);
+  }
+  add(n: number): void {
+    this.done_ += n;
+    const t = Date.now();
+    if (t - this.last < 200) return;
+    this.last = t;
+    const mb = (this.done_ / 1e6).toFixed(1);
+    if (this.total > 0) {
+      const f = Math.min(1, this.done_ / this.total);
+      const w = 30;
+      const bar = '#'.repeat(Math.round(f * w)).padEnd(w, '.');
+      process.stderr.write(`\r[${bar}] ${(f * 100).toFixed(0).padStart(3)}% ${mb} MB`);
+    } else {
+      process.stderr.write(`\r${mb} MB read`);
+    }
+  }
+  done(): void {
+    if (this.last > 0) process.stderr.write('\r\x1b[K');
+  }
+}
