@@ -65,6 +65,39 @@ export const kafkaSchema = z
       })
       .optional(),
     sessionTimeoutMs: z.number().int().positive().default(30000),
+    /** A new consumer group starts at the earliest offset (true) or only reads new messages (false). */
+    fromBeginning: z.boolean().default(true),
+    /** Flush the sinks and commit offsets at least this often while consuming (ms). */
+    commitIntervalMs: z.number().int().positive().default(1000),
+    /** Largest fetch per partition (bytes). */
+    maxBytesPerPartition: z.number().int().positive().default(1048576),
+  })
+  .strict();
+
+/** `clonewatch run`: reference files, operations endpoints, shutdown (see docs/streaming.md). */
+export const streamSchema = z
+  .object({
+    /** Cell catalogue (OpenCelliD CSV), reloaded when it changes and on SIGHUP. */
+    cells: z.string().optional(),
+    /** Exception list CSV, reloaded when it changes and on SIGHUP. */
+    exceptions: z.string().optional(),
+    /** Also write clones.ndjson, block-candidates.ndjson and rejects.ndjson here. */
+    out: z.string().optional(),
+    /**
+     * Event time a CDR waits before it is matched (s). 0 = on arrival (lowest latency; the same IMEI/IMSI
+     * pairs as detect, possibly other evidence CDRs); allowedLatenessS = detect's event-time order.
+     */
+    orderingDelayS: z.number().min(0).default(0),
+    /** Match what is buffered once a partition has had no message for this long (ms); 0 = never. */
+    idleDrainMs: z.number().int().min(0).default(2000),
+    /** /metrics and /healthz listen here; port 0 = no HTTP server. */
+    metricsHost: z.string().default('0.0.0.0'),
+    metricsPort: z.number().int().min(0).max(65535).default(9464),
+    /** Graceful shutdown (finish batch, flush, commit, leave group) must end within this (ms). */
+    shutdownTimeoutMs: z.number().int().positive().default(30000),
+    /** Poll interval of the reference files (ms). */
+    reloadPollMs: z.number().int().positive().default(2000),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict();
 
@@ -72,6 +105,7 @@ export const configSchema = ruleSchema
   .extend({
     clickhouse: clickhouseSchema.default(clickhouseSchema.parse({})),
     kafka: kafkaSchema.default(kafkaSchema.parse({})),
+    stream: streamSchema.default(streamSchema.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {
