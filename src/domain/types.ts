@@ -49,8 +49,12 @@ export interface Cdr {
   msisdn: string;
   startMs: number;
   endMs: number;
-  /** `RADIO:mcc:mnc:lac:ci` of the serving cell (always set: the CDR names a cell even when the catalogue lacks it). */
-  cellId: string;
+  /** The serving cell: radio, mcc, mnc, lac (LAC or TAC), ci. Looked up by number, no string per row. */
+  radio: Radio;
+  mcc: number;
+  mnc: number;
+  lac: number;
+  ci: number;
 }
 
 /** Output 1: a suspected clone. */

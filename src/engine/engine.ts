@@ -10,7 +10,10 @@ import { MinHeap } from './min-heap.js';
 import { firedRules, measurePair, type PairMeasures, type RuleThresholds } from './rules.js';
 
 /** A CDR held in an IMEI's window, with its cell resolved when it was matched. */
-type Held = Cdr & { cell: CellSite | null };
+type Held = Cdr & { cell: CellSite | null; win: Held[] | null };
+
+/** A record still alive this long past the release threshold leaves the FIFO for the long-lived heap. */
+const LONG_LIVED_MS = 60_000;
 
 interface CandidateState {
   imsis: Set<string>;
@@ -83,7 +86,10 @@ export class Engine {
   private readonly orderingDelayMs: number;
 
   private maxEventMs = -Infinity;
+  /** CDRs waiting to be matched: an in-order run (the common case, O(1)) plus a heap for the stragglers. */
   private readonly reorder = new MinHeap<Held>(byStartThenId);
+  private inOrder: Held[] = [];
+  private inOrderHead = 0;
   /** record_id -> start of the accepted copy; expired in acceptance order. */
   private readonly seenIds = new Map<string, number>();
   private idQueue: Cdr[] = [];
@@ -149,8 +155,11 @@ export class Engine {
     this.idQueue.push(cdr);
     const held = cdr as Held;
     held.cell = null;
+    held.win = null;
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
-    this.reorder.push(held);
+    const tail = this.inOrder.length > this.inOrderHead ? this.inOrder[this.inOrder.length - 1] : undefined;
+    if (tail === undefined || !byStartThenId(held, tail)) this.inOrder.push(held);
+    else this.reorder.push(held);
     this.advance(this.maxEventMs - this.orderingDelayMs, nowMs);
     return null;
   }
@@ -218,34 +227,71 @@ export class Engine {
       approxStateBytes: this.windowRecords * BYTES_PER_RECORD + this.windows.size * BYTES_PER_IMEI,
       activeImeis: this.windows.size,
       windowRecords: this.windowRecords,
-      bufferedRecords: this.reorder.size,
+      bufferedRecords: this.reorder.size + this.inOrder.length - this.inOrderHead,
       trackedRecordIds: this.seenIds.size,
       suppressionEntries: this.suppression.size,
       candidateStates: this.candidates.size,
     };
   }
 
+  /** The next CDR to match (earliest start, then record_id), without removing it. */
+  private nextWaiting(): Held | undefined {
+    const a = this.inOrderHead < this.inOrder.length ? this.inOrder[this.inOrderHead] : undefined;
+    const h = this.reorder.peek();
+    if (a === undefined) return h;
+    if (h === undefined) return a;
+    return byStartThenId(h, a) ? h : a;
+  }
+
+  private takeWaiting(next: Held): void {
+    if (this.inOrderHead < this.inOrder.length && this.inOrder[this.inOrderHead] === next) {
+      this.inOrder[this.inOrderHead++] = undefined as unknown as Held;
+      if (this.inOrderHead === this.inOrder.length) {
+        this.inOrder = [];
+        this.inOrderHead = 0;
+      } else if (this.inOrderHead > 4096 && this.inOrderHead * 2 > this.inOrder.length) {
+        this.inOrder = this.inOrder.slice(this.inOrderHead);
+        this.inOrderHead = 0;
+      }
+    } else {
+      this.reorder.pop();
+    }
+  }
+
   private advance(untilMs: number, nowMs: number): void {
-    let top = this.reorder.peek();
-    if (top === undefined || !(top.startMs < untilMs)) return;
+    let next = this.nextWaiting();
+    if (next === undefined || !(next.startMs < untilMs)) return;
     this.nowIso = isoUtc(nowMs);
-    while (top !== undefined && top.startMs < untilMs) {
-      this.match(this.reorder.pop()!);
-      top = this.reorder.peek();
+    while (next !== undefined && next.startMs < untilMs) {
+      this.takeWaiting(next);
+      this.match(next);
+      next = this.nextWaiting();
     }
     this.release();
   }
 
   /** Compare a CDR with the window of its IMEI key, then add it to the window. */
   private match(b: Held): void {
-    const cell = this.refs.cells.get(b.cellId);
+    const cell = this.refs.cells.lookup(b.radio, b.mcc, b.mnc, b.lac, b.ci);
     if (cell === undefined) this.counters.unknownCell++;
     else b.cell = cell;
-    if (b.msisdn !== '' && this.refs.exceptions.hasKey(b.imeiKey)) this.noteMsisdn(b);
+    if (b.msisdn !== '' && this.refs.exceptions.size > 0 && this.refs.exceptions.hasKey(b.imeiKey)) this.noteMsisdn(b);
     const recs = this.windows.get(b.imeiKey);
     if (recs === undefined) {
-      this.windows.set(b.imeiKey, [b]);
+      const win = [b];
+      b.win = win;
+      this.windows.set(b.imeiKey, win);
     } else {
+      b.win = recs;
+      // Share the strings of the IMEI's previous CDR (usually the same SIM): less memory, and the IMSI
+      // comparisons below become pointer comparisons.
+      const prev = recs[recs.length - 1];
+      if (prev !== undefined) {
+        if (prev.imsi === b.imsi) b.imsi = prev.imsi;
+        if (prev.imei === b.imei) b.imei = prev.imei;
+        if (prev.msisdn === b.msisdn) b.msisdn = prev.msisdn;
+        b.imeiKey = prev.imeiKey;
+      }
       for (let i = 0; i < recs.length; i++) {
         const o = recs[i];
         if (o.imsi !== b.imsi) {
@@ -376,11 +422,14 @@ export class Engine {
   private release(): void {
     const threshold = this.maxEventMs - this.retentionMs;
     const fifo = this.fifo;
-    while (this.fifoHead < fifo.length && fifo[this.fifoHead].startMs < threshold) {
+    // The FIFO is in matching order (about start order). A short record whose end is still ahead waits
+    // at the head a little; a long one (a data session) moves to the heap ordered by end.
+    while (this.fifoHead < fifo.length) {
       const h = fifo[this.fifoHead];
+      if (h.endMs < threshold) this.prune(h, threshold);
+      else if (h.startMs < threshold && h.endMs - threshold > LONG_LIVED_MS) this.longLived.push(h);
+      else break;
       fifo[this.fifoHead++] = undefined as unknown as Held;
-      if (h.endMs < threshold) this.prune(h.imeiKey, threshold);
-      else this.longLived.push(h);
     }
     if (this.fifoHead > 4096 && this.fifoHead * 2 > fifo.length) {
       this.fifo = fifo.slice(this.fifoHead);
@@ -389,7 +438,7 @@ export class Engine {
     let l = this.longLived.peek();
     while (l !== undefined && l.endMs < threshold) {
       this.longLived.pop();
-      this.prune(l.imeiKey, threshold);
+      this.prune(l, threshold);
       l = this.longLived.peek();
     }
     const q = this.idQueue;
@@ -410,16 +459,19 @@ export class Engine {
     }
   }
 
-  private prune(key: string, threshold: number): void {
-    const recs = this.windows.get(key);
-    if (recs === undefined) return;
+  /** Drop the expired records of h's IMEI window (h among them). */
+  private prune(h: Held, threshold: number): void {
+    const recs = h.win;
+    if (recs === null || recs.length === 0) return;
     let keep = 0;
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i];
       if (r.endMs >= threshold) recs[keep++] = r;
     }
     this.windowRecords -= recs.length - keep;
-    if (keep === 0) this.windows.delete(key);
-    else recs.length = keep;
+    if (keep === 0) {
+      // The IMEI's map entry may already be a newer window (after an earlier prune emptied this one).
+      if (this.windows.get(h.imeiKey) === recs) this.windows.delete(h.imeiKey);
+    } else recs.length = keep;
   }
 }

@@ -1,4 +1,4 @@
-import type { Cdr, EventType, RejectReason } from '../domain/types.js';
+import type { Cdr, EventType, Radio, RejectReason } from '../domain/types.js';
 import { parseTimeBytes } from '../domain/time.js';
 
 /** The CDR fields of SPEC Input 1, in the order their checks run. */
@@ -105,7 +105,7 @@ function eventType(b: Uint8Array, s: number, e: number): EventType | null {
   return null;
 }
 
-function radio(b: Uint8Array, s: number, e: number): string | null {
+function radio(b: Uint8Array, s: number, e: number): Radio | null {
   const n = e - s;
   if (n === 3 && b[s] === 76 && b[s + 1] === 84 && b[s + 2] === 69) return 'LTE';
   if (n === 3 && b[s] === 71 && b[s + 1] === 83 && b[s + 2] === 77) return 'GSM';
@@ -186,7 +186,11 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
     msisdn: ends[F_MSISDN] > starts[F_MSISDN] ? latin1(buf, starts[F_MSISDN], ends[F_MSISDN]) : '',
     startMs,
     endMs: startMs + Math.round(dur * 1000),
-    cellId: r + ':' + mcc + ':' + mnc + ':' + lac + ':' + ci,
+    radio: r,
+    mcc,
+    mnc,
+    lac,
+    ci,
   };
 }
 

@@ -5,16 +5,59 @@ import { readCsvTable } from './csv-table.js';
 
 /** The operator's list of base-station sectors, keyed `RADIO:mcc:mnc:lac:ci` (OpenCelliD radio,mcc,net,area,cell). */
 export class CellCatalogue {
-  constructor(private readonly cells: Map<string, CellSite>) {}
-  get(cellId: string): CellSite | undefined {
-    return this.cells.get(cellId);
+  /** ci -> the cells with that ci (rarely more than one); a number key keeps the per-CDR lookup string-free. */
+  private readonly byCi = new Map<number, CatalogueCell | CatalogueCell[]>();
+  private n = 0;
+
+  constructor(cells: Iterable<CatalogueCell> = []) {
+    for (const c of cells) this.add(c);
   }
+
+  private add(c: CatalogueCell): void {
+    const cur = this.byCi.get(c.ci);
+    if (cur === undefined) {
+      this.byCi.set(c.ci, c);
+      this.n++;
+      return;
+    }
+    const list = Array.isArray(cur) ? cur : [cur];
+    const i = list.findIndex((x) => sameCell(x, c.radio, c.mcc, c.mnc, c.lac));
+    // A later row for the same cell replaces an earlier one (the newer survey wins).
+    if (i >= 0) list[i] = c;
+    else {
+      list.push(c);
+      this.n++;
+    }
+    this.byCi.set(c.ci, list.length === 1 ? list[0] : list);
+  }
+
+  lookup(radio: Radio, mcc: number, mnc: number, lac: number, ci: number): CellSite | undefined {
+    const cur = this.byCi.get(ci);
+    if (cur === undefined) return undefined;
+    if (!Array.isArray(cur)) return sameCell(cur, radio, mcc, mnc, lac) ? cur : undefined;
+    for (let i = 0; i < cur.length; i++) if (sameCell(cur[i], radio, mcc, mnc, lac)) return cur[i];
+    return undefined;
+  }
+
   get size(): number {
-    return this.cells.size;
+    return this.n;
   }
+
   static empty(): CellCatalogue {
-    return new CellCatalogue(new Map());
+    return new CellCatalogue();
   }
+}
+
+interface CatalogueCell extends CellSite {
+  radio: Radio;
+  mcc: number;
+  mnc: number;
+  lac: number;
+  ci: number;
+}
+
+function sameCell(c: CatalogueCell, radio: Radio, mcc: number, mnc: number, lac: number): boolean {
+  return c.lac === lac && c.mnc === mnc && c.mcc === mcc && c.radio === radio;
 }
 
 const UINT = /^\d{1,12}$/;
@@ -26,7 +69,7 @@ export async function loadCellCatalogue(
   rules: Pick<RuleConfig, 'defaultRangeM' | 'maxRangeM'>,
 ): Promise<{ catalogue: CellCatalogue; rejects: Reject[] }> {
   const { rows } = await readCsvTable(path, ['radio', 'mcc', 'net', 'area', 'cell', 'lon', 'lat']);
-  const cells = new Map<string, CellSite>();
+  const cells: CatalogueCell[] = [];
   const rejects: Reject[] = [];
   const bad = (line: number, raw: string, detail: string) => rejects.push({ source: path, line, reason: 'invalid_cell', detail, raw });
   for (const row of rows) {
@@ -65,9 +108,8 @@ export async function loadCellCatalogue(
       if (n > 0) rangeM = n;
     }
     rangeM = Math.min(rangeM, rules.maxRangeM);
-    const id = `${radio}:${Number(v.mcc)}:${Number(v.net)}:${Number(v.area)}:${Number(v.cell)}`;
-    // A later row for the same cell replaces an earlier one (the newer survey wins).
-    cells.set(id, { id, lat, lon, rangeM });
+    const [mcc, mnc, lac, ci] = [v.mcc, v.net, v.area, v.cell].map(Number);
+    cells.push({ id: `${radio}:${mcc}:${mnc}:${lac}:${ci}`, lat, lon, rangeM, radio, mcc, mnc, lac, ci });
   }
   return { catalogue: new CellCatalogue(cells), rejects };
 }

@@ -16,7 +16,11 @@ export function msisdnDigits(msisdn: string): string {
  * Keyed by the 14-digit IMEI key.
  */
 export class ExceptionList {
-  constructor(private readonly byKey: Map<string, Listed>) {}
+  constructor(private readonly byKey: Map<string, Listed>) {
+    let n = 0;
+    for (const l of byKey.values()) n += l.imsis.size + l.msisdns.size;
+    this.size = n;
+  }
 
   /** Is this IMEI key on the list at all (cheap pre-check for the hot path)? */
   hasKey(imeiKey: string): boolean {
@@ -34,11 +38,8 @@ export class ExceptionList {
     return this.byKey.get(imeiKey)?.imsis.has(imsi) ?? false;
   }
 
-  get size(): number {
-    let n = 0;
-    for (const l of this.byKey.values()) n += l.imsis.size + l.msisdns.size;
-    return n;
-  }
+  /** Number of listed IMEI-IMSI and IMEI-MSISDN pairs. */
+  readonly size: number;
 
   static empty(): ExceptionList {
     return new ExceptionList(new Map());
