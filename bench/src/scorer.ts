@@ -1,0 +1,227 @@
+// Scores any output directory (clones.ndjson, block-candidates.ndjson, rejects.ndjson) against the
+// generator's truth: precision/recall per rule on (IMEI key, unordered IMSI pair, rule), candidates (IMEIs
+// and their IMSI sets), exempt-pair violations, and reject recall by reason.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { Truth } from './generator.js';
+
+export interface PR {
+  tp: number;
+  fp: number;
+  fn: number;
+  precision: number;
+  recall: number;
+}
+
+export interface Score {
+  rules: Record<'simultaneity' | 'time_distance' | 'all', PR>;
+  findingLines: number;
+  /** Lines whose (IMEI, pair, rule) was already reported (SPEC: one per triple per suppressionS). */
+  repeatedTriples: number;
+  duplicateFindingIds: number;
+  /** Findings whose exempt_imsis differ from what the exception list says. */
+  wrongExemptImsis: number;
+  /** Findings whose `imei` is not a 14-digit key, or whose a starts after b, or malformed fields. */
+  malformedFindings: number;
+  candidates: PR & { imsiSetExact: number; imsiSetWrong: number; lines: number };
+  /** Candidate lines that list an exempt IMSI in `imsis`. */
+  exemptViolations: number;
+  rejects: {
+    byReason: Record<string, { expected: number; found: number; wrongReason: number; recall: number }>;
+    /** Rejects at lines the truth holds valid, by reason. */
+    unexpected: Record<string, number>;
+    recall: number;
+  };
+  examples: { fp: string[]; fn: string[]; unexpectedRejects: string[]; wrongReason: string[]; exemptViolations: string[]; other: string[] };
+}
+
+function pr(tp: number, fp: number, fn: number): PR {
+  return { tp, fp, fn, precision: tp + fp === 0 ? 1 : tp / (tp + fp), recall: tp + fn === 0 ? 1 : tp / (tp + fn) };
+}
+
+async function* ndjson(file: string): AsyncGenerator<Record<string, unknown>> {
+  if (!fs.existsSync(file)) return;
+  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    yield JSON.parse(line) as Record<string, unknown>;
+  }
+}
+
+const triple = (imei: string, a: string, b: string, rule: string) => (a < b ? `${imei}|${a}|${b}|${rule}` : `${imei}|${b}|${a}|${rule}`);
+
+export function readTruth(dataDir: string): Truth {
+  return JSON.parse(fs.readFileSync(path.join(dataDir, 'truth.json'), 'utf8')) as Truth;
+}
+
+export async function score(dataDir: string, outDir: string, truth: Truth = readTruth(dataDir)): Promise<Score> {
+  const ex: Score['examples'] = { fp: [], fn: [], unexpectedRejects: [], wrongReason: [], exemptViolations: [], other: [] };
+  const note = (list: string[], s: string) => list.length < 10 && list.push(s);
+
+  const want = new Set(truth.findings.map((f) => triple(f.imei, f.imsis[0], f.imsis[1], f.rule)));
+  const exempt = new Set(truth.exemptPairs.map((e) => `${e.imei}|${e.imsi}`));
+  const got = new Set<string>();
+  let findingLines = 0;
+  let repeated = 0;
+  let wrongExempt = 0;
+  let malformed = 0;
+  const ids = new Set<string>();
+  let dupIds = 0;
+  for await (const f of ndjson(path.join(outDir, 'clones.ndjson'))) {
+    findingLines++;
+    const imei = String(f.imei);
+    const k = triple(imei, String(f.imsi_a), String(f.imsi_b), String(f.rule));
+    if (got.has(k)) repeated++;
+    got.add(k);
+    const id = String(f.finding_id);
+    if (ids.has(id)) dupIds++;
+    ids.add(id);
+    if (!/^\d{14}$/.test(imei) || Date.parse(String(f.time_a)) > Date.parse(String(f.time_b)) || typeof f.gap_s !== 'number' || typeof f.overlap_s !== 'number') {
+      malformed++;
+      note(ex.other, `malformed finding ${JSON.stringify(f).slice(0, 300)}`);
+    }
+    const expEx = [String(f.imsi_a), String(f.imsi_b)].filter((s) => exempt.has(`${imei}|${s}`)).sort();
+    const gotEx = (Array.isArray(f.exempt_imsis) ? (f.exempt_imsis as string[]) : []).slice().sort();
+    if (expEx.join(',') !== gotEx.join(',')) {
+      wrongExempt++;
+      note(ex.other, `exempt_imsis ${JSON.stringify(gotEx)} expected ${JSON.stringify(expEx)} in ${k}`);
+    }
+  }
+  const rules = {} as Score['rules'];
+  for (const rule of ['simultaneity', 'time_distance', 'all'] as const) {
+    const match = (k: string) => rule === 'all' || k.endsWith('|' + rule);
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (const k of got) {
+      if (!match(k)) continue;
+      if (want.has(k)) tp++;
+      else {
+        fp++;
+        if (rule === 'all') note(ex.fp, k);
+      }
+    }
+    for (const k of want) {
+      if (!match(k) || got.has(k)) continue;
+      fn++;
+      if (rule === 'all') note(ex.fn, k);
+    }
+    rules[rule] = pr(tp, fp, fn);
+  }
+
+  // Candidates: the final IMSI set of each IMEI is the union over its lines.
+  const candWant = new Map(truth.candidates.map((c) => [c.imei, c.imsis.slice().sort().join(',')]));
+  const candGot = new Map<string, Set<string>>();
+  let candLines = 0;
+  let exemptViolations = 0;
+  for await (const c of ndjson(path.join(outDir, 'block-candidates.ndjson'))) {
+    candLines++;
+    const imei = String(c.imei);
+    let s = candGot.get(imei);
+    if (!s) candGot.set(imei, (s = new Set()));
+    for (const x of (c.imsis as string[]) ?? []) {
+      s.add(x);
+      if (exempt.has(`${imei}|${x}`)) {
+        exemptViolations++;
+        note(ex.exemptViolations, `${imei} lists exempt IMSI ${x}`);
+      }
+    }
+  }
+  let ctp = 0;
+  let cfp = 0;
+  let exact = 0;
+  let wrongSet = 0;
+  for (const [imei, s] of candGot) {
+    const w = candWant.get(imei);
+    if (w === undefined) {
+      cfp++;
+      note(ex.other, `candidate not in truth: ${imei} ${[...s].join(',')}`);
+      continue;
+    }
+    ctp++;
+    if ([...s].sort().join(',') === w) exact++;
+    else {
+      wrongSet++;
+      note(ex.other, `candidate ${imei} imsis ${[...s].sort().join(',')} expected ${w}`);
+    }
+  }
+  let cfn = 0;
+  for (const imei of candWant.keys()) if (!candGot.has(imei)) {
+    cfn++;
+    note(ex.other, `candidate missing: ${imei}`);
+  }
+
+  // Rejects, matched on (file name, line).
+  const expected = new Map<string, string>();
+  for (const line of fs.readFileSync(path.join(dataDir, 'truth-rejects.ndjson'), 'utf8').split('\n')) {
+    if (!line) continue;
+    const r = JSON.parse(line) as { source: string; line: number; reason: string };
+    expected.set(`${path.basename(r.source)}:${r.line}`, r.reason);
+  }
+  const byReason: Score['rejects']['byReason'] = {};
+  for (const reason of expected.values()) {
+    byReason[reason] ??= { expected: 0, found: 0, wrongReason: 0, recall: 0 };
+    byReason[reason].expected++;
+  }
+  const unexpected: Record<string, number> = {};
+  const seenRej = new Set<string>();
+  for await (const r of ndjson(path.join(outDir, 'rejects.ndjson'))) {
+    const k = `${path.basename(String(r.source))}:${String(r.line)}`;
+    if (seenRej.has(k)) continue;
+    seenRej.add(k);
+    const w = expected.get(k);
+    const reason = String(r.reason);
+    if (w === undefined) {
+      unexpected[reason] = (unexpected[reason] ?? 0) + 1;
+      note(ex.unexpectedRejects, `${k} ${reason} ${String(r.detail ?? '')} | ${String(r.raw ?? '').slice(0, 160)}`);
+    } else if (w === reason) byReason[w].found++;
+    else {
+      byReason[w].wrongReason++;
+      note(ex.wrongReason, `${k} expected ${w} got ${reason} (${String(r.detail ?? '')}) | ${String(r.raw ?? '').slice(0, 160)}`);
+    }
+  }
+  let totalExp = 0;
+  let totalFound = 0;
+  for (const v of Object.values(byReason)) {
+    v.recall = v.expected ? v.found / v.expected : 1;
+    totalExp += v.expected;
+    totalFound += v.found;
+  }
+
+  return {
+    rules,
+    findingLines,
+    repeatedTriples: repeated,
+    duplicateFindingIds: dupIds,
+    wrongExemptImsis: wrongExempt,
+    malformedFindings: malformed,
+    candidates: { ...pr(ctp, cfp, cfn), imsiSetExact: exact, imsiSetWrong: wrongSet, lines: candLines },
+    exemptViolations,
+    rejects: { byReason, unexpected, recall: totalExp ? totalFound / totalExp : 1 },
+    examples: ex,
+  };
+}
+
+const f3 = (x: number) => x.toFixed(4);
+
+export function formatScore(s: Score): string {
+  const out: string[] = [];
+  out.push('| rule | TP | FP | FN | precision | recall |', '|---|---:|---:|---:|---:|---:|');
+  for (const [k, v] of Object.entries(s.rules)) out.push(`| ${k} | ${v.tp} | ${v.fp} | ${v.fn} | ${f3(v.precision)} | ${f3(v.recall)} |`);
+  const c = s.candidates;
+  out.push(`| candidates (IMEIs) | ${c.tp} | ${c.fp} | ${c.fn} | ${f3(c.precision)} | ${f3(c.recall)} |`);
+  out.push('');
+  out.push(
+    `finding lines ${s.findingLines}, repeated triples ${s.repeatedTriples}, duplicate finding_ids ${s.duplicateFindingIds}, wrong exempt_imsis ${s.wrongExemptImsis}, malformed ${s.malformedFindings}; candidate lines ${c.lines}, IMSI sets exact ${c.imsiSetExact}/${c.tp}; exempt-pair violations ${s.exemptViolations}`,
+  );
+  out.push('');
+  out.push('| reject reason | expected | found | wrong reason | recall |', '|---|---:|---:|---:|---:|');
+  for (const [k, v] of Object.entries(s.rejects.byReason).sort()) out.push(`| ${k} | ${v.expected} | ${v.found} | ${v.wrongReason} | ${f3(v.recall)} |`);
+  out.push(`| all | | | | ${f3(s.rejects.recall)} |`);
+  const un = Object.entries(s.rejects.unexpected);
+  if (un.length) out.push('', `unexpected rejects (truth says valid): ${un.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  for (const [k, v] of Object.entries(s.examples)) if (v.length) out.push('', `${k}:`, ...v.map((x) => `  ${x}`));
+  return out.join('\n');
+}
