@@ -310,10 +310,15 @@ export class Engine {
     if (b.startMs - a.endMs > this.t.windowMs) return;
     const m: PairMeasures = measurePair(a, b);
     const rules = firedRules(a, b, this.t, m);
-    for (let i = 0; i < rules.length; i++) this.report(rules[i], a, b, m);
+    if (rules.length === 0) return;
+    // Both rules of one pair update the candidate before it is emitted, so it names every rule.
+    let joined = false;
+    for (let i = 0; i < rules.length; i++) if (this.report(rules[i], a, b, m)) joined = true;
+    if (joined) this.emitCandidate(a.imeiKey);
   }
 
-  private report(rule: Rule, a: Held, b: Held, m: PairMeasures): void {
+  /** Emit a finding unless suppressed; returns whether a new non-exempt IMSI joined the IMEI's candidate. */
+  private report(rule: Rule, a: Held, b: Held, m: PairMeasures): boolean {
     const key = a.imeiKey;
     const lo = a.imsi < b.imsi ? a.imsi : b.imsi;
     const hi = a.imsi < b.imsi ? b.imsi : a.imsi;
@@ -322,7 +327,7 @@ export class Engine {
     const anchor = this.suppression.get(triple);
     if (anchor !== undefined && Math.abs(eventMs - anchor) < this.suppressionMs) {
       this.counters.suppressedByRule[rule]++;
-      return;
+      return false;
     }
     this.suppression.set(triple, eventMs);
     const exemptA = this.isExemptImsi(key, a.imsi);
@@ -359,11 +364,11 @@ export class Engine {
     };
     this.findings.push(f);
     this.counters.findingsByRule[rule]++;
-    this.updateCandidate(key, rule, a, b, exemptA, exemptB, eventMs);
+    return this.updateCandidate(key, rule, a, b, exemptA, exemptB, eventMs);
   }
 
   /** Art. 24-25: a listed IMEI-IMSI pair is never blocked; findings on it still reach analysts. */
-  private updateCandidate(key: string, rule: Rule, a: Held, b: Held, exemptA: boolean, exemptB: boolean, eventMs: number): void {
+  private updateCandidate(key: string, rule: Rule, a: Held, b: Held, exemptA: boolean, exemptB: boolean, eventMs: number): boolean {
     let c = this.candidates.get(key);
     if (c === undefined) {
       c = { imsis: new Set(), exempt: new Set(), rules: new Set(), firstEvidenceMs: a.startMs, findings: 0, lastFindingMs: eventMs };
@@ -386,18 +391,23 @@ export class Engine {
         joined = true;
       }
     }
-    if (joined && c.imsis.size > 0) {
-      this.emitted.push({
-        imei: key,
-        imsis: [...c.imsis].sort(),
-        exempt_imsis: [...c.exempt].sort(),
-        rules: [...c.rules].sort(),
-        first_evidence_at: isoUtc(c.firstEvidenceMs),
-        findings: c.findings,
-        emitted_at: this.nowIso,
-      });
-      this.counters.candidates++;
-    }
+    return joined;
+  }
+
+  /** A block candidate: only while at least one non-exempt IMSI is involved. */
+  private emitCandidate(key: string): void {
+    const c = this.candidates.get(key);
+    if (c === undefined || c.imsis.size === 0) return;
+    this.emitted.push({
+      imei: key,
+      imsis: [...c.imsis].sort(),
+      exempt_imsis: [...c.exempt].sort(),
+      rules: [...c.rules].sort(),
+      first_evidence_at: isoUtc(c.firstEvidenceMs),
+      findings: c.findings,
+      emitted_at: this.nowIso,
+    });
+    this.counters.candidates++;
   }
 
   private noteMsisdn(b: Held): void {
