@@ -18,6 +18,11 @@ export const ruleSchema = z
     allowedLatenessS: z.number().min(0).default(600),
     /** One finding per (IMEI key, IMSI pair, rule) per this much event time (s). */
     suppressionS: z.number().min(0).default(86400),
+    /**
+     * How long an IMEI's block-candidate state (IMSIs already sent) is kept after its last finding (s).
+     * SPEC re-emits a candidate only when a new IMSI joins; this bounds memory over months of streaming.
+     */
+    candidateRetentionS: z.number().min(0).default(30 * 86400),
     /** Cell range when the catalogue has none or 0 (m). */
     defaultRangeM: z.number().min(0).default(1000),
     /** Cell ranges are capped at this (m). */
@@ -136,6 +141,7 @@ export const THRESHOLD_FLAGS: Record<string, { key: keyof RuleConfig; help: stri
   '--max-speed-kmh': { key: 'maxSpeedKmh', help: 'time_distance: implied speed must exceed this (km/h)' },
   '--allowed-lateness-s': { key: 'allowedLatenessS', help: 'rows further behind the newest event time are late_record (s)' },
   '--suppression-s': { key: 'suppressionS', help: 'one finding per IMEI, IMSI pair and rule per this much event time (s)' },
+  '--candidate-retention-s': { key: 'candidateRetentionS', help: "keep an IMEI's candidate state this long after its last finding (s)" },
   '--default-range-m': { key: 'defaultRangeM', help: 'cell range when the catalogue has none or 0 (m)' },
   '--max-range-m': { key: 'maxRangeM', help: 'cell ranges are capped at this (m)' },
   '--timezone': { key: 'timezone', help: 'zone of CDR times written without one (±hh:mm)' },

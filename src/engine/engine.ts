@@ -83,6 +83,7 @@ export class Engine {
   private readonly latenessMs: number;
   private readonly retentionMs: number;
   private readonly suppressionMs: number;
+  private readonly candidateRetentionMs: number;
   private readonly orderingDelayMs: number;
 
   private maxEventMs = -Infinity;
@@ -126,6 +127,7 @@ export class Engine {
     this.latenessMs = rules.allowedLatenessS * 1000;
     this.retentionMs = this.t.windowMs + this.latenessMs;
     this.suppressionMs = rules.suppressionS * 1000;
+    this.candidateRetentionMs = Math.max(rules.candidateRetentionS, rules.suppressionS) * 1000;
     this.orderingDelayMs = Math.min(opts.orderingDelayMs ?? this.latenessMs, this.latenessMs);
   }
 
@@ -460,12 +462,13 @@ export class Engine {
       this.idQueue = q.slice(this.idHead);
       this.idHead = 0;
     }
-    // Suppression periods and candidate states live suppressionS past their last finding; sweep hourly.
+    // Suppression periods live suppressionS past their finding, candidate states candidateRetentionS; sweep hourly.
     if (this.maxEventMs - this.lastSweepMs > 3_600_000) {
       this.lastSweepMs = this.maxEventMs;
       const horizon = this.maxEventMs - this.suppressionMs - this.latenessMs;
       for (const [k, at] of this.suppression) if (at < horizon) this.suppression.delete(k);
-      for (const [k, c] of this.candidates) if (c.lastFindingMs < horizon) this.candidates.delete(k);
+      const candidateHorizon = this.maxEventMs - this.candidateRetentionMs - this.latenessMs;
+      for (const [k, c] of this.candidates) if (c.lastFindingMs < candidateHorizon) this.candidates.delete(k);
     }
   }
 
