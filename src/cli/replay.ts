@@ -1,6 +1,75 @@
-import { UsageError } from './common.js';
+import { listCdrInputs } from '../input/cdr-files.js';
+import { InputError } from '../input/errors.js';
+import { createLogger } from '../ops/log.js';
+import { createKafka } from '../sources/kafka-client.js';
+import { replayCdrs } from '../sources/kafka-replay.js';
+import { buildConfig, parseCommandArgs, UsageError } from './common.js';
+import { applySettings, KAFKA_SETTINGS, SASL_HELP, settingHelp, settingOptions } from './kafka-options.js';
 
-// Placeholder until the replay command lands (its own issue); it says so instead of doing nothing.
-export async function replayCommand(_argv: string[]): Promise<number> {
-  throw new UsageError('"replay" is not available in this build yet');
+const REPLAY_SETTINGS = KAFKA_SETTINGS.filter((s) => ['brokers', 'client-id', 'topic', 'ssl'].includes(s.flag));
+
+const USAGE = `clonewatch replay: produce CDR CSV files into the CDR topic (demos, tests, benchmarks)
+
+Usage: clonewatch replay --cdrs <file|dir> [--brokers h:p,...] [--topic cdrs] [--rate N] [--config <file>]
+
+Each row becomes one message: the value a JSON object with SPEC's CDR field names (text values as in the
+file; the consumer validates them), the key the 14-digit IMEI key, so one device's CDRs share a partition
+and keep their file order. A directory means every *.csv and *.csv.gz in it, in name order.
+
+  --cdrs <file|dir>           CDR CSV input (plain or gzip)
+  --rate <n>                  messages per second (default: as fast as the brokers acknowledge)
+  --batch <n>                 messages per produce request (default 2000)
+${settingHelp(REPLAY_SETTINGS)}
+
+${SASL_HELP}`;
+
+export async function replayCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    config: { type: 'string' },
+    cdrs: { type: 'string' },
+    rate: { type: 'string' },
+    batch: { type: 'string' },
+    ...settingOptions(REPLAY_SETTINGS),
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (typeof values.cdrs !== 'string') throw new UsageError('replay needs --cdrs <file|dir>; see clonewatch replay --help');
+  const num = (name: string, v: unknown): number | undefined => {
+    if (typeof v !== 'string') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} needs a positive number, got "${v}"`);
+    return n;
+  };
+  const ratePerS = num('rate', values.rate);
+  const batchSize = num('batch', values.batch);
+  const config = buildConfig(values, (raw) => applySettings(raw, values, REPLAY_SETTINGS));
+  let inputs;
+  try {
+    inputs = listCdrInputs(values.cdrs);
+  } catch (err) {
+    if (err instanceof InputError) throw new UsageError(err.message, 1);
+    throw err;
+  }
+  const log = createLogger(config.stream.logLevel, { cmd: 'replay' });
+  const kafka = createKafka(config.kafka, log, 'replay');
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  try {
+    await producer.connect();
+  } catch (err) {
+    throw new UsageError(`cannot reach the brokers ${config.kafka.brokers.join(',')}: ${(err as Error).message}`, 1);
+  }
+  try {
+    const r = await replayCdrs({ inputs, producer, topic: config.kafka.inputTopic, ratePerS, batchSize: batchSize && Math.floor(batchSize) });
+    const rate = r.elapsedMs > 0 ? Math.round(r.messages / (r.elapsedMs / 1000)) : 0;
+    process.stderr.write(`clonewatch: replayed ${r.messages} CDRs into ${config.kafka.inputTopic} in ${(r.elapsedMs / 1000).toFixed(1)} s (${rate} msg/s)\n`);
+  } catch (err) {
+    if (err instanceof InputError) throw new UsageError(err.message, 1);
+    throw new UsageError(`replay failed: ${(err as Error).message}`, 1);
+  } finally {
+    await producer.disconnect().catch(() => {});
+  }
+  return 0;
 }
