@@ -1,0 +1,317 @@
+import type { Config } from '../../config/schema.js';
+import type { PipelineRun } from '../../domain/types.js';
+import type { OutputBatch, Sink } from '../sink.js';
+import { ClickHouseStoreError, firstLine, type ClickHouseStore } from './connect.js';
+import { insertRows } from './insert.js';
+import { backoffMs, failureName, isRetriable } from './retry.js';
+import { candidateRow, findingRow, rejectRow, runRow, type Row } from './rows.js';
+import type { InsertTable } from './schema.js';
+
+/** A buffered row and the partition its insert block belongs to. */
+interface Pending {
+  row: Row;
+  partition: string;
+}
+
+class TableBuffer {
+  readonly rows: Pending[] = [];
+  added = 0;
+  removed = 0;
+  written = 0;
+  constructor(
+    readonly table: InsertTable,
+    readonly label: string,
+  ) {}
+}
+
+/** One stretch of time during which ClickHouse refused inserts for a retriable reason. */
+export interface Outage {
+  startMs: number;
+  endMs: number | null;
+  attempts: number;
+  reason: string;
+}
+
+export interface ClickHouseSinkOptions {
+  runId: string;
+  log?: (line: string) => void;
+  /** Wall clock, for rejected_at (tests pin it). */
+  now?: () => number;
+}
+
+type Settings = Pick<Config['clickhouse'], 'batchRows' | 'flushIntervalMs' | 'maxBufferedRows' | 'retryForMs'>;
+
+/**
+ * Writes findings, block candidates and rejects to ClickHouse in batches (by size and by time), retries
+ * transient failures with exponential backoff, and slows the source down when its bounded buffer is full.
+ *
+ * Why rows are never lost or doubled: a batch leaves the buffer only after ClickHouse confirmed its insert;
+ * an insert that failed in an unknown state is sent again, and the ReplacingMergeTree keys (finding_id,
+ * candidate_id, source+line) collapse any copy under FINAL.
+ */
+export class ClickHouseSink implements Sink {
+  readonly name = 'clickhouse';
+  private readonly buffers: TableBuffer[];
+  private readonly findings: TableBuffer;
+  private readonly candidates: TableBuffer;
+  private readonly rejects: TableBuffer;
+  private buffered = 0;
+  private flushing: Promise<void> | null = null;
+  private forced = false;
+  private failure: Error | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly timer: NodeJS.Timeout;
+  private waiters: { resolve: () => void; reject: (e: Error) => void; ready: () => boolean }[] = [];
+  private readonly outages: Outage[] = [];
+  private current: Outage | null = null;
+  private runsRecorded = 0;
+  private readonly log: (line: string) => void;
+  private readonly now: () => number;
+
+  constructor(
+    readonly store: ClickHouseStore,
+    private readonly settings: Settings,
+    private readonly opts: ClickHouseSinkOptions,
+  ) {
+    const db = store.database;
+    this.findings = new TableBuffer('suspected_clones', `${db}.suspected_clones`);
+    this.candidates = new TableBuffer('block_candidates', `${db}.block_candidates`);
+    this.rejects = new TableBuffer('rejected_cdrs', `${db}.rejected_cdrs`);
+    this.buffers = [this.findings, this.candidates, this.rejects];
+    this.log = opts.log ?? (() => {});
+    this.now = opts.now ?? Date.now;
+    this.timer = setInterval(() => {
+      if (this.buffered > 0) this.kick(true);
+    }, settings.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  async write(batch: OutputBatch): Promise<void> {
+    this.throwIfUnusable();
+    const runId = this.opts.runId;
+    const now = this.now();
+    // Convert first, so a bad record throws here, before anything is buffered.
+    // The partition of each row, as the table's PARTITION BY computes it (day or month of a DateTime column).
+    const f = batch.findings.map((x) => toPending(findingRow(x, runId), 'time_a', 10));
+    const c = batch.candidates.map((x) => toPending(candidateRow(x, runId), 'first_evidence_at', 7));
+    const r = batch.rejects.map((x) => toPending(rejectRow(x, runId, now), 'rejected_at', 7));
+    const n = f.length + c.length + r.length;
+    if (n === 0) return;
+    // Backpressure: wait for room (an oversized batch gets in alone once the buffer is empty).
+    const max = this.settings.maxBufferedRows;
+    if (this.buffered > 0 && this.buffered + n > max) {
+      this.kick(true);
+      await this.waitFor(() => this.buffered === 0 || this.buffered + n <= max);
+    }
+    this.push(this.findings, f);
+    this.push(this.candidates, c);
+    this.push(this.rejects, r);
+    if (this.buffers.some((b) => b.rows.length >= this.settings.batchRows)) this.kick(false);
+  }
+
+  private push(buf: TableBuffer, rows: Pending[]): void {
+    for (const p of rows) buf.rows.push(p);
+    buf.added += rows.length;
+    this.buffered += rows.length;
+  }
+
+  /** Resolves once everything written before the call is confirmed by ClickHouse. */
+  async flush(): Promise<void> {
+    this.throwIfUnusable(true);
+    const targets = this.buffers.map((b) => b.added);
+    if (this.buffers.every((b, i) => b.removed >= targets[i])) return;
+    this.kick(true);
+    await this.waitFor(() => this.buffers.every((b, i) => b.removed >= targets[i]));
+  }
+
+  async recordRun(run: PipelineRun): Promise<void> {
+    await this.flush();
+    const notes = this.outageNotes();
+    const outageS = this.outages.reduce((s, o) => s + ((o.endMs ?? this.now()) - o.startMs) / 1000, 0);
+    const row = runRow(run, notes, Math.round(outageS * 1000) / 1000);
+    await this.withRetry(`insert of run ${run.run_id} into ${this.store.database}.pipeline_runs`, () =>
+      insertRows(this.store, 'pipeline_runs', [row]),
+    );
+    this.runsRecorded++;
+  }
+
+  describe(): string[] {
+    const db = this.store.database;
+    const where = this.store.label;
+    const flag = this.store.target === './clonewatch-data/clickhouse' || this.store.target === 'clonewatch-data/clickhouse'
+      ? ''
+      : ` --clickhouse ${shellQuote(this.store.target)}`;
+    const lines = [
+      `findings in ClickHouse: ${where}, database ${db} (${this.findings.written} findings, ${this.candidates.written} candidate emissions, ` +
+        `${this.rejects.written} rejects written) — try: npx clonewatch sql${flag} "SELECT rule, count() FROM ${db}.suspected_clones FINAL GROUP BY rule"`,
+    ];
+    for (const note of this.outageNotes()) lines.push(note);
+    if (this.failure) lines.push(`ClickHouse sink failed: ${firstLine(this.failure.message)}`);
+    return lines;
+  }
+
+  /** Outages seen so far, for describe() and pipeline_runs.notes. */
+  outageReport(): readonly Outage[] {
+    return this.outages;
+  }
+
+  private outageNotes(): string[] {
+    return this.outages.map((o) => {
+      const s = (((o.endMs ?? this.now()) - o.startMs) / 1000).toFixed(1);
+      const at = new Date(o.startMs).toISOString();
+      return o.endMs === null
+        ? `ClickHouse outage: unreachable since ${at} (${s} s, ${o.reason}, ${o.attempts} failed attempts)`
+        : `ClickHouse outage: unreachable for ${s} s from ${at} (${o.reason}, ${o.attempts} failed attempts); ` +
+            'the buffered rows were written after it recovered, none lost';
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        try {
+          if (!this.failure) await this.flush();
+        } finally {
+          clearInterval(this.timer);
+          this.rejectWaiters(this.failure ?? new Error('ClickHouse sink closed'));
+          await this.store.close().catch(() => {});
+        }
+        if (this.failure) throw this.failure;
+      })();
+    }
+    return this.closing;
+  }
+
+  // ---- the flush loop ----
+
+  private kick(force: boolean): void {
+    if (force) this.forced = true;
+    if (this.flushing || this.failure) return;
+    this.flushing = this.drain()
+      .catch((err: Error) => this.fail(err))
+      .finally(() => {
+        this.flushing = null;
+        // Rows may have arrived while the last insert ran.
+        if (!this.failure && (this.forced ? this.buffered > 0 : this.buffers.some((b) => b.rows.length >= this.settings.batchRows))) {
+          this.kick(false);
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const force = this.forced;
+      const buf = this.buffers.find((b) => b.rows.length >= this.settings.batchRows) ?? (force ? this.buffers.find((b) => b.rows.length > 0) : undefined);
+      if (!buf) {
+        if (this.buffered === 0) this.forced = false;
+        return;
+      }
+      await this.insertChunk(buf, Math.min(buf.rows.length, this.settings.batchRows));
+    }
+  }
+
+  /** Insert the first `n` rows of a buffer, one insert per partition, and drop them once confirmed. */
+  private async insertChunk(buf: TableBuffer, n: number): Promise<void> {
+    const chunk = buf.rows.slice(0, n);
+    const groups = new Map<string, Row[]>();
+    for (const p of chunk) {
+      let g = groups.get(p.partition);
+      if (!g) groups.set(p.partition, (g = []));
+      g.push(p.row);
+    }
+    for (const rows of groups.values()) {
+      await this.withRetry(`insert of ${rows.length} rows into ${buf.label}`, () => insertRows(this.store, buf.table, rows));
+    }
+    buf.rows.splice(0, n);
+    buf.removed += n;
+    buf.written += n;
+    this.buffered -= n;
+    this.wakeWaiters();
+  }
+
+  private async withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await fn();
+        if (this.current) {
+          this.current.endMs = this.now();
+          const s = ((this.current.endMs - this.current.startMs) / 1000).toFixed(1);
+          this.log(`ClickHouse reachable again after ${s} s (${this.current.attempts} failed attempts); no rows lost`);
+          this.current = null;
+        }
+        return result;
+      } catch (err) {
+        if (!isRetriable(err)) {
+          throw new ClickHouseStoreError(`ClickHouse ${what} failed: ${firstLine((err as Error).message ?? String(err))}`, 'INSERT_FAILED', false, {
+            cause: err,
+          });
+        }
+        const now = this.now();
+        if (!this.current) {
+          this.current = { startMs: now, endMs: null, attempts: 0, reason: failureName(err) };
+          this.outages.push(this.current);
+          this.log(
+            `ClickHouse unreachable (${this.current.reason}) on ${what}; retrying with backoff for up to ${Math.round(this.settings.retryForMs / 1000)} s, ` +
+              `${this.buffered} rows kept in the buffer`,
+          );
+        }
+        this.current.attempts++;
+        if (now - this.current.startMs >= this.settings.retryForMs) {
+          throw new ClickHouseStoreError(
+            `ClickHouse unreachable for ${Math.round((now - this.current.startMs) / 1000)} s (${this.current.reason}); gave up on ${what} ` +
+              `with ${this.buffered} rows not written`,
+            'UNREACHABLE',
+            true,
+            { cause: err },
+          );
+        }
+        await sleep(backoffMs(attempt));
+      }
+    }
+  }
+
+  // ---- waiting ----
+
+  private waitFor(ready: () => boolean): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, ready }));
+  }
+
+  private wakeWaiters(): void {
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) (w.ready() ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  private rejectWaiters(err: Error): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w.reject(err);
+  }
+
+  private fail(err: Error): void {
+    if (!this.failure) {
+      this.failure = err;
+      this.log(firstLine(err.message));
+    }
+    this.rejectWaiters(err);
+  }
+
+  private throwIfUnusable(allowClosing = false): void {
+    if (this.failure) throw this.failure;
+    if (this.closing && !allowClosing) throw new Error('ClickHouse sink is closed');
+  }
+}
+
+function toPending(row: Row, timeColumn: string, prefix: number): Pending {
+  return { row, partition: (row[timeColumn] as string).slice(0, prefix) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,200 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Config } from '../../config/schema.js';
+
+/**
+ * One connection to ClickHouse, whichever kind: a server over HTTP(S) or an embedded chDB directory.
+ * Both go through the official `@clickhouse/client`, so the rest of the code does not care which.
+ */
+export interface ClickHouseStore {
+  readonly kind: 'server' | 'chdb';
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  /** Where the data lives, without credentials: `server http://127.0.0.1:8123 (user default)` or `chDB <dir>`. */
+  readonly label: string;
+  /** What to pass to `--clickhouse` to reach the same store again (URL without password, or the directory). */
+  readonly target: string;
+  close(): Promise<void>;
+}
+
+/** A failure to reach or use ClickHouse. `retriable` says whether trying again later may help. */
+export class ClickHouseStoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ClickHouseStoreError';
+  }
+}
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function isServerTarget(target: string): boolean {
+  return /^https?:\/\//i.test(target);
+}
+
+interface ServerParams {
+  url: string;
+  username: string;
+  password: string;
+  database: string;
+  /** The URL as it may be printed: no password, no query string. */
+  safeUrl: string;
+}
+
+/**
+ * Database, user and password for a server: the URL first (`http://user:pass@host:8123/db`), then the
+ * `CLICKHOUSE_USER` / `CLICKHOUSE_PASSWORD` / `CLICKHOUSE_DATABASE` environment variables, then the config
+ * (whose database defaults to `clonewatch`).
+ */
+export function resolveServerParams(
+  target: string,
+  cfg: Pick<Config['clickhouse'], 'database' | 'username' | 'password'>,
+  env: NodeJS.ProcessEnv = process.env,
+): ServerParams {
+  let u: URL;
+  try {
+    u = new URL(target);
+  } catch {
+    throw new ClickHouseStoreError(`--clickhouse ${JSON.stringify(redactUrl(target))} is not a valid URL`, 'BAD_TARGET', false);
+  }
+  const urlDb = decodeURIComponent(u.pathname.replace(/^\/+|\/+$/g, '')) || u.searchParams.get('database') || '';
+  const username = decodeURIComponent(u.username) || env.CLICKHOUSE_USER || cfg.username || 'default';
+  const password = decodeURIComponent(u.password) || env.CLICKHOUSE_PASSWORD || cfg.password || '';
+  const database = urlDb || env.CLICKHOUSE_DATABASE || cfg.database;
+  const origin = `${u.protocol}//${u.host}`;
+  return { url: origin, username, password, database, safeUrl: origin };
+}
+
+/** A URL with any password replaced, for messages. */
+export function redactUrl(s: string): string {
+  return s.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+}
+
+function checkDatabase(database: string): void {
+  if (!IDENTIFIER.test(database)) {
+    throw new ClickHouseStoreError(
+      `ClickHouse database name ${JSON.stringify(database)} must be letters, digits and _ (not starting with a digit)`,
+      'BAD_DATABASE',
+      false,
+    );
+  }
+}
+
+/**
+ * Open the store named by `cfg.target` (an http(s) URL or a chDB directory; 'none' is the caller's business).
+ * A chDB directory that another process holds gives a one-line error that says so.
+ */
+export async function openStore(cfg: Config['clickhouse'], opts: { requestTimeoutMs?: number } = {}): Promise<ClickHouseStore> {
+  const target = cfg.target;
+  if (target === 'none') throw new ClickHouseStoreError('ClickHouse is turned off (--clickhouse none)', 'BAD_TARGET', false);
+  if (isServerTarget(target)) {
+    const p = resolveServerParams(target, cfg);
+    checkDatabase(p.database);
+    const client = createClient({
+      url: p.url,
+      username: p.username,
+      password: p.password,
+      request_timeout: opts.requestTimeoutMs ?? 60_000,
+      // 18.16 answers compressed responses fine, but plain bodies keep errors readable.
+      compression: { request: false, response: false },
+      max_open_connections: 4,
+      application: 'clonewatch',
+      // The sink reports failures itself (once per outage, without the password); the client's own
+      // logger would print every failed attempt with its stack.
+      log: { level: ClickHouseLogLevel.OFF },
+    });
+    return {
+      kind: 'server',
+      client,
+      database: p.database,
+      label: `server ${p.safeUrl} (user ${p.username})`,
+      target: p.safeUrl,
+      close: () => client.close(),
+    };
+  }
+  const dir = resolve(target);
+  // The CLICKHOUSE_* variables are for servers; an embedded directory takes the database from the config.
+  const database = cfg.database;
+  checkDatabase(database);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  // chDB is heavy (~0.5 s to load): import it only when a directory is used.
+  const { createChdbConnection } = await import('chdb/connection');
+  // Check the lock first: chDB itself would also print its own multi-line complaint on stderr.
+  if (holderPid(dir) !== null) throw chdbOpenError(target, dir, new Error('directory locked'));
+  let connection: ReturnType<typeof createChdbConnection>;
+  try {
+    connection = createChdbConnection({ path: dir });
+  } catch (err) {
+    throw chdbOpenError(target, dir, err);
+  }
+  // chdb declares the Connection type of @clickhouse/client-common, the client its own copy of it: same shape.
+  const client = createClient({ connection: connection as unknown as ClientConnection });
+  return {
+    kind: 'chdb',
+    client,
+    database,
+    label: `chDB ${target}`,
+    target,
+    close: () => client.close(),
+  };
+}
+
+/**
+ * chDB reports a held directory as "Failed to create connection" (the "Cannot lock file .../status" detail
+ * goes to stderr), so look at the lock's status file too: it exists, with the holder's PID, while a
+ * process has the directory open, and is removed on a clean close.
+ */
+function holderPid(dir: string): number | null {
+  try {
+    const m = /PID:\s*(\d+)/.exec(readFileSync(join(dir, 'status'), 'utf8'));
+    if (!m) return null;
+    const pid = Number(m[1]);
+    if (pid === process.pid) return null;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+function chdbOpenError(target: string, dir: string, err: unknown): ClickHouseStoreError {
+  const msg = err instanceof Error ? err.message : String(err);
+  const pid = holderPid(dir);
+  if (/Cannot lock file|already running/i.test(msg) || pid !== null) {
+    return new ClickHouseStoreError(
+      `ClickHouse data directory ${target} is in use by another clonewatch process${pid !== null ? ` (pid ${pid})` : ''} (chDB allows one process per directory); ` +
+        'wait for it to finish, or pass another --clickhouse directory or a server URL',
+      'CHDB_DIR_BUSY',
+      false,
+      { cause: err },
+    );
+  }
+  if (/only one active data directory per process/i.test(msg)) {
+    return new ClickHouseStoreError(
+      `cannot open ClickHouse data directory ${target}: this process already uses another chDB directory (chDB allows one per process)`,
+      'CHDB_OTHER_DIR_OPEN',
+      false,
+      { cause: err },
+    );
+  }
+  return new ClickHouseStoreError(`cannot open ClickHouse data directory ${target}: ${firstLine(msg)}`, 'CHDB_OPEN', false, {
+    cause: err,
+  });
+}
+
+export function firstLine(s: string): string {
+  const line = s.split('\n').find((l) => l.trim() !== '') ?? s;
+  return line.length > 300 ? line.slice(0, 300) + '…' : line;
+}
+
+/** Quote a string as a ClickHouse SQL literal (18.16 has no query parameters, so literals are escaped here). */
+export function sqlString(s: string): string {
+  return "'" + s.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+}

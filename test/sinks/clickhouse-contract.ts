@@ -1,0 +1,136 @@
+import { latLngToCell } from 'h3-js';
+import { expect, it } from 'vitest';
+import { clickhouseSchema, type Config } from '../../src/config/schema.js';
+import type { Finding } from '../../src/domain/types.js';
+import { ClickHouseSink } from '../../src/sinks/clickhouse/clickhouse-sink.js';
+import { openStore, type ClickHouseStore } from '../../src/sinks/clickhouse/connect.js';
+import { openClickHouseSink } from '../../src/sinks/clickhouse/index.js';
+import { countRows, readCandidates, readFindings, readRejects, selectRows } from '../../src/sinks/clickhouse/read-back.js';
+import { ensureSchema, SCHEMA_VERSION } from '../../src/sinks/clickhouse/schema.js';
+import { sampleCandidates, sampleFindings, sampleRejects, sampleRun } from './clickhouse-data.js';
+
+/**
+ * What every ClickHouse store must do, run once on embedded chDB and once on a Debian 18.16 server.
+ * `target()` gives the --clickhouse value; each test uses its own database.
+ */
+export function storeContract(target: () => string): void {
+  let n = 0;
+  const cfg = (over: Partial<Config['clickhouse']> = {}): Config['clickhouse'] =>
+    clickhouseSchema.parse({ target: target(), database: `cw_test_${process.pid}_${++n}`, ...over });
+
+  async function withStore<T>(c: Config['clickhouse'], fn: (s: ClickHouseStore) => Promise<T>): Promise<T> {
+    const store = await openStore(c);
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  const byId = (a: Finding, b: Finding) => (a.finding_id < b.finding_id ? -1 : 1);
+
+  it('creates the schema, and creating it again changes nothing', async () => {
+    const c = cfg();
+    await withStore(c, async (store) => {
+      expect(await ensureSchema(store)).toBe(SCHEMA_VERSION);
+      expect(await ensureSchema(store)).toBe(SCHEMA_VERSION);
+      const tables = await selectRows(store, `SELECT name FROM system.tables WHERE database = '${c.database}' ORDER BY name`);
+      expect(tables.map((t) => t.name)).toEqual(
+        expect.arrayContaining(['block_candidates', 'clones_per_day', 'clones_per_day_mv', 'pipeline_runs', 'rejected_cdrs', 'schema_version', 'suspected_clones']),
+      );
+      expect(await countRows(store, 'schema_version', false)).toBe(1);
+    });
+  });
+
+  it('reads back every finding, candidate and reject equal to what was written, field by field', async () => {
+    const c = cfg({ batchRows: 1000 });
+    // 110 days in one batch: more partitions than one insert block may hold (100), so inserts must split by day.
+    const findings = sampleFindings(1500, { days: 110 });
+    const candidates = sampleCandidates(findings);
+    const rejects = sampleRejects(300);
+    const sink = await openClickHouseSink(c, { runId: 'run-roundtrip' });
+    await sink.write({ findings: findings.slice(0, 700), candidates: candidates.slice(0, 300), rejects: rejects.slice(0, 100) });
+    await sink.write({ findings: findings.slice(700), candidates: candidates.slice(300), rejects: rejects.slice(100) });
+    await sink.flush();
+    await sink.recordRun!(sampleRun('run-roundtrip'));
+    expect(sink.describe!()[0]).toContain(`${findings.length} findings`);
+    await sink.close();
+    await sink.close(); // idempotent
+
+    await withStore(c, async (store) => {
+      expect(await readFindings(store)).toEqual([...findings].sort(byId));
+      const gotCandidates = await readCandidates(store);
+      expect(gotCandidates).toHaveLength(candidates.length);
+      expect(new Set(gotCandidates.map((x) => JSON.stringify(x)))).toEqual(new Set(candidates.map((x) => JSON.stringify(x))));
+      const gotRejects = await readRejects(store);
+      expect(new Set(gotRejects.map((x) => JSON.stringify(x)))).toEqual(new Set(rejects.map((x) => JSON.stringify(x))));
+
+      // H3 resolution 7 of each known cell position, 0 when unknown.
+      const h3 = await selectRows(store, `SELECT finding_id, h3_a, h3_b FROM ${c.database}.suspected_clones FINAL`);
+      const f = new Map(findings.map((x) => [x.finding_id, x]));
+      for (const row of h3) {
+        const x = f.get(String(row.finding_id))!;
+        const want = (lat: number | null, lon: number | null) => (lat === null || lon === null ? '0' : BigInt('0x' + latLngToCell(lat, lon, 7)).toString());
+        expect([row.h3_a, row.h3_b]).toEqual([want(x.lat_a, x.lon_a), want(x.lat_b, x.lon_b)]);
+      }
+
+      const runs = await selectRows(store, `SELECT * FROM ${c.database}.pipeline_runs FINAL`);
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({
+        run_id: 'run-roundtrip',
+        mode: 'detect',
+        records_read: '1000',
+        rejected: '10',
+        reject_reasons: ['invalid_imei', 'late_record'],
+        reject_counts: ['6', '4'],
+        findings_simultaneity: '3',
+        started_at: '2026-11-24 18:00:00',
+        finished_at_ms: String(Date.parse('2026-11-24T18:00:05.250Z')),
+      });
+      expect(String(runs[0].config_json)).not.toMatch(/hunter2|s3cret/);
+    });
+  });
+
+  it('keeps one row per finding_id after FINAL when the same findings are inserted again (a retried insert)', async () => {
+    const c = cfg({ batchRows: 500 });
+    const findings = sampleFindings(800, { days: 4, seed: 7 });
+    for (const runId of ['first', 'retry']) {
+      const sink = await openClickHouseSink(c, { runId });
+      await sink.write({ findings, candidates: sampleCandidates(findings), rejects: [] });
+      await sink.close();
+    }
+    await withStore(c, async (store) => {
+      expect(await countRows(store, 'suspected_clones', true)).toBe(800);
+      expect(await countRows(store, 'block_candidates', true)).toBe(400);
+      expect((await readFindings(store)).map((x) => x.finding_id)).toEqual(findings.map((x) => x.finding_id).sort());
+      // The materialized view counts every inserted copy (documented): 2 x 800.
+      const mv = await selectRows(store, `SELECT toString(sum(clones)) AS n FROM ${c.database}.clones_per_day`);
+      expect(mv[0].n).toBe('1600');
+    });
+  });
+
+  it('applies backpressure: write() waits while the bounded buffer is full, and nothing is lost', async () => {
+    const c = cfg({ batchRows: 200, maxBufferedRows: 400, flushIntervalMs: 50 });
+    const sink = (await openClickHouseSink(c, { runId: 'bp' })) as ClickHouseSink;
+    const findings = sampleFindings(3000, { days: 2, seed: 9 });
+    let maxBuffered = 0;
+    for (let i = 0; i < findings.length; i += 150) {
+      await sink.write({ findings: findings.slice(i, i + 150), candidates: [], rejects: [] });
+      maxBuffered = Math.max(maxBuffered, (sink as unknown as { buffered: number }).buffered);
+    }
+    await sink.close();
+    expect(maxBuffered).toBeLessThanOrEqual(400);
+    await withStore(c, async (store) => expect(await countRows(store, 'suspected_clones', true)).toBe(3000));
+  });
+
+  it('fails a write with a clear message when ClickHouse refuses the rows (not retried)', async () => {
+    const c = cfg();
+    const sink = await openClickHouseSink(c, { runId: 'bad' });
+    await withStore(c, async (store) => store.client.command({ query: `DROP TABLE ${c.database}.rejected_cdrs` }));
+    await sink.write({ findings: [], candidates: [], rejects: sampleRejects(3) });
+    const t0 = Date.now();
+    await expect(sink.flush()).rejects.toThrow(/rejected_cdrs/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await expect(sink.close()).rejects.toThrow();
+  });
+}
