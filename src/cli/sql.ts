@@ -1,6 +1,157 @@
-import { UsageError } from './common.js';
+import type { ClickHouseSettings } from '@clickhouse/client';
+import { buildConfig, parseCommandArgs, UsageError } from './common.js';
+import { ClickHouseStoreError, firstLine, openStore, type ClickHouseStore } from '../sinks/clickhouse/connect.js';
+import { READ_SETTINGS } from '../sinks/clickhouse/read-back.js';
+import { READ_KEYWORDS, sqlShape } from '../sinks/clickhouse/sql-text.js';
 
-// Placeholder until the sql command lands (its own issue); it says so instead of doing nothing.
-export async function sqlCommand(_argv: string[]): Promise<number> {
-  throw new UsageError('"sql" is not available in this build yet');
+const HELP = `clonewatch sql "<query>": run one query against the clonewatch ClickHouse store and print the result
+
+Usage:
+  clonewatch sql "<query>" [--clickhouse <url|dir>] [--config <file>] [--format table|jsonl|csv] [--write]
+
+  --clickhouse <url|dir>  http(s)://[user[:password]@]host:port[/database] of a server, or a chDB data
+                          directory (default ./clonewatch-data/clickhouse, config key clickhouse.target).
+                          A server also takes CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE.
+  --config <file>         the JSON config file of detect/run (its clickhouse section is used)
+  --format <f>            table (default: aligned columns), jsonl (one JSON object a line), csv (with a header)
+  --write                 allow statements that change data (INSERT, CREATE, ALTER, DROP...); without it the
+                          query runs read-only (readonly=2 on a server; only SELECT, WITH, SHOW, DESCRIBE,
+                          EXPLAIN and EXISTS on the embedded store)
+  -h, --help              this help
+
+One statement per call. The tables live in the database clonewatch (see docs/clickhouse.md), e.g.
+  clonewatch sql "SELECT rule, count() FROM clonewatch.suspected_clones FINAL GROUP BY rule"
+
+chDB allows one process per data directory: stop a running detect before querying its directory.`;
+
+const FORMATS = ['table', 'jsonl', 'csv'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** Longest cell printed in table format; --format jsonl prints whole values. */
+const MAX_CELL = 120;
+
+export async function sqlCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      clickhouse: { type: 'string' },
+      config: { type: 'string' },
+      format: { type: 'string' },
+      write: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? 'sql needs a query: clonewatch sql "SELECT ..." (see clonewatch sql --help)'
+        : `sql takes one query, got ${positionals.length} arguments: put the query in quotes`,
+    );
+  }
+  const format = (values.format ?? 'table') as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
+  const write = values.write === true;
+  const config = buildConfig(values, (raw) => {
+    if (typeof values.clickhouse === 'string') {
+      raw.clickhouse = { ...((raw.clickhouse as Record<string, unknown>) ?? {}), target: values.clickhouse };
+    }
+  });
+  if (config.clickhouse.target === 'none') throw new UsageError('sql needs a ClickHouse store: --clickhouse <url|dir>, not none');
+
+  const shape = sqlShape(positionals[0]);
+  if (shape.statements === 0) throw new UsageError('the query is empty');
+  if (shape.statements > 1) throw new UsageError('one statement per call (ClickHouse 18.16 and chDB run one at a time): split the query');
+  const reads = READ_KEYWORDS.has(shape.keyword);
+
+  let store: ClickHouseStore;
+  try {
+    store = await openStore(config.clickhouse);
+  } catch (err) {
+    throw new UsageError((err as Error).message, 1);
+  }
+  try {
+    if (!write && !reads && store.kind === 'chdb') {
+      throw new UsageError(
+        `${shape.keyword || 'this'} statements need --write: without it sql only runs ${[...READ_KEYWORDS].join(', ')}`,
+      );
+    }
+    // readonly=2: no writes or DDL, but per-query settings stay allowed (the client sends some).
+    const settings: ClickHouseSettings = write ? { ...READ_SETTINGS } : { ...READ_SETTINGS, readonly: '2' };
+    const started = Date.now();
+    if (shape.format !== null) {
+      // The query names its own output format: pass the bytes through.
+      const res = await store.client.exec({ query: shape.text, clickhouse_settings: settings });
+      for await (const chunk of res.stream) process.stdout.write(chunk as Buffer);
+      return 0;
+    }
+    if (!reads) {
+      await store.client.command({ query: shape.text, clickhouse_settings: settings });
+      process.stderr.write(`ok (${elapsed(started)})\n`);
+      return 0;
+    }
+    if (format === 'table') {
+      const rs = await store.client.query({ query: shape.text, format: 'JSON', clickhouse_settings: settings });
+      const body = (await rs.json()) as { meta: { name: string; type: string }[]; data: Record<string, unknown>[] };
+      process.stdout.write(renderTable(body.meta, body.data));
+      process.stderr.write(`${body.data.length} row${body.data.length === 1 ? '' : 's'} (${elapsed(started)})\n`);
+      return 0;
+    }
+    const rs = await store.client.query({
+      query: shape.text,
+      format: format === 'jsonl' ? 'JSONEachRow' : 'CSVWithNames',
+      clickhouse_settings: settings,
+    });
+    for await (const rows of rs.stream()) {
+      let out = '';
+      for (const row of rows as { text: string }[]) out += row.text + '\n';
+      if (!process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ClickHouseStoreError) throw err;
+    const msg = firstLine((err as Error).message ?? String(err));
+    const hint = !write && /Code: 164\b|READONLY/.test(msg) ? ' (sql is read-only unless you pass --write)' : '';
+    throw new UsageError(`query failed (${store.label}): ${msg}${hint}`, 1);
+  } finally {
+    await store.close().catch(() => {});
+  }
+}
+
+function elapsed(started: number): string {
+  return `${((Date.now() - started) / 1000).toFixed(3)} s`;
+}
+
+const NUMERIC = /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/;
+
+function cellText(v: unknown): string {
+  let s: string;
+  if (v === null || v === undefined) s = 'NULL';
+  else if (typeof v === 'string') s = v;
+  else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') s = String(v);
+  else s = JSON.stringify(v);
+  s = s.replace(/[\r\n\t]/g, ' ');
+  return s.length > MAX_CELL ? s.slice(0, MAX_CELL - 1) + '…' : s;
+}
+
+/** Aligned columns with a header rule; numbers right-aligned. */
+export function renderTable(meta: { name: string; type: string }[], data: Record<string, unknown>[]): string {
+  if (meta.length === 0) return '';
+  const cells = data.map((row) => meta.map((m) => cellText(row[m.name])));
+  const width = meta.map((m, i) => Math.max(m.name.length, ...cells.map((r) => [...r[i]].length)));
+  const right = meta.map((m) => NUMERIC.test(m.type));
+  const pad = (s: string, i: number) => {
+    const fill = ' '.repeat(width[i] - [...s].length);
+    return right[i] ? fill + s : s + fill;
+  };
+  const lines = [
+    meta.map((m, i) => pad(m.name, i)).join('  ').trimEnd(),
+    width.map((w) => '─'.repeat(w)).join('  '),
+    ...cells.map((r) => r.map((c, i) => pad(c, i)).join('  ').trimEnd()),
+  ];
+  return lines.join('\n') + '\n';
 }
