@@ -75,9 +75,11 @@ export async function score(dataDir: string, outDir: string, truth: Truth = read
     const k = triple(imei, String(f.imsi_a), String(f.imsi_b), String(f.rule));
     if (got.has(k)) repeated++;
     got.add(k);
-    const id = String(f.finding_id);
-    if (ids.has(id)) dupIds++;
-    ids.add(id);
+    if (f.finding_id !== undefined) {
+      const id = String(f.finding_id);
+      if (ids.has(id)) dupIds++;
+      ids.add(id);
+    }
     if (!/^\d{14}$/.test(imei) || Date.parse(String(f.time_a)) > Date.parse(String(f.time_b)) || typeof f.gap_s !== 'number' || typeof f.overlap_s !== 'number') {
       malformed++;
       note(ex.other, `malformed finding ${JSON.stringify(f).slice(0, 300)}`);
@@ -224,4 +226,41 @@ export function formatScore(s: Score): string {
   if (un.length) out.push('', `unexpected rejects (truth says valid): ${un.map(([k, v]) => `${k}=${v}`).join(', ')}`);
   for (const [k, v] of Object.entries(s.examples)) if (v.length) out.push('', `${k}:`, ...v.map((x) => `  ${x}`));
   return out.join('\n');
+}
+
+export interface Comparison {
+  onlyA: string[];
+  onlyB: string[];
+  common: number;
+  candidatesOnlyA: string[];
+  candidatesOnlyB: string[];
+  candidateSetsDiffer: string[];
+}
+
+/** Compares two output directories (e.g. the engine and the SQL twin) on finding triples and candidate sets. */
+export async function compareOutputs(a: string, b: string): Promise<Comparison> {
+  const triples = async (dir: string) => {
+    const s = new Set<string>();
+    for await (const f of ndjson(path.join(dir, 'clones.ndjson'))) s.add(triple(String(f.imei), String(f.imsi_a), String(f.imsi_b), String(f.rule)));
+    return s;
+  };
+  const cands = async (dir: string) => {
+    const m = new Map<string, Set<string>>();
+    for await (const c of ndjson(path.join(dir, 'block-candidates.ndjson'))) {
+      const imei = String(c.imei);
+      if (!m.has(imei)) m.set(imei, new Set());
+      for (const x of (c.imsis as string[]) ?? []) m.get(imei)!.add(x);
+    }
+    return m;
+  };
+  const [ta, tb, ca, cb] = await Promise.all([triples(a), triples(b), cands(a), cands(b)]);
+  const key = (s: Set<string>) => [...s].sort().join(',');
+  return {
+    onlyA: [...ta].filter((k) => !tb.has(k)),
+    onlyB: [...tb].filter((k) => !ta.has(k)),
+    common: [...ta].filter((k) => tb.has(k)).length,
+    candidatesOnlyA: [...ca.keys()].filter((k) => !cb.has(k)),
+    candidatesOnlyB: [...cb.keys()].filter((k) => !ca.has(k)),
+    candidateSetsDiffer: [...ca.keys()].filter((k) => cb.has(k) && key(ca.get(k)!) !== key(cb.get(k)!)),
+  };
 }

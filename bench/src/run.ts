@@ -1,0 +1,383 @@
+// The benchmark: generates data sets, runs the real CLI (`clonewatch detect`) and the ClickHouse-SQL twin
+// over them, scores both against the truth, and reports rows/s (median of N runs with spread), peak RSS,
+// state bytes per active IMEI, where the time goes, and the twin ratio.
+//
+//   node bench/dist/run.js --quick     small version, well under two minutes
+//   node bench/dist/run.js --full      1M and 10M rows, the 1e5..1e7 series and the memory series
+
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs, num } from './args.js';
+import { generate, resolveOptions, type GenOptions, type Truth } from './generator.js';
+import { compareOutputs, formatScore, score, type Score } from './scorer.js';
+import { fmtNum, lineChart } from './svg.js';
+
+interface Timed {
+  wallS: number;
+  maxRssKB: number;
+  userS: number;
+  sysS: number;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command under /usr/bin/time -v and returns wall time (measured here), CPU times and peak RSS. */
+function timed(cmd: string[], cwd: string): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn('/usr/bin/time', ['-v', ...cmd], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallS = (performance.now() - t0) / 1000;
+      const grab = (re: RegExp) => Number(re.exec(stderr)?.[1] ?? NaN);
+      resolve({
+        wallS,
+        maxRssKB: grab(/Maximum resident set size \(kbytes\): (\d+)/),
+        userS: grab(/User time \(seconds\): ([\d.]+)/),
+        sysS: grab(/System time \(seconds\): ([\d.]+)/),
+        code: code ?? -1,
+        stdout,
+        stderr,
+      });
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  /** (max - min) / median */
+  spreadPct: number;
+  runs: number[];
+}
+
+function stat(xs: number[]): Stat {
+  const md = median(xs);
+  return { median: md, min: Math.min(...xs), max: Math.max(...xs), spreadPct: md ? ((Math.max(...xs) - Math.min(...xs)) / md) * 100 : 0, runs: xs };
+}
+
+interface DetectSummary {
+  recordsRead: number;
+  activeImeisPeak: number;
+  windowCdrsPeak: number;
+  engineSeconds: number;
+  engineRecordsPerS: number;
+}
+
+function parseSummary(stderr: string): DetectSummary {
+  const n = (re: RegExp) => Number((re.exec(stderr)?.[1] ?? 'NaN').replace(/,/g, ''));
+  return {
+    recordsRead: n(/records read\s+([\d,]+)/),
+    activeImeisPeak: n(/peak state\s+([\d,]+) active IMEIs/),
+    windowCdrsPeak: n(/active IMEIs, ([\d,]+) CDRs in windows/),
+    engineSeconds: n(/time\s+([\d.]+) s,/),
+    engineRecordsPerS: n(/s, ([\d,]+) records\/s/),
+  };
+}
+
+interface DetectResult {
+  lines: number;
+  wall: Stat;
+  rowsPerS: Stat;
+  engineRowsPerS: Stat;
+  rssMB: Stat;
+  cpuS: Stat;
+  summary: DetectSummary;
+  score?: Score;
+}
+
+interface TwinResult {
+  wall: Stat;
+  rowsPerS: Stat;
+  queryS: Stat;
+  rssMB: Stat;
+  score?: Score;
+  agreement?: { common: number; onlyEngine: string[]; onlyTwin: string[]; candidateDiffs: string[] };
+}
+
+interface SeriesPoint {
+  name: string;
+  gen: ReturnType<typeof resolveOptions>;
+  lines: number;
+  imeiKeys: number;
+  genS: number;
+  detect?: DetectResult;
+  twin?: TwinResult;
+  stages?: { readS: number; parseS: number };
+}
+
+const ROOT = process.cwd();
+const CLI = path.join(ROOT, 'dist/cli/main.js');
+const BENCH_DIST = path.join(ROOT, 'bench/dist');
+
+async function dataset(name: string, o: Omit<GenOptions, 'out'>, dataRoot: string, log: (s: string) => void): Promise<{ dir: string; truth: Truth; genS: number }> {
+  const dir = path.join(dataRoot, name);
+  const want = resolveOptions({ ...o, out: dir });
+  const truthPath = path.join(dir, 'truth.json');
+  if (fs.existsSync(truthPath)) {
+    const t = JSON.parse(fs.readFileSync(truthPath, 'utf8')) as Truth;
+    if (JSON.stringify(t.generator) === JSON.stringify(want)) {
+      log(`  data ${name}: reusing ${dir}`);
+      return { dir, truth: t, genS: NaN };
+    }
+  }
+  const t0 = performance.now();
+  const truth = await generate({ ...o, out: dir });
+  const genS = (performance.now() - t0) / 1000;
+  log(`  data ${name}: ${truth.rows.lines} lines, ${truth.imeiKeys} IMEI keys, ${truth.findings.length} planted findings, generated in ${genS.toFixed(1)} s`);
+  return { dir, truth, genS };
+}
+
+async function runDetect(dir: string, outRoot: string, lines: number, runs: number, warmup: boolean, log: (s: string) => void): Promise<DetectResult> {
+  const out = path.join(outRoot, 'engine');
+  const cmd = ['node', CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress'];
+  const results: Timed[] = [];
+  for (let k = warmup ? -1 : 0; k < runs; k++) {
+    fs.rmSync(out, { recursive: true, force: true });
+    const r = await timed(cmd, ROOT);
+    if (r.code !== 0) throw new Error(`detect exited ${r.code}: ${r.stderr.slice(-2000)}`);
+    if (k >= 0) results.push(r);
+    log(`    detect ${k < 0 ? 'warm-up' : `run ${k + 1}/${runs}`}: ${r.wallS.toFixed(2)} s, ${fmtNum(lines / r.wallS)} rows/s, RSS ${(r.maxRssKB / 1024).toFixed(0)} MB`);
+  }
+  const sums = results.map((r) => parseSummary(r.stderr));
+  return {
+    lines,
+    wall: stat(results.map((r) => r.wallS)),
+    rowsPerS: stat(results.map((r) => lines / r.wallS)),
+    engineRowsPerS: stat(sums.map((s) => s.engineRecordsPerS)),
+    rssMB: stat(results.map((r) => r.maxRssKB / 1024)),
+    cpuS: stat(results.map((r) => r.userS + r.sysS)),
+    summary: sums[sums.length - 1],
+  };
+}
+
+async function runTwinBench(dir: string, outRoot: string, lines: number, runs: number, log: (s: string) => void): Promise<TwinResult> {
+  const out = path.join(outRoot, 'twin');
+  const results: { t: Timed; queryS: number }[] = [];
+  for (let k = 0; k < runs; k++) {
+    fs.rmSync(out, { recursive: true, force: true });
+    const r = await timed(['node', path.join(BENCH_DIST, 'twin-cli.js'), '--data', dir, '--out', out], ROOT);
+    if (r.code !== 0) throw new Error(`twin exited ${r.code}: ${r.stderr.slice(-2000)}`);
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { queryS: number };
+    results.push({ t: r, queryS: j.queryS });
+    log(`    twin run ${k + 1}/${runs}: ${r.wallS.toFixed(2)} s (query ${j.queryS.toFixed(2)} s), ${fmtNum(lines / r.wallS)} rows/s, RSS ${(r.maxRssKB / 1024).toFixed(0)} MB`);
+  }
+  return {
+    wall: stat(results.map((r) => r.t.wallS)),
+    rowsPerS: stat(results.map((r) => lines / r.t.wallS)),
+    queryS: stat(results.map((r) => r.queryS)),
+    rssMB: stat(results.map((r) => r.t.maxRssKB / 1024)),
+  };
+}
+
+async function stageProbe(dir: string, stage: 'read' | 'parse'): Promise<number> {
+  const r = await timed(['node', path.join(BENCH_DIST, 'stage-probe.js'), '--cdrs', path.join(dir, 'cdrs'), '--stage', stage], ROOT);
+  if (r.code !== 0) throw new Error(r.stderr.slice(-500));
+  return r.wallS;
+}
+
+function machine(): Record<string, string | number> {
+  const cpus = os.cpus();
+  let procs = '';
+  try {
+    procs = fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .length.toString();
+  } catch {
+    procs = '?';
+  }
+  return {
+    nproc: os.availableParallelism?.() ?? cpus.length,
+    cpu: cpus[0]?.model ?? '?',
+    memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    processes: procs,
+    date: new Date().toISOString(),
+  };
+}
+
+const f0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+
+function report(mode: string, m: Record<string, string | number>, series: SeriesPoint[], memory: SeriesPoint[], notes: string[]): string {
+  const out: string[] = [];
+  out.push(`## Benchmark (${mode}), ${m.date}`, '');
+  out.push(`Machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; load average at start ${m.loadavg}.`, '');
+  out.push('### Throughput: `clonewatch detect --clickhouse none` vs the ClickHouse-SQL twin (chDB)', '');
+  out.push('rows/s = CSV lines / wall time of the whole process (start-up, catalogue and exception list included); median of the runs, spread = (max - min) / median.', '');
+  out.push('| data set | lines | IMEI keys | detect rows/s (median) | spread | engine-reported rows/s | peak RSS MB | twin rows/s (median) | spread | twin RSS MB | ours / twin |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of series) {
+    const d = p.detect;
+    const t = p.twin;
+    out.push(
+      `| ${p.name} | ${f0(p.lines)} | ${f0(p.imeiKeys)} | ${d ? f0(d.rowsPerS.median) : 'n/a'} | ${d ? f1(d.rowsPerS.spreadPct) + '%' : ''} | ${d ? f0(median(d.engineRowsPerS.runs)) : ''} | ${d ? f0(d.rssMB.median) : ''} | ${t ? f0(t.rowsPerS.median) : 'n/a'} | ${t ? f1(t.rowsPerS.spreadPct) + '%' : ''} | ${t ? f0(t.rssMB.median) : ''} | ${d && t ? (d.rowsPerS.median / t.rowsPerS.median).toFixed(2) + 'x' : ''} |`,
+    );
+  }
+  out.push('');
+  const staged = series.filter((p) => p.stages && p.detect);
+  if (staged.length) {
+    out.push('### Where the time goes (single runs, whole process)', '');
+    out.push('| data set | read only s | read + parse + validate s | full detect s (median) | parse share | engine + outputs share |', '|---|---:|---:|---:|---:|---:|');
+    for (const p of staged) {
+      const full = p.detect!.wall.median;
+      const s = p.stages!;
+      out.push(`| ${p.name} | ${s.readS.toFixed(2)} | ${s.parseS.toFixed(2)} | ${full.toFixed(2)} | ${((s.parseS / full) * 100).toFixed(0)}% | ${(((full - s.parseS) / full) * 100).toFixed(0)}% |`);
+    }
+    out.push('');
+  }
+  if (memory.length) {
+    const base = memory[0].detect;
+    out.push('### Memory against active IMEIs (2-hour span: every IMEI stays inside the 7,800 s window)', '');
+    out.push('| devices | lines | peak active IMEIs (engine) | peak CDRs in windows | peak RSS MB | (RSS - smallest RSS) / extra active IMEIs, bytes |', '|---:|---:|---:|---:|---:|---:|');
+    for (const p of memory) {
+      const d = p.detect;
+      if (!d) continue;
+      const per = base && d !== base ? ((d.rssMB.median - base.rssMB.median) * 1024 * 1024) / (d.summary.activeImeisPeak - base.summary.activeImeisPeak) : NaN;
+      out.push(`| ${f0(p.gen.devices)} | ${f0(p.lines)} | ${f0(d.summary.activeImeisPeak)} | ${f0(d.summary.windowCdrsPeak)} | ${f0(d.rssMB.median)} | ${d === base ? '(baseline)' : f0(per)} |`);
+    }
+    out.push('');
+  }
+  out.push('### Quality (engine output scored against the generator truth)', '');
+  for (const p of series) {
+    if (p.detect?.score) out.push(`#### ${p.name}: engine`, '', formatScore(p.detect.score), '');
+    if (p.twin?.score) {
+      const s = p.twin.score;
+      out.push(`#### ${p.name}: twin (findings and candidates; the twin does not list rejects)`, '');
+      out.push(formatScore({ ...s, rejects: { byReason: {}, unexpected: {}, recall: NaN }, examples: { ...s.examples, unexpectedRejects: [], wrongReason: [] } }).split('\n\n| reject')[0], '');
+    }
+    if (p.twin?.agreement) {
+      const a = p.twin.agreement;
+      out.push(`Engine vs twin on ${p.name}: ${a.common} common findings, ${a.onlyEngine.length} only in the engine, ${a.onlyTwin.length} only in the twin, ${a.candidateDiffs.length} candidate differences.`);
+      for (const x of [...a.onlyEngine.map((k) => `only engine: ${k}`), ...a.onlyTwin.map((k) => `only twin: ${k}`), ...a.candidateDiffs].slice(0, 20)) out.push(`- ${x}`);
+      out.push('');
+    }
+  }
+  if (notes.length) out.push('### Notes', '', ...notes.map((n) => `- ${n}`), '');
+  return out.join('\n');
+}
+
+function charts(series: SeriesPoint[], memory: SeriesPoint[], dir: string): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const s1 = series.filter((p) => p.detect);
+  if (s1.length) {
+    const svg = lineChart(
+      [
+        { name: 'detect (median)', color: '#1f77b4', points: s1.map((p) => ({ x: p.lines, y: p.detect!.rowsPerS.median })) },
+        ...(s1.some((p) => p.twin) ? [{ name: 'SQL twin (chDB)', color: '#d62728', points: s1.filter((p) => p.twin).map((p) => ({ x: p.lines, y: p.twin!.rowsPerS.median })) }] : []),
+      ],
+      { title: 'rows/s against rows (whole process, 2 cores)', xLabel: 'CSV lines', yLabel: 'rows/s', logX: true },
+    );
+    fs.writeFileSync(path.join(dir, 'rows-per-s.svg'), svg);
+    written.push('rows-per-s.svg');
+  }
+  const m1 = memory.filter((p) => p.detect);
+  if (m1.length) {
+    const svg = lineChart(
+      [{ name: 'detect peak RSS', color: '#2ca02c', points: m1.map((p) => ({ x: Math.max(1, p.detect!.summary.activeImeisPeak), y: p.detect!.rssMB.median })) }],
+      { title: 'peak RSS against active IMEIs', xLabel: 'active IMEIs (engine peak)', yLabel: 'peak RSS (MB)', logX: true },
+    );
+    fs.writeFileSync(path.join(dir, 'memory.svg'), svg);
+    written.push('memory.svg');
+  }
+  return written;
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const full = a.full === true;
+  const mode = full ? 'full' : 'quick';
+  const runs = num(a.runs, 3);
+  const seed = num(a.seed, 1);
+  const dataRoot = path.join(ROOT, 'bench/data');
+  const outRoot = path.join(ROOT, 'bench/out', mode);
+  const log = (s: string) => process.stdout.write(s + '\n');
+  const sizes = typeof a.sizes === 'string' ? a.sizes.split(',').map(Number) : full ? [1e5, 3e5, 1e6, 3e6, 1e7] : [1e5, 3e5];
+  const memDevices = typeof a['mem-devices'] === 'string' ? a['mem-devices'].split(',').map(Number) : full ? [1e4, 1e5, 1e6, 5e6] : [1e4, 5e4];
+  const twinMax = num(a['twin-max-rows'], 1e8);
+  const skipTwin = a['skip-twin'] === true;
+  const notes: string[] = [];
+  const m = machine();
+  log(`clonewatch bench (${mode}): ${m.nproc} cores, ${m.cpu}, ${m.memoryGiB} GiB, node ${m.node}, load ${m.loadavg}`);
+  const haveCli = fs.existsSync(CLI);
+  if (!haveCli) notes.push(`${CLI} not found (run npm run build): detect was skipped.`);
+
+  const series: SeriesPoint[] = [];
+  for (const rows of sizes) {
+    const name = `${fmtNum(rows)} rows`;
+    log(`${name}:`);
+    const ds = await dataset(`s${rows}-seed${seed}`, { rows, seed }, dataRoot, log);
+    const p: SeriesPoint = { name, gen: ds.truth.generator, lines: ds.truth.rows.lines, imeiKeys: ds.truth.imeiKeys, genS: ds.genS };
+    const out = path.join(outRoot, `s${rows}`);
+    if (haveCli) {
+      p.detect = await runDetect(ds.dir, out, p.lines, runs, rows <= 1e6, log);
+      p.detect.score = await score(ds.dir, path.join(out, 'engine'), ds.truth);
+      const r = p.detect.score.rules.all;
+      log(`    engine quality: precision ${r.precision.toFixed(4)}, recall ${r.recall.toFixed(4)}, reject recall ${p.detect.score.rejects.recall.toFixed(4)}, exempt violations ${p.detect.score.exemptViolations}`);
+      try {
+        p.stages = { readS: await stageProbe(ds.dir, 'read'), parseS: await stageProbe(ds.dir, 'parse') };
+        log(`    stages: read ${p.stages.readS.toFixed(2)} s, read+parse+validate ${p.stages.parseS.toFixed(2)} s`);
+      } catch (e) {
+        notes.push(`stage probe failed on ${name}: ${(e as Error).message.slice(0, 200)}`);
+      }
+    }
+    if (!skipTwin && rows <= twinMax) {
+      p.twin = await runTwinBench(ds.dir, out, p.lines, runs, log);
+      p.twin.score = await score(ds.dir, path.join(out, 'twin'), ds.truth);
+      if (haveCli) {
+        const c = await compareOutputs(path.join(out, 'engine'), path.join(out, 'twin'));
+        p.twin.agreement = { common: c.common, onlyEngine: c.onlyA, onlyTwin: c.onlyB, candidateDiffs: [...c.candidatesOnlyA.map((k) => `candidate only in engine: ${k}`), ...c.candidatesOnlyB.map((k) => `candidate only in twin: ${k}`), ...c.candidateSetsDiffer.map((k) => `candidate IMSI sets differ: ${k}`)] };
+        log(`    engine vs twin: ${c.common} common, ${c.onlyA.length} only engine, ${c.onlyB.length} only twin, ${p.twin.agreement.candidateDiffs.length} candidate differences; ratio ${p.detect ? (p.detect.rowsPerS.median / p.twin.rowsPerS.median).toFixed(2) : 'n/a'}x`);
+      }
+    }
+    series.push(p);
+  }
+
+  const memory: SeriesPoint[] = [];
+  if (haveCli) {
+    for (const devices of memDevices) {
+      const name = `${fmtNum(devices)} devices`;
+      log(`memory, ${name}:`);
+      const ds = await dataset(`m${devices}-seed${seed}`, { rows: 2 * devices, devices, hours: 2, seed, minPerKind: 0 }, dataRoot, log);
+      const p: SeriesPoint = { name, gen: ds.truth.generator, lines: ds.truth.rows.lines, imeiKeys: ds.truth.imeiKeys, genS: ds.genS };
+      p.detect = await runDetect(ds.dir, path.join(outRoot, `m${devices}`), p.lines, devices >= 1e6 ? 1 : Math.min(runs, 2), false, log);
+      log(`    peak active IMEIs ${f0(p.detect.summary.activeImeisPeak)}, RSS ${f0(p.detect.rssMB.median)} MB`);
+      memory.push(p);
+    }
+    notes.push('Memory series: 2 CDRs per device over a 2-hour span, so every IMEI is inside the window at the end; bytes per IMEI are estimated from peak RSS differences (V8 heap slack included), not counted by the engine. Single runs at >= 1M devices.');
+  }
+  const mEnd = machine();
+  notes.push(`Load average at the end: ${mEnd.loadavg} (other engineers' builds and tests share these 2 cores, so absolute numbers carry that noise).`);
+  const chartDir = full ? path.join(ROOT, 'bench/charts') : path.join(outRoot, 'charts');
+  const written = charts(series, memory, chartDir);
+  const md = report(mode, m, series, memory, notes);
+  fs.mkdirSync(outRoot, { recursive: true });
+  fs.writeFileSync(path.join(outRoot, `report.md`), md + (written.length ? `\nCharts: ${written.map((w) => path.join(path.relative(ROOT, chartDir), w)).join(', ')}\n` : ''));
+  fs.writeFileSync(path.join(outRoot, `results.json`), JSON.stringify({ mode, machine: m, machineEnd: mEnd, series, memory, notes }, null, 1));
+  log('');
+  log(md);
+  log(`report: ${path.relative(ROOT, path.join(outRoot, 'report.md'))}, charts: ${written.map((w) => path.join(path.relative(ROOT, chartDir), w)).join(', ')}`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});
