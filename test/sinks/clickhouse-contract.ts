@@ -1,5 +1,6 @@
 import { latLngToCell } from 'h3-js';
-import { expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { expect, it, vi } from 'vitest';
 import { clickhouseSchema, type Config } from '../../src/config/schema.js';
 import type { Finding } from '../../src/domain/types.js';
 import { ClickHouseSink } from '../../src/sinks/clickhouse/clickhouse-sink.js';
@@ -7,7 +8,33 @@ import { openStore, type ClickHouseStore } from '../../src/sinks/clickhouse/conn
 import { openClickHouseSink } from '../../src/sinks/clickhouse/index.js';
 import { countRows, readCandidates, readFindings, readRejects, selectRows } from '../../src/sinks/clickhouse/read-back.js';
 import { ensureSchema, SCHEMA_VERSION } from '../../src/sinks/clickhouse/schema.js';
+import { sqlCommand } from '../../src/cli/sql.js';
 import { sampleCandidates, sampleFindings, sampleRejects, sampleRun } from './clickhouse-data.js';
+
+const DOC_IMEI = '35209900176148';
+
+/** The ```sql blocks of docs/clickhouse.md. */
+export function docQueries(): string[] {
+  const md = readFileSync(new URL('../../docs/clickhouse.md', import.meta.url), 'utf8');
+  return [...md.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1].trim());
+}
+
+/** Run `clonewatch sql` in-process, capturing its output; a UsageError becomes a non-zero code. */
+export async function runSql(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((b: string | Uint8Array) => ((stdout += String(b)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((b: string | Uint8Array) => ((stderr += String(b)), true));
+  try {
+    const code = await sqlCommand(argv);
+    return { code, stdout, stderr: stderr.replace(/^\d+ rows? \([\d.]+ s\)\n/gm, '') };
+  } catch (e) {
+    return { code: (e as { exitCode?: number }).exitCode ?? 1, stdout, stderr: stderr + (e as Error).message };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
 
 /**
  * What every ClickHouse store must do, run once on embedded chDB and once on a Debian 18.16 server.
@@ -121,6 +148,32 @@ export function storeContract(target: () => string): void {
     await sink.close();
     expect(maxBuffered).toBeLessThanOrEqual(400);
     await withStore(c, async (store) => expect(await countRows(store, 'suspected_clones', true)).toBe(3000));
+  });
+
+  it('answers every analyst query of docs/clickhouse.md through clonewatch sql, with rows', async () => {
+    const c = cfg();
+    const findings = sampleFindings(400, { days: 5, seed: 3 });
+    for (const f of findings.slice(0, 4)) f.imei = DOC_IMEI;
+    const sink = await openClickHouseSink(c, { runId: 'docs' });
+    await sink.write({ findings, candidates: sampleCandidates(findings), rejects: sampleRejects(20) });
+    await sink.recordRun!(sampleRun('docs'));
+    await sink.close();
+    const queries = docQueries().map((q) => q.replaceAll('clonewatch.', `${c.database}.`));
+    expect(queries.length).toBeGreaterThanOrEqual(10);
+    for (const q of queries) {
+      const jsonl = await runSql([q, '--clickhouse', target(), '--format', 'jsonl']);
+      expect({ q, code: jsonl.code, stderr: jsonl.stderr }).toEqual({ q, code: 0, stderr: '' });
+      expect(jsonl.stdout.trim().split('\n').length, q).toBeGreaterThan(0);
+      expect(jsonl.stdout.trim(), q).not.toBe('');
+      const table = await runSql([q, '--clickhouse', target()]);
+      expect(table.code, q).toBe(0);
+      expect(table.stdout.split('\n')[1], q).toMatch(/^─+/);
+    }
+    // Read-only unless --write, on either store.
+    const drop = await runSql([`DROP TABLE ${c.database}.rejected_cdrs`, '--clickhouse', target()]).catch((e: Error) => ({ code: 2, stdout: '', stderr: e.message }));
+    expect(drop.code).not.toBe(0);
+    expect(drop.stderr).toMatch(/--write/);
+    await withStore(c, async (store) => expect(await countRows(store, 'rejected_cdrs', true)).toBe(20));
   });
 
   it('fails a write with a clear message when ClickHouse refuses the rows (not retried)', async () => {
