@@ -130,6 +130,17 @@ describe('detect with bad arguments or unreadable inputs: non-zero exit and one 
     });
   }
 
+  it('a truncated .csv.gz', async () => {
+    const rows = [HEADER];
+    for (let i = 0; i < 3000; i++) rows.push(`t${i},voice_mo,3599${String(i).padStart(10, '0')}0,7161099${String(i).padStart(8, '0')},,2026-03-02T10:00:00Z,10,LTE,716,6,1001,100`);
+    const gz = gzipSync(rows.join('\n') + '\n');
+    const path = join(work, 'truncated.csv.gz');
+    writeFileSync(path, gz.subarray(0, Math.floor(gz.length / 2)));
+    const r = await runCli(['detect', '--cdrs', path, '--cells', TINY_CELLS, '--out', freshOut(), '--clickhouse', 'none']);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(stderrLines(r).filter((l) => /truncated\.csv\.gz/.test(l))).toHaveLength(1);
+  });
+
   it('an unknown command', async () => {
     const r = await runCli(['detekt']);
     expect(r.code).not.toBe(0);
