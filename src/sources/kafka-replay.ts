@@ -1,9 +1,10 @@
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'fast-csv';
+import { StringDecoder } from 'node:string_decoder';
 import type { Message, Producer } from 'kafkajs';
 import { CDR_FIELDS } from '../input/cdr-validate.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
+import { InputError } from '../input/errors.js';
+import { CsvRecordSplitter, type CsvRecord } from './csv-records.js';
 import { imeiMessageKey } from './kafka-client.js';
 
 export interface ReplayOptions {
@@ -41,24 +42,35 @@ export async function replayCdrs(opts: ReplayOptions): Promise<{ messages: numbe
   };
   const limit = opts.ratePerS ? Math.max(1, Math.min(batchSize, Math.ceil(opts.ratePerS / 10))) : batchSize;
   for (const input of opts.inputs) {
-    let fields: Array<(typeof CDR_FIELDS)[number]> = [];
-    const parser = Readable.from(readCdrChunks(input)).pipe(
-      parse({
-        headers: (h) => {
-          const names = h.map((x) => (x ?? '').replace(/^\uFEFF/, '').trim().toLowerCase());
-          fields = CDR_FIELDS.filter((f) => names.includes(f));
-          return names;
-        },
-        ignoreEmpty: true,
-        discardUnmappedColumns: true,
-      }),
-    );
-    for await (const row of parser as AsyncIterable<Record<string, string>>) {
-      const value: Record<string, string> = {};
-      for (const f of fields) value[f] = row[f] ?? '';
-      pending.push({ key: imeiMessageKey(value.imei), value: JSON.stringify(value) });
+    const splitter = new CsvRecordSplitter();
+    const decoder = new StringDecoder('utf8');
+    /** Column index of each CDR field, from the header. */
+    let cols: Array<[string, number]> | null = null;
+    const onRecord = async (r: CsvRecord): Promise<void> => {
+      if (cols === null) {
+        if (r.broken) throw new InputError(`${input.name}: the CSV header on line 1 has an unterminated quote`, 'bad_header');
+        const names = r.fields.map((x) => x.trim().toLowerCase());
+        cols = CDR_FIELDS.filter((f) => names.includes(f)).map((f) => [f, names.indexOf(f)]);
+        return;
+      }
+      let value: string;
+      let key: string | null = null;
+      if (r.broken || r.fields.length !== splitter.width) {
+        // Not a CSV row of the header's shape: forwarded as its text, which the consumer rejects as malformed_row.
+        value = r.raw;
+      } else {
+        const obj: Record<string, string> = {};
+        for (const [f, i] of cols) obj[f] = r.fields[i];
+        key = imeiMessageKey(obj.imei);
+        value = JSON.stringify(obj);
+      }
+      pending.push({ key, value });
       if (pending.length >= limit) await send();
+    };
+    for await (const chunk of readCdrChunks(input)) {
+      for (const r of splitter.push(decoder.write(chunk))) await onRecord(r);
     }
+    for (const r of splitter.push(decoder.end(), true)) await onRecord(r);
   }
   await send();
   return { messages: sent, elapsedMs: performance.now() - started };

@@ -53,7 +53,7 @@ export async function startMockKafka(topics: Record<string, number>, opts: { bro
   exited.then(() => live.delete(child));
   const bootstrap = await new Promise<string>((res, rej) => {
     let out = '';
-    const timer = setTimeout(() => rej(new Error(`mock Kafka did not start in 5 s: ${stderr}`)), 5000);
+    const timer = setTimeout(() => rej(new Error(`mock Kafka did not start in 20 s: ${stderr}`)), 20000);
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /BOOTSTRAP (\S+)/.exec(out);
