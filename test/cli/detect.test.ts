@@ -1,4 +1,5 @@
 // `clonewatch detect` as a user runs it: the real binary, spawned (SPEC.md "The CLI").
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -342,5 +343,19 @@ describe('detect on a directory that also holds a gzip file (fixtures/duplicates
     expect(r.code, r.stderr).toBe(0);
     const gzRejects = readOutputs(out).rejects.filter((x) => String(x.source).endsWith('02-more.csv.gz'));
     expect(gzRejects.map((x) => `${x.line} ${x.reason}`)).toEqual(['2 duplicate_record']);
+  });
+});
+
+describe('npx clonewatch from the repository root', () => {
+  it('runs detect exactly as SPEC writes it', () => {
+    const out = freshOut();
+    const r = spawnSync(
+      'npx',
+      ['--no-install', 'clonewatch', 'detect', '--cdrs', fixture('exceptions', 'cdrs'), '--cells', fixture('exceptions', 'cells.csv'),
+        '--exceptions', fixture('exceptions', 'exceptions.csv'), '--out', out, '--clickhouse', 'none'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(readOutputs(out).findings).toHaveLength(expectation('exceptions').findings.length);
   });
 });
