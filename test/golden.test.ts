@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join, relative, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliResult, OUTPUT_FILES, ROOT, readOutputs, runCli, tempDir } from './helpers/cli.js';
 import { candidateProblems, findingProblems, rejectProblems } from './helpers/spec-shape.js';
@@ -82,7 +83,6 @@ for (const name of cases) {
     let outDir = '';
     let run: CliResult;
     let out: ReturnType<typeof readOutputs> | undefined;
-    const factFailures: string[] = [];
 
     beforeAll(async () => {
       outDir = tempDir(`clonewatch-golden-${name}-`);
@@ -103,54 +103,39 @@ for (const name of cases) {
       return out;
     };
 
-    it('exits 0', () => {
-      expect(run.code, run.stderr).toBe(0);
+    // Each check returns what the test compares, so the golden update can run them all before writing anything.
+    const checkFindings = () => ({
+      got: outputs().findings.map((f) => findingKey(f.rule, f.imei, [f.imsi_a as string, f.imsi_b as string], f.record_a, f.record_b)).sort(),
+      want: expectation.findings.map((f) => findingKey(f.rule, f.imei, f.imsis, f.record_a, f.record_b)).sort(),
     });
-
-    it('gives exactly the findings of expect.json', () => {
-      const got = outputs().findings.map((f) => findingKey(f.rule, f.imei, [f.imsi_a as string, f.imsi_b as string], f.record_a, f.record_b));
-      const want = expectation.findings.map((f) => findingKey(f.rule, f.imei, f.imsis, f.record_a, f.record_b));
-      if (JSON.stringify([...got].sort()) !== JSON.stringify([...want].sort())) factFailures.push('findings');
-      expect([...got].sort()).toEqual([...want].sort());
-    });
-
-    it('gives the finding fields expect.json pins (distances, gaps, times, cells, exemptions)', () => {
+    const checkFindingFields = () => {
       const problems: string[] = [];
       for (const w of expectation.findings) {
         const g = outputs().findings.find(
           (f) => f.rule === w.rule && f.imei === w.imei && f.record_a === w.record_a && f.record_b === w.record_b,
         );
-        if (!g) continue; // reported by the test above
+        if (!g) continue; // reported by checkFindings
         for (const [field, value] of Object.entries(w)) {
           if (['rule', 'imei', 'imsis', 'record_a', 'record_b'].includes(field)) continue;
           const m = fieldMismatch(field, value, g[field]);
           if (m) problems.push(`${w.record_a} -> ${w.record_b} (${w.rule}): ${m}`);
         }
       }
-      if (problems.length) factFailures.push('finding fields');
-      expect(problems).toEqual([]);
-    });
-
-    it('emits the block candidates of expect.json, in order per IMEI', () => {
+      return problems;
+    };
+    const checkCandidates = () => {
       const group = (list: { imei: unknown; imsis: unknown; exempt_imsis: unknown }[]) => {
         const m: Record<string, string[]> = {};
         for (const c of list) (m[c.imei as string] ??= []).push(`imsis [${sorted(c.imsis).join(',')}] exempt [${sorted(c.exempt_imsis).join(',')}]`);
         return m;
       };
-      const got = group(outputs().candidates as never);
-      const want = group(expectation.candidates);
-      if (JSON.stringify(got, Object.keys(got).sort()) !== JSON.stringify(want, Object.keys(want).sort())) factFailures.push('candidates');
-      expect(got).toEqual(want);
+      return { got: group(outputs().candidates as never), want: group(expectation.candidates) };
+    };
+    const checkRejects = () => ({
+      got: outputs().rejects.map((r) => `${sourceInCase(caseDir, r.source)}:${r.line} ${r.reason}`).sort(),
+      want: expectation.rejects.map((r) => `${r.file}:${r.line} ${r.reason}`).sort(),
     });
-
-    it('rejects exactly the rows of expect.json, with line and reason', () => {
-      const got = outputs().rejects.map((r) => `${sourceInCase(caseDir, r.source)}:${r.line} ${r.reason}`).sort();
-      const want = expectation.rejects.map((r) => `${r.file}:${r.line} ${r.reason}`).sort();
-      if (JSON.stringify(got) !== JSON.stringify(want)) factFailures.push('rejects');
-      expect(got).toEqual(want);
-    });
-
-    it('keeps the raw text of each rejected line', () => {
+    const checkRaw = () => {
       const problems: string[] = [];
       for (const r of outputs().rejects) {
         const file = join(caseDir, sourceInCase(caseDir, r.source));
@@ -159,11 +144,9 @@ for (const name of cases) {
         const raw = String(r.raw).replace(/\r?\n$/, '').replace(/\r$/, '');
         if (line !== undefined && raw !== line) problems.push(`${r.source}:${r.line}: raw ${JSON.stringify(raw)} is not the line ${JSON.stringify(line)}`);
       }
-      if (problems.length) factFailures.push('raw');
-      expect(problems).toEqual([]);
-    });
-
-    it('writes every field of SPEC in every output line', () => {
+      return problems;
+    };
+    const checkShape = () => {
       const { findings, candidates, rejects } = outputs();
       const problems = [
         ...findings.flatMap((f) => findingProblems(f).map((p) => `finding ${f.record_a} -> ${f.record_b}: ${p}`)),
@@ -172,8 +155,50 @@ for (const name of cases) {
       ];
       const ids = findings.map((f) => f.finding_id);
       if (new Set(ids).size !== ids.length) problems.push('finding_id is not unique');
-      if (problems.length) factFailures.push('fields');
-      expect(problems).toEqual([]);
+      return problems;
+    };
+    const same = (c: { got: unknown; want: unknown }) => isDeepStrictEqual(c.got, c.want);
+    const failingFacts = () =>
+      [
+        ['findings', same(checkFindings())],
+        ['finding fields', checkFindingFields().length === 0],
+        ['candidates', same(checkCandidates())],
+        ['rejects', same(checkRejects())],
+        ['raw', checkRaw().length === 0],
+        ['fields', checkShape().length === 0],
+      ]
+        .filter(([, ok]) => !ok)
+        .map(([what]) => what);
+
+    it('exits 0', () => {
+      expect(run.code, run.stderr).toBe(0);
+    });
+
+    it('gives exactly the findings of expect.json', () => {
+      const { got, want } = checkFindings();
+      expect(got).toEqual(want);
+    });
+
+    it('gives the finding fields expect.json pins (distances, gaps, times, cells, exemptions)', () => {
+      expect(checkFindingFields()).toEqual([]);
+    });
+
+    it('emits the block candidates of expect.json, in order per IMEI', () => {
+      const { got, want } = checkCandidates();
+      expect(got).toEqual(want);
+    });
+
+    it('rejects exactly the rows of expect.json, with line and reason', () => {
+      const { got, want } = checkRejects();
+      expect(got).toEqual(want);
+    });
+
+    it('keeps the raw text of each rejected line', () => {
+      expect(checkRaw()).toEqual([]);
+    });
+
+    it('writes every field of SPEC in every output line', () => {
+      expect(checkShape()).toEqual([]);
     });
 
     it('matches the golden output files', () => {
@@ -185,7 +210,8 @@ for (const name of cases) {
         const goldenPath = join(goldenDir, file);
         if (UPDATE) {
           // A golden copy records output that was checked against SPEC; never record a run whose facts fail.
-          if (factFailures.length) throw new Error(`not updating ${name}/expected: expect.json fails (${factFailures.join(', ')})`);
+          const failing = failingFacts();
+          if (failing.length) throw new Error(`not updating ${name}/expected: expect.json fails (${failing.join(', ')})`);
           mkdirSync(goldenDir, { recursive: true });
           writeFileSync(goldenPath, text);
           continue;
