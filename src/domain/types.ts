@@ -44,6 +44,8 @@ export interface Cdr {
   imei: string;
   /** First 14 digits of the IMEI (TAC + serial number). */
   imeiKey: string;
+  /** The same 14 digits as a number (exact: < 2^53), the engine's map key. */
+  key: number;
   imsi: string;
   /** As received; '' when empty. */
   msisdn: string;

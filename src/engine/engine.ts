@@ -91,12 +91,12 @@ export class Engine {
   private readonly reorder = new MinHeap<Held>(byStartThenId);
   private inOrder: Held[] = [];
   private inOrderHead = 0;
-  /** record_id -> start of the accepted copy; expired in acceptance order. */
-  private readonly seenIds = new Map<string, number>();
+  /** record_ids accepted within windowS + allowedLatenessS; expired in acceptance order (idQueue). */
+  private readonly seenIds = new Set<string>();
   private idQueue: Cdr[] = [];
   private idHead = 0;
 
-  private readonly windows = new Map<string, Held[]>();
+  private readonly windows = new Map<number, Held[]>();
   private fifo: Held[] = [];
   private fifoHead = 0;
   private readonly longLived = new MinHeap<Held>((x, y) => x.endMs < y.endMs);
@@ -153,7 +153,7 @@ export class Engine {
     if (this.seenIds.has(cdr.recordId)) return 'duplicate_record';
     if (cdr.startMs < this.maxEventMs - this.latenessMs) return 'late_record';
     this.counters.recordsAccepted++;
-    this.seenIds.set(cdr.recordId, cdr.startMs);
+    this.seenIds.add(cdr.recordId);
     this.idQueue.push(cdr);
     const held = cdr as Held;
     held.cell = null;
@@ -277,12 +277,12 @@ export class Engine {
     const cell = this.refs.cells.lookup(b.radio, b.mcc, b.mnc, b.lac, b.ci);
     if (cell === undefined) this.counters.unknownCell++;
     else b.cell = cell;
-    if (b.msisdn !== '' && this.refs.exceptions.size > 0 && this.refs.exceptions.hasKey(b.imeiKey)) this.noteMsisdn(b);
-    const recs = this.windows.get(b.imeiKey);
+    if (b.msisdn !== '' && this.refs.exceptions.size > 0 && this.refs.exceptions.hasKeyNumber(b.key)) this.noteMsisdn(b);
+    const recs = this.windows.get(b.key);
     if (recs === undefined) {
       const win = [b];
       b.win = win;
-      this.windows.set(b.imeiKey, win);
+      this.windows.set(b.key, win);
     } else {
       b.win = recs;
       // Share the strings of the IMEI's previous CDR (usually the same SIM): less memory, and the IMSI
@@ -484,7 +484,7 @@ export class Engine {
     this.windowRecords -= recs.length - keep;
     if (keep === 0) {
       // The IMEI's map entry may already be a newer window (after an earlier prune emptied this one).
-      if (this.windows.get(h.imeiKey) === recs) this.windows.delete(h.imeiKey);
+      if (this.windows.get(h.key) === recs) this.windows.delete(h.key);
     } else recs.length = keep;
   }
 }

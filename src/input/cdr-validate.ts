@@ -142,14 +142,9 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
   e = ends[F_IMEI];
   const imeiLen = e - s;
   if (imeiLen < 14 || imeiLen > 16 || !allDigits(buf, s, e)) return fail('invalid_imei', `imei "${snippet(buf, s, e)}" must have 14, 15 or 16 digits`);
-  let zero = true;
-  for (let i = s; i < s + 14; i++) {
-    if (buf[i] !== 48) {
-      zero = false;
-      break;
-    }
-  }
-  if (zero) return fail('invalid_imei', 'imei key (first 14 digits) is all zeros');
+  let key = 0;
+  for (let i = s; i < s + 14; i++) key = key * 10 + (buf[i] - 48);
+  if (key === 0) return fail('invalid_imei', 'imei key (first 14 digits) is all zeros');
 
   s = starts[F_IMSI];
   e = ends[F_IMSI];
@@ -182,6 +177,7 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
     eventType: et,
     imei,
     imeiKey: imeiLen === 14 ? imei : imei.slice(0, 14),
+    key,
     imsi: latin1(buf, starts[F_IMSI], ends[F_IMSI]),
     msisdn: ends[F_MSISDN] > starts[F_MSISDN] ? latin1(buf, starts[F_MSISDN], ends[F_MSISDN]) : '',
     startMs,

@@ -18,13 +18,24 @@ export function msisdnDigits(msisdn: string): string {
 export class ExceptionList {
   constructor(private readonly byKey: Map<string, Listed>) {
     let n = 0;
-    for (const l of byKey.values()) n += l.imsis.size + l.msisdns.size;
+    for (const [k, l] of byKey) {
+      n += l.imsis.size + l.msisdns.size;
+      this.keys.add(Number(k));
+    }
     this.size = n;
   }
 
-  /** Is this IMEI key on the list at all (cheap pre-check for the hot path)? */
+  /** Numeric IMEI keys on the list, for the hot path's pre-check. */
+  private readonly keys = new Set<number>();
+
+  /** Is this IMEI key on the list at all? */
   hasKey(imeiKey: string): boolean {
     return this.byKey.has(imeiKey);
+  }
+
+  /** Same as hasKey, by the numeric key of Cdr.key (no string hashing per CDR). */
+  hasKeyNumber(key: number): boolean {
+    return this.keys.has(key);
   }
 
   /** A CDR is exempt when its IMEI key is listed with its IMSI, or with its MSISDN. */

@@ -47,6 +47,7 @@ export function cdr(s: CdrSpec): Cdr {
     eventType: 'voice_mo',
     imei,
     imeiKey: imei.slice(0, 14),
+    key: Number(imei.slice(0, 14)),
     imsi: s.imsi,
     msisdn: s.msisdn ?? '',
     startMs: T0 + s.at * 1000,
