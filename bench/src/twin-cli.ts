@@ -1,6 +1,6 @@
 // node bench/dist/twin-cli.js --data DIR --out DIR: runs the ClickHouse-SQL twin (chDB) over a generated data set.
 import { parseArgs } from './args.js';
-import { runTwin, twinSql } from './twin.js';
+import { runTwin, twinRulesSql, twinSql } from './twin.js';
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
@@ -9,7 +9,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (a['print-sql']) {
-    process.stdout.write(twinSql(a.data) + '\n');
+    process.stdout.write(`CREATE TABLE c ENGINE = Memory AS ${twinSql(a.data)};\n${twinRulesSql()};\n`);
     return;
   }
   const t0 = performance.now();

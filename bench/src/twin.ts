@@ -12,33 +12,26 @@ import { DEFAULT_RULES, type RuleParams } from './reference.js';
 
 const lit = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-export function twinSql(dataDir: string, p: RuleParams = DEFAULT_RULES, latenessS = 600, cdrGlob = 'cdrs/*.csv*'): string {
+/** Statement 1: the valid, on-time, deduplicated CDRs of IMEI keys with more than one IMSI, with cells and exemption. */
+export function twinSql(dataDir: string, latenessS = 600, cdrGlob = 'cdrs/*.csv*'): string {
   const dir = path.resolve(dataDir);
   const cdrs = lit(path.join(dir, cdrGlob));
   const cells = lit(path.join(dir, 'cells.csv'));
   const exc = lit(path.join(dir, 'exceptions.csv'));
-  const tolMs = p.overlapToleranceS * 1000;
   return `
 WITH
 raw AS (
   SELECT _file AS f, _row_number AS rn, record_id, event_type, imei, imsi, msisdn, start_time, duration_s, radio, mcc, mnc, lac, ci,
-    extractGroups(start_time, '^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}:[0-9]{2})([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?$') AS m,
-    concat(m[1], ' ', m[2]) AS local_str,
-    parseDateTimeBestEffortOrNull(local_str, 'UTC') AS t0
+    match(start_time, '^[0-9]{1,15}$') AS is_epoch
   FROM file(${cdrs}, 'CSVWithNames',
     'record_id String, event_type String, imei String, imsi String, msisdn String, start_time String, duration_s String, radio String, mcc String, mnc String, lac String, ci String')
 ),
 valid AS (
   SELECT f, rn, record_id, imei, imsi, msisdn, radio, mcc, mnc, lac, ci,
     substring(imei, 1, 14) AS key,
-    multiIf(match(start_time, '^[0-9]{1,15}$'), toInt64(start_time),
-      length(m) = 4 AND t0 IS NOT NULL AND formatDateTime(t0, '%Y-%m-%d %H:%i:%S', 'UTC') = local_str,
-        toInt64(toUnixTimestamp(t0)) * 1000
-        + if(m[3] = '', 0, toInt64(rightPad(substring(m[3], 2, 3), 3, '0')))
-        - 60000 * multiIf(m[4] = '', -300, m[4] = 'Z', 0,
-            if(substring(m[4], 1, 1) = '-', -1, 1) * (toInt64(substring(m[4], 2, 2)) * 60 + toInt64(substring(m[4], 5, 2)))),
-      NULL) AS s_null,
-    assumeNotNull(s_null) AS s,
+    -- strict shape, a real calendar date and clock time (no roll-over), then ClickHouse's own parser for the
+    -- zone (Z, +-hh:mm, or none = the configured -05:00, i.e. Etc/GMT+5)
+    if(is_epoch, toInt64(start_time), toUnixTimestamp64Milli(parseDateTime64BestEffortOrZero(start_time, 3, 'Etc/GMT+5'))) AS s,
     s + toInt64(round(toFloat64OrZero(duration_s) * 1000)) AS e
   FROM raw
   WHERE lengthUTF8(record_id) BETWEEN 1 AND 64
@@ -46,7 +39,8 @@ valid AS (
     AND match(imei, '^[0-9]{14,16}$') AND substring(imei, 1, 14) != '00000000000000'
     AND match(imsi, '^[0-9]{6,15}$')
     AND (msisdn = '' OR match(msisdn, '^[+]?[0-9]{6,15}$'))
-    AND s_null IS NOT NULL
+    AND (is_epoch OR (match(start_time, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})?$')
+      AND parseDateTimeOrNull(concat(substring(start_time, 1, 10), ' ', substring(start_time, 12, 8)), '%Y-%m-%d %H:%i:%s', 'UTC') IS NOT NULL))
     AND match(duration_s, '^[0-9]+([.][0-9]+)?$') AND toFloat64(duration_s) <= 86400
     AND radio IN ('GSM', 'UMTS', 'LTE', 'NR')
     AND match(mcc, '^[0-9]+$') AND match(mnc, '^[0-9]+$') AND match(lac, '^[0-9]+$') AND match(ci, '^[0-9]+$')
@@ -58,7 +52,8 @@ ontime AS (
     FROM valid
   ) WHERE s >= newest - ${latenessS * 1000}
 ),
-multi AS (SELECT key FROM ontime GROUP BY key HAVING min(imsi) != max(imsi)),
+-- IMEI keys with more than one IMSI among valid rows (late rows included: a superset, so one scan without the window)
+multi AS (SELECT key FROM valid GROUP BY key HAVING min(imsi) != max(imsi)),
 cells AS (
   SELECT radio, toUInt64(mcc) AS mcc_n, toUInt64(net) AS mnc_n, toUInt64(area) AS lac_n, toUInt64(cell) AS ci_n,
     toFloat64(lat) AS clat, toFloat64(lon) AS clon,
@@ -83,7 +78,17 @@ c AS (
   LEFT JOIN cells AS cl
     ON cl.radio = o.radio AND cl.mcc_n = toUInt64(o.mcc) AND cl.mnc_n = toUInt64(o.mnc) AND cl.lac_n = toUInt64(o.lac) AND cl.ci_n = toUInt64(o.ci)
   SETTINGS join_use_nulls = 1
-),
+)
+SELECT * FROM c
+SETTINGS input_format_skip_unknown_fields = 1, input_format_csv_allow_variable_number_of_columns = 1
+`;
+}
+
+/** Statement 2: the rules over the materialized rows of multi-IMSI IMEI keys. */
+export function twinRulesSql(p: RuleParams = DEFAULT_RULES): string {
+  const tolMs = p.overlapToleranceS * 1000;
+  return `
+WITH
 pairs AS (
   SELECT a.key AS key, a.imsi AS ia, b.imsi AS ib,
     a.s AS a_s, a.e AS a_e, b.s AS b_s, b.e AS b_e, a.record_id AS ra, b.record_id AS rb,
@@ -112,7 +117,6 @@ SELECT h.key AS imei, h.rule AS rule, h.ia AS imsi_a, h.ib AS imsi_b,
 FROM hits AS h LEFT JOIN exempt_imsis AS x ON x.key = h.key
 GROUP BY h.key, h.rule, h.ia, h.ib
 ORDER BY imei, rule, imsi_a, imsi_b
-SETTINGS input_format_skip_unknown_fields = 1, input_format_csv_allow_variable_number_of_columns = 1
 `;
 }
 
@@ -129,11 +133,19 @@ export interface TwinFinding {
 }
 
 /** Runs the twin over a generated data directory and writes clones.ndjson and block-candidates.ndjson to outDir. */
-export async function runTwin(dataDir: string, outDir: string): Promise<{ findings: number; candidates: number; queryS: number }> {
-  const { query } = await import('chdb');
-  const sql = twinSql(dataDir);
+export async function runTwin(dataDir: string, outDir: string): Promise<{ findings: number; candidates: number; queryS: number; multiImsiRows: number }> {
+  const { Session } = await import('chdb');
+  const session = new Session();
   const t0 = performance.now();
-  const text = query(sql, 'JSONEachRow');
+  let text: string;
+  let multiImsiRows: number;
+  try {
+    session.query(`CREATE TABLE c ENGINE = Memory AS ${twinSql(dataDir)}`);
+    multiImsiRows = Number(session.query('SELECT count() FROM c', 'CSV').trim());
+    text = session.query(twinRulesSql(), 'JSONEachRow');
+  } finally {
+    session.cleanup();
+  }
   const queryS = (performance.now() - t0) / 1000;
   const rows = text
     .split('\n')
@@ -171,5 +183,5 @@ export async function runTwin(dataDir: string, outDir: string): Promise<{ findin
     cands.map(([imei, c]) => JSON.stringify({ imei, imsis: [...c.imsis].sort(), exempt_imsis: [...c.exempt].sort(), rules: [...c.rules].sort(), findings: c.n })).join('\n') + (cands.length ? '\n' : ''),
   );
   fs.writeFileSync(path.join(outDir, 'rejects.ndjson'), '');
-  return { findings: findings.length, candidates: cands.length, queryS };
+  return { findings: findings.length, candidates: cands.length, queryS, multiImsiRows };
 }
