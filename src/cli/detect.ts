@@ -143,7 +143,7 @@ function summary(r: FileRunResult, cells: number, exceptions: number, where: str
     'clonewatch detect: summary',
     `  records read       ${fmt(c.recordsRead)}`,
     `  accepted           ${fmt(c.recordsAccepted)} (unknown cell: ${fmt(c.unknownCell)})`,
-    `  rejected           ${fmt(totalRejected)}${rejected.length ? '' : ' (none)'}`,
+    `  rejected           ${fmt(totalRejected - r.referenceRejects)} CDRs${r.referenceRejects ? `, ${fmt(r.referenceRejects)} catalogue/exception rows` : ''}${rejected.length ? '' : ' (none)'}`,
     ...rejected.map((k) => `    ${k.padEnd(19)}${fmt(c.rejectsByReason[k] ?? 0)}`),
     `  findings           simultaneity ${fmt(c.findingsByRule.simultaneity)}, time_distance ${fmt(c.findingsByRule.time_distance)}` +
       ` (repeat evidence suppressed: ${fmt(c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance)})`,

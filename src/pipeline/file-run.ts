@@ -24,6 +24,8 @@ export interface FileRunOptions {
 
 export interface FileRunResult {
   counters: RunCounters;
+  /** Rejects of the cell catalogue and exception list (also in counters.rejectsByReason). */
+  referenceRejects: number;
   peak: EngineStats;
   elapsedMs: number;
 }
@@ -76,9 +78,11 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
     counters.recordsRead += parser.rows;
   }
   now = clock();
+  const st = engine.stats();
+  if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
   await emit(true);
   for (const s of opts.sinks) await s.flush();
-  return { counters, peak, elapsedMs: performance.now() - started };
+  return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
 }
 
 function countReject(c: RunCounters, reason: RejectReason): void {
