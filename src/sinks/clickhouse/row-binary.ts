@@ -1,3 +1,4 @@
+import { daysFromCivil } from '../../domain/time.js';
 import type { Row } from './rows.js';
 
 /**
@@ -61,6 +62,14 @@ class Writer {
     this.pos += 8;
   }
 
+  /** A UInt64 below 2^53, without BigInt. */
+  u64n(v: number): void {
+    this.ensure(8);
+    this.buf.writeUInt32LE(v % 4294967296, this.pos);
+    this.buf.writeUInt32LE(Math.floor(v / 4294967296), this.pos + 4);
+    this.pos += 8;
+  }
+
   f64(v: number): void {
     this.ensure(8);
     this.buf.writeDoubleLE(v, this.pos);
@@ -109,15 +118,22 @@ function encoderFor(type: string): Encoder {
     case 'String':
       return (w, v) => w.string(typeof v === 'string' ? v : fail(type, v));
     case 'UInt64':
-      return (w, v) => w.u64(BigInt(typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? v : fail(type, v)));
+      return (w, v) => {
+        // Most values (counts, epoch ms) fit a double exactly: skip BigInt for them.
+        if (typeof v === 'string' && v.length <= 15 && /^\d+$/.test(v)) return w.u64n(Number(v));
+        if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return w.u64n(v);
+        w.u64(BigInt(typeof v === 'string' || typeof v === 'bigint' ? v : fail(type, v)));
+      };
     case 'Float64':
       return (w, v) => w.f64(typeof v === 'number' ? v : fail(type, v));
     case "DateTime('UTC')":
       return (w, v) => {
         // Rows carry 'YYYY-MM-DD hh:mm:ss' in UTC.
-        const ms = typeof v === 'string' ? Date.parse(v.replace(' ', 'T') + 'Z') : NaN;
-        if (!Number.isFinite(ms)) fail(type, v);
-        w.u32(Math.floor(ms / 1000));
+        const s = typeof v === 'string' && v.length === 19 ? v : fail(type, v);
+        const days = daysFromCivil(Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10)));
+        const secs = days * 86400 + Number(s.slice(11, 13)) * 3600 + Number(s.slice(14, 16)) * 60 + Number(s.slice(17, 19));
+        if (!Number.isFinite(secs)) fail(type, v);
+        w.u32(secs);
       };
     default:
       throw new Error(`RowBinary: unsupported column type ${type}`);

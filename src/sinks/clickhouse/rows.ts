@@ -18,6 +18,14 @@ export function chDateTime(ms: number): string {
   return new Date(clamped).toISOString().slice(0, 19).replace('T', ' ');
 }
 
+const CANONICAL_UTC = /^(19[7-9]\d|20\d\d)-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+/** epoch ms and the DateTime text of an ISO time (fast path for the engine's own `toISOString()` form). */
+function timeParts(iso: string, field: string): [number, string] {
+  const ms = epochMs(iso, field);
+  return [ms, CANONICAL_UTC.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : chDateTime(ms)];
+}
+
 function epochMs(iso: string, field: string): number {
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) throw new Error(`${field} is not an ISO-8601 time: ${JSON.stringify(iso)}`);
@@ -27,8 +35,18 @@ function epochMs(iso: string, field: string): number {
 /** H3 index at resolution 7 as a UInt64 decimal string; '0' when the position is unknown. */
 export function h3Index(lat: number | null, lon: number | null): string {
   if (lat === null || lon === null || !Number.isFinite(lat) || !Number.isFinite(lon)) return '0';
-  return BigInt('0x' + latLngToCell(lat, lon, H3_RESOLUTION)).toString();
+  // Findings name a few thousand cell sites over and over: remember their indexes (bounded).
+  const key = `${lat},${lon}`;
+  let h = h3Cache.get(key);
+  if (h === undefined) {
+    if (h3Cache.size >= 100_000) h3Cache.clear();
+    h = BigInt('0x' + latLngToCell(lat, lon, H3_RESOLUTION)).toString();
+    h3Cache.set(key, h);
+  }
+  return h;
 }
+
+const h3Cache = new Map<string, string>();
 
 /** The day partition a row's insert belongs to (inserts are split so one block never spans 100 partitions). */
 export function dayOf(ms: number): string {
@@ -36,9 +54,9 @@ export function dayOf(ms: number): string {
 }
 
 export function findingRow(f: Finding, runId: string): Row {
-  const timeA = epochMs(f.time_a, 'time_a');
-  const timeB = epochMs(f.time_b, 'time_b');
-  const detected = epochMs(f.detected_at, 'detected_at');
+  const [timeA, timeAText] = timeParts(f.time_a, 'time_a');
+  const [timeB, timeBText] = timeParts(f.time_b, 'time_b');
+  const [detected, detectedText] = timeParts(f.detected_at, 'detected_at');
   return {
     imei: f.imei,
     imei_reported_a: f.imei_reported_a,
@@ -50,8 +68,8 @@ export function findingRow(f: Finding, runId: string): Row {
     msisdn_b: f.msisdn_b,
     record_a: f.record_a,
     record_b: f.record_b,
-    time_a: chDateTime(timeA),
-    time_b: chDateTime(timeB),
+    time_a: timeAText,
+    time_b: timeBText,
     time_a_ms: String(timeA),
     time_b_ms: String(timeB),
     cell_a: f.cell_a,
@@ -67,7 +85,7 @@ export function findingRow(f: Finding, runId: string): Row {
     overlap_s: f.overlap_s,
     speed_kmh: f.speed_kmh !== null && Number.isFinite(f.speed_kmh) ? f.speed_kmh : null,
     exempt_imsis: f.exempt_imsis,
-    detected_at: chDateTime(detected),
+    detected_at: detectedText,
     detected_at_ms: String(detected),
     finding_id: f.finding_id,
     run_id: runId,
