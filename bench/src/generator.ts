@@ -43,6 +43,8 @@ export interface GenOptions {
   lateRate?: number;
   /** Rows per CSV file. */
   rowsPerFile?: number;
+  /** Largest delay of a row's arrival behind its start (s); must stay below the 600 s lateness bound. */
+  disorderS?: number;
   /** Urban cell sites in the catalogue. */
   sites?: number;
   /** Print progress on stderr. */
@@ -155,6 +157,7 @@ export function resolveOptions(o: GenOptions): Required<Omit<GenOptions, 'progre
     duplicateRate: o.duplicateRate ?? 0.002,
     lateRate: o.lateRate ?? 0.0005,
     rowsPerFile: o.rowsPerFile ?? Math.min(2_000_000, Math.max(25_000, Math.ceil(rows / 4))),
+    disorderS: Math.min(560, Math.max(0, o.disorderS ?? 200)),
     sites: o.sites ?? 2500,
   };
 }
@@ -228,8 +231,11 @@ export async function generate(options: GenOptions): Promise<Truth> {
   const exceptionRows: string[][] = [];
   const exemptPairs: { imei: string; imsi: string }[] = [];
 
+  const disorderMs = opt.disorderS * 1000 + 1;
+  // A duplicate arrives after its original but still inside the lateness bound (with 30 s of margin).
+  const dupDelayMaxMs = Math.min(300000, 570000 - opt.disorderS * 1000);
   const emitValid = (r: GRow) => {
-    const arrival = r.startMs + jitter(r, 200000);
+    const arrival = r.startMs + jitter(r, disorderMs);
     buckets.add(arrival, `${arrival}\t${seq++}\tV\t\t${r.startMs}\t${rowFields(r).join('\t')}`);
     validRows++;
     if (!r.cell.known) unknownCellRows++;
@@ -261,11 +267,11 @@ export async function generate(options: GenOptions): Promise<Truth> {
       if (rng.chance(opt.invalidRate)) {
         const reason = CDR_REASONS[rng.int(0, CDR_REASONS.length - 1)];
         const bad = breakRow(rng, { ...r, rid: `x${i.toString(36)}-${k}`, imsi: imsiOf(i, 9) }, reason);
-        const arrival = r.startMs + jitter(r, 200000) + 1;
+        const arrival = r.startMs + jitter(r, disorderMs) + 1;
         buckets.add(arrival, `${arrival}\t${seq++}\tI\t${reason}\t${r.startMs}\t${bad.join('\t')}`);
       }
       if (rng.chance(opt.duplicateRate)) {
-        const arrival = r.startMs + jitter(r, 200000) + rng.int(1000, 300000);
+        const arrival = r.startMs + jitter(r, disorderMs) + rng.int(1000, dupDelayMaxMs);
         buckets.add(arrival, `${arrival}\t${seq++}\tD\tduplicate_record\t${r.startMs}\t${rowFields(r).join('\t')}`);
       }
       if (rng.chance(opt.lateRate) && r.durS >= 10) {

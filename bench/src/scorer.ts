@@ -18,8 +18,10 @@ export interface PR {
 export interface Score {
   rules: Record<'simultaneity' | 'time_distance' | 'all', PR>;
   findingLines: number;
-  /** Lines whose (IMEI, pair, rule) was already reported (SPEC: one per triple per suppressionS). */
+  /** Lines whose (IMEI, pair, rule) was already reported (allowed once per suppressionS of event time). */
   repeatedTriples: number;
+  /** Repeats less than suppressionS (86400 s) of event time after the previous finding of the triple: a bug. */
+  repeatedWithinSuppression: number;
   duplicateFindingIds: number;
   /** Findings whose exempt_imsis differ from what the exception list says. */
   wrongExemptImsis: number;
@@ -56,13 +58,15 @@ export function readTruth(dataDir: string): Truth {
   return JSON.parse(fs.readFileSync(path.join(dataDir, 'truth.json'), 'utf8')) as Truth;
 }
 
-export async function score(dataDir: string, outDir: string, truth: Truth = readTruth(dataDir)): Promise<Score> {
+export async function score(dataDir: string, outDir: string, truth: Truth = readTruth(dataDir), suppressionS = 86400): Promise<Score> {
   const ex: Score['examples'] = { fp: [], fn: [], unexpectedRejects: [], wrongReason: [], exemptViolations: [], other: [] };
   const note = (list: string[], s: string) => list.length < 10 && list.push(s);
 
   const want = new Set(truth.findings.map((f) => triple(f.imei, f.imsis[0], f.imsis[1], f.rule)));
   const exempt = new Set(truth.exemptPairs.map((e) => `${e.imei}|${e.imsi}`));
   const got = new Set<string>();
+  const lastAt = new Map<string, number>();
+  let repeatedWithin = 0;
   let findingLines = 0;
   let repeated = 0;
   let wrongExempt = 0;
@@ -73,8 +77,16 @@ export async function score(dataDir: string, outDir: string, truth: Truth = read
     findingLines++;
     const imei = String(f.imei);
     const k = triple(imei, String(f.imsi_a), String(f.imsi_b), String(f.rule));
-    if (got.has(k)) repeated++;
+    const at = Math.max(Date.parse(String(f.time_a)), Date.parse(String(f.time_b)));
+    if (got.has(k)) {
+      repeated++;
+      if (Math.abs(at - lastAt.get(k)!) < suppressionS * 1000) {
+        repeatedWithin++;
+        note(ex.other, `repeated within ${suppressionS} s: ${k}`);
+      }
+    }
     got.add(k);
+    lastAt.set(k, at);
     if (f.finding_id !== undefined) {
       const id = String(f.finding_id);
       if (ids.has(id)) dupIds++;
@@ -196,6 +208,7 @@ export async function score(dataDir: string, outDir: string, truth: Truth = read
     rules,
     findingLines,
     repeatedTriples: repeated,
+    repeatedWithinSuppression: repeatedWithin,
     duplicateFindingIds: dupIds,
     wrongExemptImsis: wrongExempt,
     malformedFindings: malformed,
@@ -216,7 +229,7 @@ export function formatScore(s: Score): string {
   out.push(`| candidates (IMEIs) | ${c.tp} | ${c.fp} | ${c.fn} | ${f3(c.precision)} | ${f3(c.recall)} |`);
   out.push('');
   out.push(
-    `finding lines ${s.findingLines}, repeated triples ${s.repeatedTriples}, duplicate finding_ids ${s.duplicateFindingIds}, wrong exempt_imsis ${s.wrongExemptImsis}, malformed ${s.malformedFindings}; candidate lines ${c.lines}, IMSI sets exact ${c.imsiSetExact}/${c.tp}; exempt-pair violations ${s.exemptViolations}`,
+    `finding lines ${s.findingLines}, repeated triples ${s.repeatedTriples} (within suppression: ${s.repeatedWithinSuppression}), duplicate finding_ids ${s.duplicateFindingIds}, wrong exempt_imsis ${s.wrongExemptImsis}, malformed ${s.malformedFindings}; candidate lines ${c.lines}, IMSI sets exact ${c.imsiSetExact}/${c.tp}; exempt-pair violations ${s.exemptViolations}`,
   );
   out.push('');
   out.push('| reject reason | expected | found | wrong reason | recall |', '|---|---:|---:|---:|---:|');
