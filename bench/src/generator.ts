@@ -75,7 +75,9 @@ const LAYOUTS: readonly string[][] = [
   ['start_time', 'imei', 'imsi', 'msisdn', 'record_id', 'event_type', 'duration_s', 'radio', 'mcc', 'mnc', 'lac', 'ci', 'note'],
   ['imsi', 'record_id', 'imei', 'event_type', 'radio', 'mcc', 'mnc', 'lac', 'ci', 'start_time', 'duration_s', 'msisdn'],
 ];
-const NOTES = ['', '', '', 'ok', 'roaming, national', 'tag "x"', 'a,b,"c"'];
+const NOTES = ['', '', '', 'ok', 'roaming, national', 'tag "x"', 'a,b,"c"', ''];
+/** A quoted note spanning two physical lines (RFC 4180): later line numbers must count physical lines. */
+const MULTILINE_NOTE = 'two\nlines';
 
 type EventType = 'voice_mo' | 'voice_mt' | 'sms_mo' | 'sms_mt' | 'data';
 
@@ -329,7 +331,7 @@ export async function generate(options: GenOptions): Promise<Truth> {
         // minute of margin) is written; otherwise it is left out.
         if (maxValidStart - startMs <= 660000) continue;
       }
-      const { file, line } = await writer.write(fields, e.seq);
+      const { file, line } = await writer.write(fields, e.seq, kind === 'V');
       lines++;
       if (kind === 'V') maxValidStart = Math.max(maxValidStart, startMs);
       else addReject(`cdrs/${file}`, line, reason);
@@ -931,7 +933,8 @@ class CsvFiles {
     this.rowsInFile = 0;
   }
 
-  async write(fields: string[], seq: number): Promise<{ file: string; line: number }> {
+  /** Writes one record; returns the physical line it starts on. Only valid rows may span two lines. */
+  async write(fields: string[], seq: number, mayWrap = false): Promise<{ file: string; line: number }> {
     if (this.k < 0 || this.rowsInFile >= this.rowsPerFile) await this.open();
     let text: string;
     if (fields.length === 1) text = fields[0]; // malformed row, written raw
@@ -939,7 +942,7 @@ class CsvFiles {
       const h = hash32(this.seed, seq);
       text = this.layout
         .map((col) => {
-          if (col === 'note') return csvField(NOTES[h % NOTES.length]);
+          if (col === 'note') return csvField(mayWrap && h % 97 === 0 ? MULTILINE_NOTE : NOTES[h % NOTES.length]);
           const v = fields[CANON.indexOf(col as (typeof CANON)[number])];
           // quote some plain fields too (RFC 4180 allows it)
           if ((col === 'record_id' && (h & 0x1f00) === 0) || (col === 'msisdn' && v.startsWith('+') && (h & 0x300) === 0)) return `"${v}"`;
@@ -948,10 +951,12 @@ class CsvFiles {
         .join(',');
     }
     this.pending.push(text);
-    this.line++;
+    const startLine = this.line + 1;
+    this.line = startLine;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.line++;
     this.rowsInFile++;
     if (this.pending.length >= 2000) await this.drain();
-    return { file: this.names[this.k], line: this.line };
+    return { file: this.names[this.k], line: startLine };
   }
 
   private async drain(): Promise<void> {
