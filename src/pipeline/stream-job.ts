@@ -106,9 +106,11 @@ export class StreamJob {
     return s;
   }
 
+  /** Partitions of the CDR topic assigned to this instance by the last group join. */
   assignedPartitions(): number[] {
-    return [...this.parts.keys()].sort((a, b) => a - b);
+    return [...this.assignment].sort((a, b) => a - b);
   }
+  private assignment = new Set<number>();
 
   /** New reference data applies to every partition's engine from its next CDR on. */
   setCells(c: Parameters<Engine['setCells']>[0]): void {
@@ -126,6 +128,7 @@ export class StreamJob {
       this.generation++;
       this.committed = null;
       const mine = new Set<number>(e.payload.memberAssignment[k.inputTopic] ?? []);
+      this.assignment = mine;
       for (const p of [...this.parts.keys()]) {
         if (!mine.has(p)) {
           this.parts.delete(p);
@@ -133,7 +136,7 @@ export class StreamJob {
         }
       }
       this.d.metrics.partitions.set(mine.size);
-      this.d.log.info('joined the consumer group', { groupId: k.groupId, generation: e.payload.groupId, partitions: [...mine].sort((a, b) => a - b), leader: e.payload.isLeader });
+      this.d.log.info('joined the consumer group', { groupId: k.groupId, generation: this.generation, partitions: [...mine].sort((a, b) => a - b), leader: e.payload.isLeader });
     });
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;

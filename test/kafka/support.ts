@@ -200,9 +200,10 @@ const FAR = ['LTE,716,6,1002,200', 'LTE,716,6,1003,300', 'GSM,716,17,61,4001'];
  * devices (one IMSI each) and `clones` IMEIs shared by two or three IMSIs, some overlapping in time
  * (simultaneity), some far apart (time_distance). Every start is distinct, so evidence never depends on ties.
  */
-export function generateStream(opts: { devices: number; clones: number; hours: number; seed?: number }): string {
+export function generateStream(opts: { devices: number; clones: number; hours: number; seed?: number; dayOffset?: number; idPrefix?: string }): string {
   const r = rng(opts.seed ?? 7);
-  const t0 = Date.UTC(2026, 2, 2, 0, 0, 0);
+  const t0 = Date.UTC(2026, 2, 2 + (opts.dayOffset ?? 0), 0, 0, 0);
+  const prefix = opts.idPrefix ?? 's';
   const spanMs = opts.hours * 3600_000;
   const rows: Array<{ t: number; line: string }> = [];
   let id = 0;
@@ -211,7 +212,7 @@ export function generateStream(opts: { devices: number; clones: number; hours: n
     while (used.has(t)) t++;
     used.add(t);
     const type = dur === 0 ? 'sms_mo' : 'voice_mo';
-    rows.push({ t, line: `s${++id},${type},${imei},${imsi},519${imsi.slice(-8)},${new Date(t).toISOString()},${dur},${cell}` });
+    rows.push({ t, line: `${prefix}${++id},${type},${imei},${imsi},519${imsi.slice(-8)},${new Date(t).toISOString()},${dur},${cell}` });
   };
   for (let d = 0; d < opts.devices; d++) {
     const imei = `35${String(100000000000 + d).padStart(12, '0')}0`;
@@ -270,3 +271,38 @@ export async function expectedOutputs(csvPath: string, cellsPath: string, config
 }
 
 export const candidateKey = (c: Pick<BlockCandidate, 'imei' | 'imsis'>): string => `${c.imei}|${[...c.imsis].sort().join(',')}`;
+
+/** Committed offsets of a group and the end offsets of a topic, partition by partition. */
+export async function offsets(brokers: string[], groupId: string, topic: string): Promise<{ committed: number[]; end: number[] }> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ brokers, clientId: 'test-admin', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const end = (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+    const c = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+    return { committed: c, end };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Wait until the group has committed every message of the topic. */
+export async function waitAllCommitted(brokers: string[], groupId: string, topic: string, timeoutMs = 60000): Promise<void> {
+  await waitFor(
+    `group ${groupId} to commit all of ${topic}`,
+    async () => {
+      const o = await offsets(brokers, groupId, topic);
+      return o.end.every((e, i) => e === 0 || o.committed[i] === e);
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+export function splitCsv(csv: string, parts: number): string[] {
+  const [header, ...rows] = csv.trimEnd().split('\n');
+  const size = Math.ceil(rows.length / parts);
+  const out: string[] = [];
+  for (let i = 0; i < parts; i++) out.push(header + '\n' + rows.slice(i * size, (i + 1) * size).join('\n') + '\n');
+  return out;
+}
