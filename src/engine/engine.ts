@@ -7,6 +7,7 @@ import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
 import { msisdnDigits } from '../input/exception-list.js';
 import { MinHeap } from './min-heap.js';
+import { ReorderBuffer } from './reorder-buffer.js';
 import { firedRules, measurePair, type PairMeasures, type RuleThresholds } from './rules.js';
 
 /** A CDR held in an IMEI's window, with its cell resolved when it was matched. */
@@ -60,6 +61,7 @@ export interface EngineStats {
 }
 
 const byStartThenId = (x: Cdr, y: Cdr): boolean => x.startMs < y.startMs || (x.startMs === y.startMs && x.recordId < y.recordId);
+const compareStartThenId = (x: Cdr, y: Cdr): number => x.startMs - y.startMs || (x.recordId < y.recordId ? -1 : x.recordId > y.recordId ? 1 : 0);
 
 /** Stable id of a finding: the same input always gives the same id. */
 export function findingId(imeiKey: string, rule: Rule, recordA: string, recordB: string): string {
@@ -87,10 +89,8 @@ export class Engine {
   private readonly orderingDelayMs: number;
 
   private maxEventMs = -Infinity;
-  /** CDRs waiting to be matched: an in-order run (the common case, O(1)) plus a heap for the stragglers. */
-  private readonly reorder = new MinHeap<Held>(byStartThenId);
-  private inOrder: Held[] = [];
-  private inOrderHead = 0;
+  /** CDRs waiting to be matched in event-time order. */
+  private readonly waiting = new ReorderBuffer<Held>(1000, compareStartThenId);
   /** record_ids accepted within windowS + allowedLatenessS; expired in acceptance order (idQueue). */
   private readonly seenIds = new Set<string>();
   private idQueue: Cdr[] = [];
@@ -159,9 +159,11 @@ export class Engine {
     held.cell = null;
     held.win = null;
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
-    const tail = this.inOrder.length > this.inOrderHead ? this.inOrder[this.inOrder.length - 1] : undefined;
-    if (tail === undefined || !byStartThenId(held, tail)) this.inOrder.push(held);
-    else this.reorder.push(held);
+    if (this.orderingDelayMs === 0 || !this.waiting.push(held)) {
+      // Its turn has come already (streams, or a CDR behind what was matched): match it now.
+      this.nowIso = isoUtc(nowMs);
+      this.match(held);
+    }
     this.advance(this.maxEventMs - this.orderingDelayMs, nowMs);
     return null;
   }
@@ -229,48 +231,23 @@ export class Engine {
       approxStateBytes: this.windowRecords * BYTES_PER_RECORD + this.windows.size * BYTES_PER_IMEI,
       activeImeis: this.windows.size,
       windowRecords: this.windowRecords,
-      bufferedRecords: this.reorder.size + this.inOrder.length - this.inOrderHead,
+      bufferedRecords: this.waiting.size,
       trackedRecordIds: this.seenIds.size,
       suppressionEntries: this.suppression.size,
       candidateStates: this.candidates.size,
     };
   }
 
-  /** The next CDR to match (earliest start, then record_id), without removing it. */
-  private nextWaiting(): Held | undefined {
-    const a = this.inOrderHead < this.inOrder.length ? this.inOrder[this.inOrderHead] : undefined;
-    const h = this.reorder.peek();
-    if (a === undefined) return h;
-    if (h === undefined) return a;
-    return byStartThenId(h, a) ? h : a;
-  }
-
-  private takeWaiting(next: Held): void {
-    if (this.inOrderHead < this.inOrder.length && this.inOrder[this.inOrderHead] === next) {
-      this.inOrder[this.inOrderHead++] = undefined as unknown as Held;
-      if (this.inOrderHead === this.inOrder.length) {
-        this.inOrder = [];
-        this.inOrderHead = 0;
-      } else if (this.inOrderHead > 4096 && this.inOrderHead * 2 > this.inOrder.length) {
-        this.inOrder = this.inOrder.slice(this.inOrderHead);
-        this.inOrderHead = 0;
-      }
-    } else {
-      this.reorder.pop();
-    }
-  }
-
   private advance(untilMs: number, nowMs: number): void {
-    let next = this.nextWaiting();
-    if (next === undefined || !(next.startMs < untilMs)) return;
-    this.nowIso = isoUtc(nowMs);
-    while (next !== undefined && next.startMs < untilMs) {
-      this.takeWaiting(next);
-      this.match(next);
-      next = this.nextWaiting();
+    const next = this.waiting.peekBucketStartMs();
+    if (next !== undefined && next < untilMs) {
+      this.nowIso = isoUtc(nowMs);
+      this.waiting.release(untilMs, this.matchFn);
     }
     this.release();
   }
+
+  private readonly matchFn = (h: Held): void => this.match(h);
 
   /** Compare a CDR with the window of its IMEI key, then add it to the window. */
   private match(b: Held): void {

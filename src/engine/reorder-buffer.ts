@@ -1,0 +1,57 @@
+import { MinHeap } from './min-heap.js';
+
+/**
+ * Holds items until event time has passed them, then releases them in order. Items go into buckets of
+ * `bucketMs` by start time (O(1) per item, no per-item heap); a bucket is sorted once, when it is released.
+ * Only the bucket numbers sit in a heap, so a jump in event time costs nothing per empty bucket.
+ */
+export class ReorderBuffer<T extends { startMs: number }> {
+  private readonly buckets = new Map<number, T[]>();
+  private readonly pending = new MinHeap<number>((a, b) => a < b);
+  /** Buckets below this number have been released. */
+  private cursor = -Infinity;
+  size = 0;
+
+  constructor(
+    private readonly bucketMs: number,
+    private readonly compare: (a: T, b: T) => number,
+  ) {}
+
+  /** Buffer an item; false when its bucket was already released (the caller handles it at once). */
+  push(x: T): boolean {
+    const idx = Math.floor(x.startMs / this.bucketMs);
+    if (idx < this.cursor) return false;
+    let b = this.buckets.get(idx);
+    if (b === undefined) {
+      b = [];
+      this.buckets.set(idx, b);
+      this.pending.push(idx);
+    }
+    b.push(x);
+    this.size++;
+    return true;
+  }
+
+  /** Release, in order, every item of the buckets that end at or before `untilMs` (all with Infinity). */
+  release(untilMs: number, each: (x: T) => void): void {
+    const limit = untilMs === Infinity ? Infinity : Math.floor(untilMs / this.bucketMs);
+    let idx = this.pending.peek();
+    while (idx !== undefined && idx < limit) {
+      this.pending.pop();
+      const b = this.buckets.get(idx)!;
+      this.buckets.delete(idx);
+      this.cursor = idx + 1;
+      if (b.length > 1) b.sort(this.compare);
+      this.size -= b.length;
+      for (let i = 0; i < b.length; i++) each(b[i]);
+      idx = this.pending.peek();
+    }
+    if (limit !== Infinity && limit > this.cursor) this.cursor = limit;
+  }
+
+  /** The earliest start waiting, or undefined. */
+  peekBucketStartMs(): number | undefined {
+    const idx = this.pending.peek();
+    return idx === undefined ? undefined : idx * this.bucketMs;
+  }
+}
