@@ -129,10 +129,12 @@ export async function startRun(brokers: string[], args: string[], env: Record<st
       return exited;
     },
   };
-  await waitFor(`run to serve /metrics (log: ${out.slice(-500)})`, async () => {
-    if (proc.exitCode !== null) throw new Error(`run exited with ${proc.exitCode}: ${out.slice(-2000)}`);
-    return (await metrics().catch(() => null)) !== null;
+  const up = waitFor('run to serve /metrics', async () => (await metrics().catch(() => null)) !== null);
+  const died = exited.then((e) => {
+    throw new Error(`run exited with ${e.code ?? e.signal} before serving /metrics: ${out.slice(-2000)}`);
   });
+  await Promise.race([up, died]);
+  died.catch(() => {});
   return rp;
 }
 
