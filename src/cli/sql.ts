@@ -70,7 +70,7 @@ export async function sqlCommand(argv: string[]): Promise<number> {
 
   let store: ClickHouseStore;
   try {
-    store = await openStore(config.clickhouse);
+    store = await openStore(config.clickhouse, { create: write });
   } catch (err) {
     throw new UsageError((err as Error).message, 1);
   }

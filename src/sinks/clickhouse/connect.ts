@@ -91,7 +91,10 @@ function checkDatabase(database: string): void {
  * Open the store named by `cfg.target` (an http(s) URL or a chDB directory; 'none' is the caller's business).
  * A chDB directory that another process holds gives a one-line error that says so.
  */
-export async function openStore(cfg: Config['clickhouse'], opts: { requestTimeoutMs?: number } = {}): Promise<ClickHouseStore> {
+export async function openStore(
+  cfg: Config['clickhouse'],
+  opts: { requestTimeoutMs?: number; /** Create a missing chDB directory (default true; sql says it is missing instead). */ create?: boolean } = {},
+): Promise<ClickHouseStore> {
   const target = cfg.target;
   if (target === 'none') throw new ClickHouseStoreError('ClickHouse is turned off (--clickhouse none)', 'BAD_TARGET', false);
   if (isServerTarget(target)) {
@@ -123,7 +126,16 @@ export async function openStore(cfg: Config['clickhouse'], opts: { requestTimeou
   // The CLICKHOUSE_* variables are for servers; an embedded directory takes the database from the config.
   const database = cfg.database;
   checkDatabase(database);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  if (!existsSync(dir)) {
+    if (opts.create === false) {
+      throw new ClickHouseStoreError(
+        `no ClickHouse data in ${target}: run clonewatch detect first, or pass --clickhouse <dir|url> of an existing store`,
+        'CHDB_MISSING',
+        false,
+      );
+    }
+    mkdirSync(dir, { recursive: true });
+  }
   // chDB is heavy (~0.5 s to load): import it only when a directory is used.
   const { createChdbConnection } = await import('chdb/connection');
   // Check the lock first: chDB itself would also print its own multi-line complaint on stderr.
