@@ -150,8 +150,8 @@ export class ClickHouseServer {
     }
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within the timeout. */
-  async stop(timeoutMs = 10_000): Promise<void> {
+  /** SIGTERM (or the given signal), then SIGKILL if it has not exited within the timeout. */
+  async stop(timeoutMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const proc = this.proc;
     if (!proc) return;
     await new Promise<void>((resolve) => {
@@ -160,9 +160,14 @@ export class ClickHouseServer {
         clearTimeout(t);
         resolve();
       });
-      proc.kill('SIGTERM');
+      proc.kill(signal);
     });
     this.proc = null;
+  }
+
+  /** A crash: SIGKILL, no clean shutdown. */
+  kill(): Promise<void> {
+    return this.stop(10_000, 'SIGKILL');
   }
 
   /** Stop it and delete its directory. */

@@ -55,8 +55,11 @@ describe.skipIf(skip !== null)('ClickHouse sink on a Debian clickhouse-server', 
     }
   });
 
-  it('survives the server stopping mid-run: every finding exactly once after FINAL, and the outage reported', async () => {
-    const cfg = clickhouseSchema.parse({ target: server.url, database: 'cw_fault', batchRows: 300, flushIntervalMs: 100 });
+  it.each([
+    ['stopping (SIGTERM)', 'cw_fault_term', () => server.stop()],
+    ['crashing (SIGKILL)', 'cw_fault_kill', () => server.kill()],
+  ])('survives the server %s mid-run: every finding exactly once after FINAL, and the outage reported', async (_how, database, down) => {
+    const cfg = clickhouseSchema.parse({ target: server.url, database, batchRows: 300, flushIntervalMs: 100 });
     const log: string[] = [];
     const sink = (await openClickHouseSink(cfg, { runId: 'fault', log: (l) => log.push(l) })) as ClickHouseSink;
     const findings = sampleFindings(6000, { days: 5, seed: 42 });
@@ -64,7 +67,7 @@ describe.skipIf(skip !== null)('ClickHouse sink on a Debian clickhouse-server', 
     let restarted: Promise<void> | null = null;
     for (let i = 0; i < findings.length; i += chunk) {
       if (i === 1800) {
-        await server.stop();
+        await down();
         // Down for about 2 s while the run keeps writing; the sink must keep the rows and retry.
         restarted = new Promise((r) => setTimeout(r, 2000)).then(() => server.start());
       }
@@ -88,7 +91,7 @@ describe.skipIf(skip !== null)('ClickHouse sink on a Debian clickhouse-server', 
       const ids = (await readFindings(store)).map((f) => f.finding_id);
       expect(new Set(ids).size).toBe(findings.length);
       expect(ids).toEqual(findings.map((f) => f.finding_id).sort());
-      const runs = await store.client.query({ query: `SELECT notes, clickhouse_outage_s FROM cw_fault.pipeline_runs FINAL`, format: 'JSONEachRow' });
+      const runs = await store.client.query({ query: `SELECT notes, clickhouse_outage_s FROM ${database}.pipeline_runs FINAL`, format: 'JSONEachRow' });
       const [run] = (await runs.json()) as { notes: string[]; clickhouse_outage_s: number }[];
       expect(run.notes.join('\n')).toMatch(/ClickHouse outage/);
       expect(run.clickhouse_outage_s).toBeGreaterThan(1);
