@@ -57,6 +57,10 @@ export interface Cdr {
   mnc: number;
   lac: number;
   ci: number;
+  /** The cell site, once the engine looked it up (null: unknown or not yet). */
+  cell: CellSite | null;
+  /** Engine bookkeeping (the IMEI window holding this CDR); created with the CDR so its shape never changes. */
+  win: Cdr[] | null;
 }
 
 /** Output 1: a suspected clone. */

@@ -11,7 +11,7 @@ import { ReorderBuffer } from './reorder-buffer.js';
 import { firedRules, measurePair, type PairMeasures, type RuleThresholds } from './rules.js';
 
 /** A CDR held in an IMEI's window, with its cell resolved when it was matched. */
-type Held = Cdr & { cell: CellSite | null; win: Held[] | null };
+type Held = Cdr & { win: Held[] | null };
 
 /** A record still alive this long past the release threshold leaves the FIFO for the long-lived heap. */
 const LONG_LIVED_MS = 60_000;
@@ -156,8 +156,6 @@ export class Engine {
     this.seenIds.add(cdr.recordId);
     this.idQueue.push(cdr);
     const held = cdr as Held;
-    held.cell = null;
-    held.win = null;
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
     if (this.orderingDelayMs === 0 || !this.waiting.push(held)) {
       // Its turn has come already (streams, or a CDR behind what was matched): match it now.
@@ -459,9 +457,11 @@ export class Engine {
       if (r.endMs >= threshold) recs[keep++] = r;
     }
     this.windowRecords -= recs.length - keep;
+    // A window is removed from the map exactly when it empties (an empty one returned above), so a
+    // non-empty one is still the IMEI's entry.
     if (keep === 0) {
-      // The IMEI's map entry may already be a newer window (after an earlier prune emptied this one).
-      if (this.windows.get(h.key) === recs) this.windows.delete(h.key);
+      recs.length = 0;
+      this.windows.delete(h.key);
     } else recs.length = keep;
   }
 }

@@ -187,6 +187,8 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
     mnc,
     lac,
     ci,
+    cell: null,
+    win: null,
   };
 }
 

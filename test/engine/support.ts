@@ -53,6 +53,8 @@ export function cdr(s: CdrSpec): Cdr {
     startMs: T0 + s.at * 1000,
     endMs: T0 + (s.at + (s.dur ?? 0)) * 1000,
     ...cell,
+    cell: null,
+    win: null,
   };
 }
 
