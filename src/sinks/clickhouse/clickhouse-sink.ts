@@ -64,7 +64,8 @@ export class ClickHouseSink implements Sink {
   private waiters: { resolve: () => void; reject: (e: Error) => void; ready: () => boolean }[] = [];
   private readonly outages: Outage[] = [];
   private current: Outage | null = null;
-  private runsRecorded = 0;
+  /** Outages already noted in a pipeline_runs row. */
+  private outagesRecorded = 0;
   private readonly log: (line: string) => void;
   private readonly now: () => number;
 
@@ -124,15 +125,19 @@ export class ClickHouseSink implements Sink {
     await this.waitFor(() => this.buffers.every((b, i) => b.removed >= targets[i]));
   }
 
+  /**
+   * One pipeline_runs row. Its notes and clickhouse_outage_s cover the outages since the previous
+   * recordRun (a streaming job records one row per interval).
+   */
   async recordRun(run: PipelineRun): Promise<void> {
     await this.flush();
-    const notes = this.outageNotes();
-    const outageS = this.outages.reduce((s, o) => s + ((o.endMs ?? this.now()) - o.startMs) / 1000, 0);
-    const row = runRow(run, notes, Math.round(outageS * 1000) / 1000);
+    const outages = this.outages.slice(this.outagesRecorded);
+    const outageS = outages.reduce((s, o) => s + ((o.endMs ?? this.now()) - o.startMs) / 1000, 0);
+    const row = runRow(run, this.outageNotes(outages), Math.round(outageS * 1000) / 1000);
     await this.withRetry(`insert of run ${run.run_id} into ${this.store.database}.pipeline_runs`, () =>
       insertRows(this.store, 'pipeline_runs', [row]),
     );
-    this.runsRecorded++;
+    this.outagesRecorded = this.outages.length;
   }
 
   describe(): string[] {
@@ -155,8 +160,8 @@ export class ClickHouseSink implements Sink {
     return this.outages;
   }
 
-  private outageNotes(): string[] {
-    return this.outages.map((o) => {
+  private outageNotes(outages: readonly Outage[] = this.outages): string[] {
+    return outages.map((o) => {
       const s = (((o.endMs ?? this.now()) - o.startMs) / 1000).toFixed(1);
       const at = new Date(o.startMs).toISOString();
       return o.endMs === null
