@@ -42,9 +42,7 @@ export interface Cdr {
   eventType: EventType;
   /** IMEI as received (14, 15 or 16 digits). */
   imei: string;
-  /** First 14 digits of the IMEI (TAC + serial number). */
-  imeiKey: string;
-  /** The same 14 digits as a number (exact: < 2^53), the engine's map key. */
+  /** The IMEI key, first 14 digits (TAC + serial number), as a number (exact: < 2^53); see imeiKeyOf. */
   key: number;
   imsi: string;
   /** As received; '' when empty. */
@@ -61,6 +59,11 @@ export interface Cdr {
   cell: CellSite | null;
   /** Engine bookkeeping (the IMEI window holding this CDR); created with the CDR so its shape never changes. */
   win: Cdr[] | null;
+}
+
+/** The IMEI key of a CDR as the 14-digit string of the outputs. */
+export function imeiKeyOf(cdr: Pick<Cdr, 'imei'>): string {
+  return cdr.imei.length === 14 ? cdr.imei : cdr.imei.slice(0, 14);
 }
 
 /** Output 1: a suspected clone. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RuleConfig } from '../config/schema.js';
 import type { BlockCandidate, Cdr, CellSite, Finding, Rule, RunCounters } from '../domain/types.js';
-import { emptyCounters } from '../domain/types.js';
+import { emptyCounters, imeiKeyOf } from '../domain/types.js';
 import { isoUtc } from '../domain/time.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
@@ -267,7 +267,6 @@ export class Engine {
         if (prev.imsi === b.imsi) b.imsi = prev.imsi;
         if (prev.imei === b.imei) b.imei = prev.imei;
         if (prev.msisdn === b.msisdn) b.msisdn = prev.msisdn;
-        b.imeiKey = prev.imeiKey;
       }
       for (let i = 0; i < recs.length; i++) {
         const o = recs[i];
@@ -291,12 +290,12 @@ export class Engine {
     // Both rules of one pair update the candidate before it is emitted, so it names every rule.
     let joined = false;
     for (let i = 0; i < rules.length; i++) if (this.report(rules[i], a, b, m)) joined = true;
-    if (joined) this.emitCandidate(a.imeiKey);
+    if (joined) this.emitCandidate(imeiKeyOf(a));
   }
 
   /** Emit a finding unless suppressed; returns whether a new non-exempt IMSI joined the IMEI's candidate. */
   private report(rule: Rule, a: Held, b: Held, m: PairMeasures): boolean {
-    const key = a.imeiKey;
+    const key = imeiKeyOf(a);
     const lo = a.imsi < b.imsi ? a.imsi : b.imsi;
     const hi = a.imsi < b.imsi ? b.imsi : a.imsi;
     const triple = `${key}|${lo}|${hi}|${rule}`;
@@ -388,8 +387,9 @@ export class Engine {
   }
 
   private noteMsisdn(b: Held): void {
-    let byImsi = this.seenMsisdns.get(b.imeiKey);
-    if (!byImsi) this.seenMsisdns.set(b.imeiKey, (byImsi = new Map()));
+    const key = imeiKeyOf(b);
+    let byImsi = this.seenMsisdns.get(key);
+    if (!byImsi) this.seenMsisdns.set(key, (byImsi = new Map()));
     let set = byImsi.get(b.imsi);
     if (!set) byImsi.set(b.imsi, (set = new Set()));
     set.add(msisdnDigits(b.msisdn));

@@ -176,7 +176,6 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
     recordId,
     eventType: et,
     imei,
-    imeiKey: imeiLen === 14 ? imei : imei.slice(0, 14),
     key,
     imsi: latin1(buf, starts[F_IMSI], ends[F_IMSI]),
     msisdn: ends[F_MSISDN] > starts[F_MSISDN] ? latin1(buf, starts[F_MSISDN], ends[F_MSISDN]) : '',

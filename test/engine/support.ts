@@ -46,7 +46,6 @@ export function cdr(s: CdrSpec): Cdr {
     recordId: s.id,
     eventType: 'voice_mo',
     imei,
-    imeiKey: imei.slice(0, 14),
     key: Number(imei.slice(0, 14)),
     imsi: s.imsi,
     msisdn: s.msisdn ?? '',

@@ -26,7 +26,7 @@ describe('CDR validation (SPEC Input 1)', () => {
     const r = validateCdrObject(good, -300);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.cdr).toMatchObject({ recordId: 'r1', imei: '356938035643809', imeiKey: '35693803564380', imsi: '716100000000001', msisdn: '+51999000001', radio: 'LTE', mcc: 716, mnc: 10, lac: 100, ci: 1 });
+    expect(r.cdr).toMatchObject({ recordId: 'r1', imei: '356938035643809', key: 35693803564380, imsi: '716100000000001', msisdn: '+51999000001', radio: 'LTE', mcc: 716, mnc: 10, lac: 100, ci: 1 });
     expect(r.cdr.endMs - r.cdr.startMs).toBe(12500);
   });
 
