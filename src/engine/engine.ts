@@ -111,7 +111,10 @@ export class Engine {
 
   private findings: Finding[] = [];
   private emitted: BlockCandidate[] = [];
-  private nowIso = '';
+  /** Wall clock of the current offer; formatted only when a finding or candidate needs it. */
+  private nowMs = 0;
+  private nowIsoMs = NaN;
+  private nowIsoText = '';
 
   constructor(
     rules: RuleConfig,
@@ -159,7 +162,7 @@ export class Engine {
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
     if (this.orderingDelayMs === 0 || !this.waiting.push(held)) {
       // Its turn has come already (streams, or a CDR behind what was matched): match it now.
-      this.nowIso = isoUtc(nowMs);
+      this.nowMs = nowMs;
       this.match(held);
     }
     this.advance(this.maxEventMs - this.orderingDelayMs, nowMs);
@@ -239,13 +242,21 @@ export class Engine {
   private advance(untilMs: number, nowMs: number): void {
     const next = this.waiting.peekBucketStartMs();
     if (next !== undefined && next < untilMs) {
-      this.nowIso = isoUtc(nowMs);
+      this.nowMs = nowMs;
       this.waiting.release(untilMs, this.matchFn);
     }
     this.release();
   }
 
   private readonly matchFn = (h: Held): void => this.match(h);
+
+  private nowIso(): string {
+    if (this.nowMs !== this.nowIsoMs) {
+      this.nowIsoMs = this.nowMs;
+      this.nowIsoText = isoUtc(this.nowMs);
+    }
+    return this.nowIsoText;
+  }
 
   /** Compare a CDR with the window of its IMEI key, then add it to the window. */
   private match(b: Held): void {
@@ -335,7 +346,7 @@ export class Engine {
       overlap_s: m.overlapS,
       speed_kmh: m.speedKmh === null ? null : round(m.speedKmh, 1),
       exempt_imsis: exemptImsis,
-      detected_at: this.nowIso,
+      detected_at: this.nowIso(),
       finding_id: findingId(key, rule, a.recordId, b.recordId),
     };
     this.findings.push(f);
@@ -381,7 +392,7 @@ export class Engine {
       rules: [...c.rules].sort(),
       first_evidence_at: isoUtc(c.firstEvidenceMs),
       findings: c.findings,
-      emitted_at: this.nowIso,
+      emitted_at: this.nowIso(),
     });
     this.counters.candidates++;
   }
