@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * A throwaway Debian clickhouse-server (18.16) for integration tests: its own temp directory, free
@@ -183,4 +184,19 @@ export class ClickHouseServer {
     if (!res.ok) throw new Error(text);
     return text;
   }
+}
+
+/** Inside a describe block: one server started before its tests and destroyed after them. */
+export function useClickHouseServer(): () => ClickHouseServer {
+  let server: ClickHouseServer | undefined;
+  beforeAll(async () => {
+    server = await ClickHouseServer.create();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+  return () => {
+    if (!server) throw new Error('the ClickHouse server has not started');
+    return server;
+  };
 }

@@ -70,7 +70,7 @@ export function storeContract(target: () => string): void {
   });
 
   it('reads back every finding, candidate and reject equal to what was written, field by field', async () => {
-    const c = cfg({ batchRows: 1000 });
+    const c = cfg({ batchRows: 2000 });
     // 110 days in one batch: more partitions than one insert block may hold (100), so inserts must split by day.
     const findings = sampleFindings(1500, { days: 110 });
     const candidates = sampleCandidates(findings);
@@ -160,14 +160,16 @@ export function storeContract(target: () => string): void {
     await sink.close();
     const queries = docQueries().map((q) => q.replaceAll('clonewatch.', `${c.database}.`));
     expect(queries.length).toBeGreaterThanOrEqual(10);
-    for (const q of queries) {
+    for (const [i, q] of queries.entries()) {
       const jsonl = await runSql([q, '--clickhouse', target(), '--format', 'jsonl']);
       expect({ q, code: jsonl.code, stderr: jsonl.stderr }).toEqual({ q, code: 0, stderr: '' });
-      expect(jsonl.stdout.trim().split('\n').length, q).toBeGreaterThan(0);
       expect(jsonl.stdout.trim(), q).not.toBe('');
-      const table = await runSql([q, '--clickhouse', target()]);
-      expect(table.code, q).toBe(0);
-      expect(table.stdout.split('\n')[1], q).toMatch(/^─+/);
+      if (i < 3) {
+        // The default table format on a few (each call opens the store anew: chDB takes ~0.3 s).
+        const table = await runSql([q, '--clickhouse', target()]);
+        expect(table.code, q).toBe(0);
+        expect(table.stdout.split('\n')[1], q).toMatch(/^─+/);
+      }
     }
     // Read-only unless --write, on either store.
     const drop = await runSql([`DROP TABLE ${c.database}.rejected_cdrs`, '--clickhouse', target()]).catch((e: Error) => ({ code: 2, stdout: '', stderr: e.message }));

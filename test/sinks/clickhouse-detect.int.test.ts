@@ -1,12 +1,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { clickhouseSchema } from '../../src/config/schema.js';
 import type { BlockCandidate, Finding, Reject } from '../../src/domain/types.js';
 import { openStore } from '../../src/sinks/clickhouse/connect.js';
 import { readCandidates, readFindings, readRejects, selectRows } from '../../src/sinks/clickhouse/read-back.js';
 import { readNdjson, ROOT, runCli, tempDir } from '../helpers/cli.js';
-import { ClickHouseServer, clickhouseServerSkipReason } from '../helpers/clickhouse-server.js';
+import { clickhouseServerSkipReason, useClickHouseServer } from '../helpers/clickhouse-server.js';
 
 // `clonewatch detect` leaves in ClickHouse exactly what it writes to the NDJSON files (issue 4, "Done when").
 
@@ -64,17 +64,11 @@ describe('detect → ClickHouse equals the NDJSON files', () => {
 
   const skip = clickhouseServerSkipReason();
   describe.skipIf(skip !== null)('Debian clickhouse-server', () => {
-    let server: ClickHouseServer;
-    beforeAll(async () => {
-      server = await ClickHouseServer.create();
-    });
-    afterAll(async () => {
-      await server?.destroy();
-    });
+    const server = useClickHouseServer();
     for (const name of FIXTURES) {
       it(`fixtures/${name}`, async () => {
         const db = `cw_detect_${name.replace(/-/g, '_')}`;
-        await detectMatchesFiles(name, `${server.url}/${db}`, db, tmp);
+        await detectMatchesFiles(name, `${server().url}/${db}`, db, tmp);
       });
     }
   });

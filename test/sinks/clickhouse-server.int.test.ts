@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clickhouseSchema } from '../../src/config/schema.js';
 import type { ClickHouseSink } from '../../src/sinks/clickhouse/clickhouse-sink.js';
 import { openStore } from '../../src/sinks/clickhouse/connect.js';
 import { openClickHouseSink } from '../../src/sinks/clickhouse/index.js';
 import { countRows, readFindings } from '../../src/sinks/clickhouse/read-back.js';
-import { ClickHouseServer, clickhouseServerSkipReason, TEST_USER } from '../helpers/clickhouse-server.js';
+import { clickhouseServerSkipReason, TEST_USER, useClickHouseServer } from '../helpers/clickhouse-server.js';
 import { storeContract } from './clickhouse-contract.js';
 import { sampleFindings, sampleRun } from './clickhouse-data.js';
 
@@ -13,13 +13,19 @@ const skip = clickhouseServerSkipReason();
 if (skip) console.warn(`skipping ClickHouse server tests: ${skip}`);
 
 describe.skipIf(skip !== null)('ClickHouse sink on a Debian clickhouse-server', () => {
-  let server: ClickHouseServer;
-  beforeAll(async () => {
-    server = await ClickHouseServer.create();
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
+  const srv = useClickHouseServer();
+  const server = {
+    get url() {
+      return srv().url;
+    },
+    get httpPort() {
+      return srv().httpPort;
+    },
+    stop: () => srv().stop(),
+    kill: () => srv().kill(),
+    start: () => srv().start(),
+    query: (sql: string) => srv().query(sql),
+  };
 
   storeContract(() => server.url);
 

@@ -1,5 +1,5 @@
 import { REJECT_REASONS, RULES } from '../../domain/types.js';
-import type { ClickHouseStore } from './connect.js';
+import { sqlString, type ClickHouseStore } from './connect.js';
 
 /**
  * The ClickHouse schema of clonewatch, created and upgraded by the program.
@@ -208,7 +208,7 @@ export async function schemaVersion(store: ClickHouseStore): Promise<number> {
 /** Adding values to an Enum8 is a metadata-only change: follow new reject reasons without a migration. */
 async function upgradeEnum(store: ClickHouseStore, table: string, column: string, wanted: string): Promise<void> {
   const rs = await store.client.query({
-    query: `SELECT type FROM system.columns WHERE database = '${store.database}' AND table = '${table}' AND name = '${column}'`,
+    query: `SELECT type FROM system.columns WHERE database = ${sqlString(store.database)} AND table = ${sqlString(table)} AND name = ${sqlString(column)}`,
     format: 'JSONEachRow',
   });
   const rows = (await rs.json()) as { type: string }[];
