@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { parseArgs, num } from './args.js';
 import { generate, resolveOptions, type GenOptions, type Truth } from './generator.js';
 import { compareOutputs, formatScore, score, type Score } from './scorer.js';
+import { summariseProfile, type ProfileSummary } from './cpu-profile.js';
 import { fmtNum, lineChart } from './svg.js';
 
 interface Timed {
@@ -91,6 +92,8 @@ function parseSummary(stderr: string): DetectSummary {
 
 interface DetectResult {
   lines: number;
+  /** Largest heap left after a full (mark-compact) GC, from --trace-gc: the live heap, an upper bound on state. */
+  liveHeapMB?: number;
   wall: Stat;
   rowsPerS: Stat;
   engineRowsPerS: Stat;
@@ -105,6 +108,7 @@ interface TwinResult {
   rowsPerS: Stat;
   queryS: Stat;
   rssMB: Stat;
+  cpuS: Stat;
   score?: Score;
   agreement?: { common: number; onlyEngine: string[]; onlyTwin: string[]; candidateDiffs: string[] };
 }
@@ -118,10 +122,13 @@ interface SeriesPoint {
   detect?: DetectResult;
   twin?: TwinResult;
   stages?: { readS: number; parseS: number };
+  profile?: ProfileSummary;
 }
 
 const ROOT = process.cwd();
-const CLI = path.join(ROOT, 'dist/cli/main.js');
+/** detect runs from a private copy of dist/ taken at the start, so a rebuild by someone else mid-run changes nothing. */
+let SNAPSHOT = path.join(ROOT, 'bench/out/cli-snapshot');
+let CLI = path.join(SNAPSHOT, 'dist/cli/main.js');
 const BENCH_DIST = path.join(ROOT, 'bench/dist');
 
 async function dataset(name: string, o: Omit<GenOptions, 'out'>, dataRoot: string, log: (s: string) => void): Promise<{ dir: string; truth: Truth; genS: number }> {
@@ -142,9 +149,9 @@ async function dataset(name: string, o: Omit<GenOptions, 'out'>, dataRoot: strin
   return { dir, truth, genS };
 }
 
-async function runDetect(dir: string, outRoot: string, lines: number, runs: number, warmup: boolean, log: (s: string) => void): Promise<DetectResult> {
+async function runDetect(dir: string, outRoot: string, lines: number, runs: number, warmup: boolean, log: (s: string) => void, traceGc = false): Promise<DetectResult> {
   const out = path.join(outRoot, 'engine');
-  const cmd = ['node', CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress'];
+  const cmd = ['node', ...(traceGc ? ['--trace-gc'] : []), CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress'];
   const results: Timed[] = [];
   for (let k = warmup ? -1 : 0; k < runs; k++) {
     fs.rmSync(out, { recursive: true, force: true });
@@ -154,7 +161,13 @@ async function runDetect(dir: string, outRoot: string, lines: number, runs: numb
     log(`    detect ${k < 0 ? 'warm-up' : `run ${k + 1}/${runs}`}: ${r.wallS.toFixed(2)} s, ${fmtNum(lines / r.wallS)} rows/s, RSS ${(r.maxRssKB / 1024).toFixed(0)} MB`);
   }
   const sums = results.map((r) => parseSummary(r.stderr));
+  let liveHeapMB: number | undefined;
+  if (traceGc) {
+    const live = [...results[results.length - 1].stdout.matchAll(/Mark-Compact[^\n]*?->\s*([\d.]+)/g)].map((x) => Number(x[1]));
+    liveHeapMB = live.length ? Math.max(...live) : NaN;
+  }
   return {
+    liveHeapMB,
     lines,
     wall: stat(results.map((r) => r.wallS)),
     rowsPerS: stat(results.map((r) => lines / r.wallS)),
@@ -181,11 +194,24 @@ async function runTwinBench(dir: string, outRoot: string, lines: number, runs: n
     rowsPerS: stat(results.map((r) => lines / r.t.wallS)),
     queryS: stat(results.map((r) => r.queryS)),
     rssMB: stat(results.map((r) => r.t.maxRssKB / 1024)),
+    cpuS: stat(results.map((r) => r.t.userS + r.t.sysS)),
   };
 }
 
+/** One detect run under --cpu-prof, summarised. */
+async function profileDetect(dir: string, outRoot: string): Promise<ProfileSummary> {
+  const profDir = path.join(outRoot, 'cpu-profile');
+  fs.rmSync(profDir, { recursive: true, force: true });
+  const out = path.join(outRoot, 'engine-profiled');
+  const r = await timed(['node', '--cpu-prof', `--cpu-prof-dir=${profDir}`, CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress'], ROOT);
+  if (r.code !== 0) throw new Error(r.stderr.slice(-500));
+  const f = fs.readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'));
+  if (!f) throw new Error('no profile written');
+  return summariseProfile(path.join(profDir, f));
+}
+
 async function stageProbe(dir: string, stage: 'read' | 'parse'): Promise<number> {
-  const r = await timed(['node', path.join(BENCH_DIST, 'stage-probe.js'), '--cdrs', path.join(dir, 'cdrs'), '--stage', stage], ROOT);
+  const r = await timed(['node', path.join(BENCH_DIST, 'stage-probe.js'), '--cdrs', path.join(dir, 'cdrs'), '--stage', stage, '--root', SNAPSHOT], ROOT);
   if (r.code !== 0) throw new Error(r.stderr.slice(-500));
   return r.wallS;
 }
@@ -220,6 +246,7 @@ function report(mode: string, m: Record<string, string | number>, series: Series
   const out: string[] = [];
   out.push(`## Benchmark (${mode}), ${m.date}`, '');
   out.push(`Machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; load average at start ${m.loadavg}.`, '');
+  if (m.engine) out.push(`Engine: ${m.engine}.`, '');
   out.push('### Throughput: `clonewatch detect --clickhouse none` vs the ClickHouse-SQL twin (chDB)', '');
   out.push('rows/s = CSV lines / wall time of the whole process (start-up, catalogue and exception list included); median of the runs, spread = (max - min) / median.', '');
   out.push('| data set | lines | IMEI keys | detect rows/s (median) | spread | engine-reported rows/s | peak RSS MB | twin rows/s (median) | spread | twin RSS MB | ours / twin |');
@@ -230,6 +257,17 @@ function report(mode: string, m: Record<string, string | number>, series: Series
     out.push(
       `| ${p.name} | ${f0(p.lines)} | ${f0(p.imeiKeys)} | ${d ? f0(d.rowsPerS.median) : 'n/a'} | ${d ? f1(d.rowsPerS.spreadPct) + '%' : ''} | ${d ? f0(median(d.engineRowsPerS.runs)) : ''} | ${d ? f0(d.rssMB.median) : ''} | ${t ? f0(t.rowsPerS.median) : 'n/a'} | ${t ? f1(t.rowsPerS.spreadPct) + '%' : ''} | ${t ? f0(t.rssMB.median) : ''} | ${d && t ? (d.rowsPerS.median / t.rowsPerS.median).toFixed(2) + 'x' : ''} |`,
     );
+  }
+  out.push('');
+  out.push('CPU time (user + sys, median): detect is one Node thread (plus GC helpers), the twin runs ClickHouse on both cores.', '');
+  out.push('| data set | detect CPU s | detect rows per CPU-s | twin CPU s | twin rows per CPU-s | ours / twin per CPU-s |', '|---|---:|---:|---:|---:|---:|');
+  for (const p of series) {
+    const d = p.detect;
+    const t = p.twin;
+    if (!d && !t) continue;
+    const dr = d ? p.lines / d.cpuS.median : NaN;
+    const tr = t ? p.lines / t.cpuS.median : NaN;
+    out.push(`| ${p.name} | ${d ? d.cpuS.median.toFixed(2) : 'n/a'} | ${f0(dr)} | ${t ? t.cpuS.median.toFixed(2) : 'n/a'} | ${f0(tr)} | ${d && t ? (dr / tr).toFixed(2) + 'x' : ''} |`);
   }
   out.push('');
   const staged = series.filter((p) => p.stages && p.detect);
@@ -243,15 +281,23 @@ function report(mode: string, m: Record<string, string | number>, series: Series
     }
     out.push('');
   }
+  for (const p of series.filter((x) => x.profile)) {
+    const pr = p.profile!;
+    out.push(`### CPU profile of one detect run on ${p.name} (self time, ${(pr.totalMs / 1000).toFixed(1)} s sampled)`, '');
+    out.push('| file | share |', '|---|---:|', ...pr.byFile.slice(0, 8).map((x) => `| ${x.file} | ${x.pct.toFixed(1)}% |`), '');
+    out.push('| function | share |', '|---|---:|', ...pr.byFunction.slice(0, 12).map((x) => `| ${x.name} | ${x.pct.toFixed(1)}% |`), '');
+  }
   if (memory.length) {
     const base = memory[0].detect;
     out.push('### Memory against active IMEIs (2-hour span: every IMEI stays inside the 7,800 s window)', '');
-    out.push('| devices | lines | peak active IMEIs (engine) | peak CDRs in windows | peak RSS MB | (RSS - smallest RSS) / extra active IMEIs, bytes |', '|---:|---:|---:|---:|---:|---:|');
+    out.push('| devices | lines | peak active IMEIs (engine) | peak CDRs in windows | peak RSS MB | live heap after full GC, max MB | RSS bytes per extra IMEI | live-heap bytes per extra IMEI |', '|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const p of memory) {
       const d = p.detect;
       if (!d) continue;
-      const per = base && d !== base ? ((d.rssMB.median - base.rssMB.median) * 1024 * 1024) / (d.summary.activeImeisPeak - base.summary.activeImeisPeak) : NaN;
-      out.push(`| ${f0(p.gen.devices)} | ${f0(p.lines)} | ${f0(d.summary.activeImeisPeak)} | ${f0(d.summary.windowCdrsPeak)} | ${f0(d.rssMB.median)} | ${d === base ? '(baseline)' : f0(per)} |`);
+      const dI = base ? d.summary.activeImeisPeak - base.summary.activeImeisPeak : NaN;
+      const per = base && d !== base ? ((d.rssMB.median - base.rssMB.median) * 1024 * 1024) / dI : NaN;
+      const perLive = base && d !== base ? (((d.liveHeapMB ?? NaN) - (base.liveHeapMB ?? NaN)) * 1024 * 1024) / dI : NaN;
+      out.push(`| ${f0(p.gen.devices)} | ${f0(p.lines)} | ${f0(d.summary.activeImeisPeak)} | ${f0(d.summary.windowCdrsPeak)} | ${f0(d.rssMB.median)} | ${f1(d.liveHeapMB ?? NaN)} | ${d === base ? '(baseline)' : f0(per)} | ${d === base ? '(baseline)' : f0(perLive)} |`);
     }
     out.push('');
   }
@@ -314,11 +360,29 @@ async function main(): Promise<void> {
   const memDevices = typeof a['mem-devices'] === 'string' ? a['mem-devices'].split(',').map(Number) : full ? [1e4, 1e5, 1e6, 5e6] : [1e4, 5e4];
   const twinMax = num(a['twin-max-rows'], 1e8);
   const skipTwin = a['skip-twin'] === true;
+  const profileRows = num(a['profile-rows'], full ? 1e6 : 1e5);
   const notes: string[] = [];
   const m = machine();
   log(`clonewatch bench (${mode}): ${m.nproc} cores, ${m.cpu}, ${m.memoryGiB} GiB, node ${m.node}, load ${m.loadavg}`);
-  const haveCli = fs.existsSync(CLI);
-  if (!haveCli) notes.push(`${CLI} not found (run npm run build): detect was skipped.`);
+  SNAPSHOT = path.join(outRoot, 'cli-snapshot');
+  CLI = path.join(SNAPSHOT, 'dist/cli/main.js');
+  const haveCli = fs.existsSync(path.join(ROOT, 'dist/cli/main.js'));
+  if (!haveCli) notes.push('dist/cli/main.js not found (run npm run build): detect was skipped.');
+  else {
+    fs.rmSync(SNAPSHOT, { recursive: true, force: true });
+    fs.cpSync(path.join(ROOT, 'dist'), path.join(SNAPSHOT, 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(SNAPSHOT, 'package.json'), fs.readFileSync(path.join(ROOT, 'package.json')));
+  }
+  let rev = '?';
+  try {
+    const { execFileSync } = await import('node:child_process');
+    rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--short', 'src'], { cwd: ROOT }).toString().trim();
+    if (dirty) rev += ` (+ ${dirty.split('\n').length} uncommitted files under src/)`;
+  } catch {
+    /* not a git checkout */
+  }
+  m.engine = `dist/ built from ${rev}, copied to ${path.relative(ROOT, SNAPSHOT)} at the start`;
 
   const series: SeriesPoint[] = [];
   for (const rows of sizes) {
@@ -337,6 +401,14 @@ async function main(): Promise<void> {
         log(`    stages: read ${p.stages.readS.toFixed(2)} s, read+parse+validate ${p.stages.parseS.toFixed(2)} s`);
       } catch (e) {
         notes.push(`stage probe failed on ${name}: ${(e as Error).message.slice(0, 200)}`);
+      }
+      if (rows === profileRows) {
+        try {
+          p.profile = await profileDetect(ds.dir, out);
+          log(`    CPU profile: ${p.profile.byFile.slice(0, 5).map((x) => `${x.file} ${x.pct.toFixed(0)}%`).join(', ')}`);
+        } catch (e) {
+          notes.push(`CPU profile failed on ${name}: ${(e as Error).message.slice(0, 200)}`);
+        }
       }
     }
     if (!skipTwin && rows <= twinMax) {
@@ -358,8 +430,8 @@ async function main(): Promise<void> {
       log(`memory, ${name}:`);
       const ds = await dataset(`m${devices}-seed${seed}`, { rows: 2 * devices, devices, hours: 2, seed, minPerKind: 0 }, dataRoot, log);
       const p: SeriesPoint = { name, gen: ds.truth.generator, lines: ds.truth.rows.lines, imeiKeys: ds.truth.imeiKeys, genS: ds.genS };
-      p.detect = await runDetect(ds.dir, path.join(outRoot, `m${devices}`), p.lines, devices >= 1e6 ? 1 : Math.min(runs, 2), false, log);
-      log(`    peak active IMEIs ${f0(p.detect.summary.activeImeisPeak)}, RSS ${f0(p.detect.rssMB.median)} MB`);
+      p.detect = await runDetect(ds.dir, path.join(outRoot, `m${devices}`), p.lines, devices >= 1e6 ? 1 : Math.min(runs, 2), false, log, true);
+      log(`    peak active IMEIs ${f0(p.detect.summary.activeImeisPeak)}, RSS ${f0(p.detect.rssMB.median)} MB, largest live heap after a full GC ${f1(p.detect.liveHeapMB ?? NaN)} MB`);
       memory.push(p);
     }
     notes.push('Memory series: 2 CDRs per device over a 2-hour span, so every IMEI is inside the window at the end; bytes per IMEI are estimated from peak RSS differences (V8 heap slack included), not counted by the engine. Single runs at >= 1M devices.');

@@ -46,11 +46,21 @@ valid AS (
     AND match(mcc, '^[0-9]+$') AND match(mnc, '^[0-9]+$') AND match(lac, '^[0-9]+$') AND match(ci, '^[0-9]+$')
 ),
 -- late_record: more than the lateness behind the newest event time read so far (file order).
+-- The window needs every valid row's time, but only rows of multi-IMSI keys carry their other columns
+-- through the sort (the rest are blanked), which keeps the sort narrow.
 ontime AS (
-  SELECT * FROM (
+  SELECT f, rn, s, e, okey AS key, orid AS record_id, oimei AS imei, oimsi AS imsi, omsisdn AS msisdn,
+    oradio AS radio, omcc AS mcc, omnc AS mnc, olac AS lac, oci AS ci
+  FROM (
     SELECT *, max(s) OVER (ORDER BY f, rn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS newest
-    FROM valid
-  ) WHERE s >= newest - ${latenessS * 1000}
+    FROM (
+      SELECT f, rn, s, e, key IN (SELECT key FROM multi) AS m,
+        if(m, key, '') AS okey, if(m, record_id, '') AS orid, if(m, imei, '') AS oimei, if(m, imsi, '') AS oimsi,
+        if(m, msisdn, '') AS omsisdn, if(m, radio, '') AS oradio, if(m, mcc, '') AS omcc, if(m, mnc, '') AS omnc,
+        if(m, lac, '') AS olac, if(m, ci, '') AS oci
+      FROM valid
+    )
+  ) WHERE m AND s >= newest - ${latenessS * 1000}
 ),
 -- IMEI keys with more than one IMSI among valid rows (late rows included: a superset, so one scan without the window)
 multi AS (SELECT key FROM valid GROUP BY key HAVING min(imsi) != max(imsi)),
@@ -74,7 +84,7 @@ c AS (
     cl.clat AS lat, cl.clon AS lon, cl.range_m AS range_m, cl.clat IS NOT NULL AS known,
     (o.key, o.imsi) IN (SELECT key, imsi FROM exc WHERE imsi != '')
       OR (o.msisdn != '' AND (o.key, replaceOne(o.msisdn, '+', '')) IN (SELECT key, msd FROM exc WHERE msd != '')) AS exempt
-  FROM (SELECT * FROM ontime WHERE key IN (SELECT key FROM multi) ORDER BY f, rn LIMIT 1 BY record_id) AS o
+  FROM (SELECT * FROM ontime ORDER BY f, rn LIMIT 1 BY record_id) AS o
   LEFT JOIN cells AS cl
     ON cl.radio = o.radio AND cl.mcc_n = toUInt64(o.mcc) AND cl.mnc_n = toUInt64(o.mnc) AND cl.lac_n = toUInt64(o.lac) AND cl.ci_n = toUInt64(o.ci)
   SETTINGS join_use_nulls = 1
