@@ -263,6 +263,16 @@ export async function generate(options: GenOptions): Promise<Truth> {
     if (rows.length) imeiKeys++;
     for (let k = 0; k < rows.length; k++) {
       const r = rows[k];
+      // Switches recycle record_ids: an id accepted more than windowS + allowedLatenessS (7,800 s) of event
+      // time earlier is no duplicate, so this row must be accepted.
+      if (k > 0 && rng.chance(opt.duplicateRate / 4)) {
+        for (let j = k - 1; j >= 0; j--) {
+          if (rows[j].startMs <= r.startMs - 3 * 3600000) {
+            r.rid = rows[j].rid;
+            break;
+          }
+        }
+      }
       emitValid(r);
       // Traps around ordinary rows: invalid copies and late copies carry a foreign IMSI, so an engine that
       // accepted them would report a false clone; duplicates are the same delivery again.
@@ -547,7 +557,9 @@ function lifeRows(ctx: Ctx, rng: Rng, p: Person, n: number, fromMs = -Infinity, 
 // --------------------------------------------------------------------------------------------- invalid rows
 
 function breakRow(rng: Rng, r: GRow, reason: (typeof CDR_REASONS)[number]): string[] {
-  const f = rowFields(r);
+  // A rejected row has no other effect: some carry a start a day ahead, which must not move event time
+  // (else the rows after it would turn late).
+  const f = rowFields(reason !== 'invalid_time' && rng.chance(0.2) ? { ...r, startMs: r.startMs + DAY_MS } : r);
   const set = (name: (typeof CANON)[number], v: string) => (f[CANON.indexOf(name)] = v);
   switch (reason) {
     case 'missing_field': {
