@@ -158,6 +158,7 @@ async function runDetect(dir: string, outRoot: string, lines: number, runs: numb
     const r = await timed(cmd, ROOT);
     if (r.code !== 0) throw new Error(`detect exited ${r.code}: ${r.stderr.slice(-2000)}`);
     if (k >= 0) results.push(r);
+    fs.writeFileSync(path.join(outRoot, 'detect-stderr.txt'), r.stderr);
     log(`    detect ${k < 0 ? 'warm-up' : `run ${k + 1}/${runs}`}: ${r.wallS.toFixed(2)} s, ${fmtNum(lines / r.wallS)} rows/s, RSS ${(r.maxRssKB / 1024).toFixed(0)} MB`);
   }
   const sums = results.map((r) => parseSummary(r.stderr));
@@ -249,13 +250,13 @@ function report(mode: string, m: Record<string, string | number>, series: Series
   if (m.engine) out.push(`Engine: ${m.engine}.`, '');
   out.push('### Throughput: `clonewatch detect --clickhouse none` vs the ClickHouse-SQL twin (chDB)', '');
   out.push('rows/s = CSV lines / wall time of the whole process (start-up, catalogue and exception list included); median of the runs, spread = (max - min) / median.', '');
-  out.push('| data set | lines | IMEI keys | detect rows/s (median) | spread | engine-reported rows/s | peak RSS MB | twin rows/s (median) | spread | twin RSS MB | ours / twin |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('| data set | lines | IMEI keys | detect rows/s (median) | spread | engine-reported rows/s | peak RSS MB | peak active IMEIs / CDRs in windows | twin rows/s (median) | spread | twin RSS MB | ours / twin |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of series) {
     const d = p.detect;
     const t = p.twin;
     out.push(
-      `| ${p.name} | ${f0(p.lines)} | ${f0(p.imeiKeys)} | ${d ? f0(d.rowsPerS.median) : 'n/a'} | ${d ? f1(d.rowsPerS.spreadPct) + '%' : ''} | ${d ? f0(median(d.engineRowsPerS.runs)) : ''} | ${d ? f0(d.rssMB.median) : ''} | ${t ? f0(t.rowsPerS.median) : 'n/a'} | ${t ? f1(t.rowsPerS.spreadPct) + '%' : ''} | ${t ? f0(t.rssMB.median) : ''} | ${d && t ? (d.rowsPerS.median / t.rowsPerS.median).toFixed(2) + 'x' : ''} |`,
+      `| ${p.name} | ${f0(p.lines)} | ${f0(p.imeiKeys)} | ${d ? f0(d.rowsPerS.median) : 'n/a'} | ${d ? f1(d.rowsPerS.spreadPct) + '%' : ''} | ${d ? f0(median(d.engineRowsPerS.runs)) : ''} | ${d ? f0(d.rssMB.median) : ''} | ${d ? `${f0(d.summary.activeImeisPeak)} / ${f0(d.summary.windowCdrsPeak)}` : ''} | ${t ? f0(t.rowsPerS.median) : 'n/a'} | ${t ? f1(t.rowsPerS.spreadPct) + '%' : ''} | ${t ? f0(t.rssMB.median) : ''} | ${d && t ? (d.rowsPerS.median / t.rowsPerS.median).toFixed(2) + 'x' : ''} |`,
     );
   }
   out.push('');
@@ -349,6 +350,17 @@ function charts(series: SeriesPoint[], memory: SeriesPoint[], dir: string): stri
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
+  if (typeof a['report-only'] === 'string') {
+    // Re-render the report and charts of an earlier run from its results.json.
+    const r = JSON.parse(fs.readFileSync(a['report-only'], 'utf8')) as { mode: string; machine: Record<string, string | number>; series: SeriesPoint[]; memory: SeriesPoint[]; notes: string[] };
+    const dir = path.dirname(a['report-only']);
+    const chartDir = r.mode === 'full' ? path.join(ROOT, 'bench/charts') : path.join(dir, 'charts');
+    const written = charts(r.series, r.memory, chartDir);
+    const md = report(r.mode, r.machine, r.series, r.memory, r.notes);
+    fs.writeFileSync(path.join(dir, 'report.md'), md + (written.length ? `\nCharts: ${written.map((w) => path.join(path.relative(ROOT, chartDir), w)).join(', ')}\n` : ''));
+    process.stdout.write(md + '\n');
+    return;
+  }
   const full = a.full === true;
   const mode = full ? 'full' : 'quick';
   const runs = num(a.runs, 3);
