@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { RuleConfig } from '../config/schema.js';
-import type { BlockCandidate, Cdr, CellSite, Finding, Rule, RunCounters } from '../domain/types.js';
-import { emptyCounters, imeiKeyOf } from '../domain/types.js';
+import type { BlockCandidate, Cdr, Finding, Rule, RunCounters } from '../domain/types.js';
+import { emptyCounters } from '../domain/types.js';
 import { isoUtc } from '../domain/time.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
-import { msisdnDigits } from '../input/exception-list.js';
 import { MinHeap } from './min-heap.js';
+import { KeyIndex } from './key-index.js';
+import { LINKED, PENDING, RecordStore, UNLINKED } from './record-store.js';
 import { ReorderBuffer } from './reorder-buffer.js';
-import { firedRules, measurePair, type PairMeasures, type RuleThresholds } from './rules.js';
+import { firedRules, measurePair, type PairMeasures, type RuleCdr, type RuleThresholds } from './rules.js';
 
-/** A CDR held in an IMEI's window, with its cell resolved when it was matched. */
-type Held = Cdr & { win: Held[] | null };
 
 /** A record still alive this long past the release threshold leaves the FIFO for the long-lived heap. */
 const LONG_LIVED_MS = 60_000;
@@ -42,15 +41,11 @@ export interface DedupState {
   candidates: Array<{ imei: string; imsis: string[]; exempt: string[]; rules: Rule[]; firstEvidenceMs: number; findings: number; lastFindingMs: number }>;
 }
 
-/**
- * Estimated heap bytes of one windowed CDR (object, its strings, window/FIFO/id-map slots) and of one IMEI
- * entry (map entry and array), measured with bench/ heap snapshots; used for the state-bytes gauge.
- */
-const BYTES_PER_RECORD = 360;
-const BYTES_PER_IMEI = 120;
+/** Heap bytes of a record_id string and its entries in the duplicate set and queue (estimate). */
+const BYTES_PER_RECORD_ID = 88;
 
 export interface EngineStats {
-  /** Rough heap bytes of the window state (see BYTES_PER_RECORD). */
+  /** Bytes of the window state: the record columns, the IMEI index, and an estimate for record_ids. */
   approxStateBytes: number;
   activeImeis: number;
   windowRecords: number;
@@ -60,8 +55,6 @@ export interface EngineStats {
   candidateStates: number;
 }
 
-const byStartThenId = (x: Cdr, y: Cdr): boolean => x.startMs < y.startMs || (x.startMs === y.startMs && x.recordId < y.recordId);
-const compareStartThenId = (x: Cdr, y: Cdr): number => x.startMs - y.startMs || (x.recordId < y.recordId ? -1 : x.recordId > y.recordId ? 1 : 0);
 
 /** Stable id of a finding: the same input always gives the same id. */
 export function findingId(imeiKey: string, rule: Rule, recordA: string, recordB: string): string {
@@ -76,7 +69,8 @@ const round = (v: number, digits: number): number => {
 /**
  * The detection core (RENTESEG Art. 22 (a) and (b)). Pure and synchronous: no I/O, no clock; the caller
  * passes the wall-clock time used for `detected_at`/`emitted_at`. Holds a window of CDRs per IMEI key in
- * event time and releases what can no longer match.
+ * event time and releases what can no longer match. The CDRs live in a column store (RecordStore) and
+ * the windows are linked lists of its slots, indexed by the numeric IMEI key (KeyIndex).
  */
 export class Engine {
   readonly counters: RunCounters = emptyCounters();
@@ -89,17 +83,20 @@ export class Engine {
   private readonly orderingDelayMs: number;
 
   private maxEventMs = -Infinity;
-  /** CDRs waiting to be matched in event-time order. */
-  private readonly waiting = new ReorderBuffer<Held>(1000, compareStartThenId);
-  /** record_ids accepted within windowS + allowedLatenessS; expired in acceptance order (idQueue). */
+  private readonly store = new RecordStore();
+  private readonly windows = new KeyIndex();
+  /** Slots waiting to be matched in event-time order. */
+  private readonly waiting: ReorderBuffer<number>;
+  /** record_ids accepted within windowS + allowedLatenessS; expired in acceptance order. */
   private readonly seenIds = new Set<string>();
-  private idQueue: Cdr[] = [];
+  private idQueue: string[] = [];
+  private idStart: number[] = [];
   private idHead = 0;
 
-  private readonly windows = new Map<number, Held[]>();
-  private fifo: Held[] = [];
+  /** Matched slots in matching order, for release; long-lived ones move to a heap by end time. */
+  private fifo: number[] = [];
   private fifoHead = 0;
-  private readonly longLived = new MinHeap<Held>((x, y) => x.endMs < y.endMs);
+  private readonly longLived: MinHeap<number>;
   private windowRecords = 0;
 
   /** (IMEI key, IMSI pair, rule) -> event time of the finding that opened its suppression period. */
@@ -132,6 +129,13 @@ export class Engine {
     this.suppressionMs = rules.suppressionS * 1000;
     this.candidateRetentionMs = Math.max(rules.candidateRetentionS, rules.suppressionS) * 1000;
     this.orderingDelayMs = Math.min(opts.orderingDelayMs ?? this.latenessMs, this.latenessMs);
+    const st = this.store;
+    this.waiting = new ReorderBuffer<number>(
+      1000,
+      (s) => st.start[s],
+      (x, y) => st.start[x] - st.start[y] || (st.recordId[x] < st.recordId[y] ? -1 : st.recordId[x] > st.recordId[y] ? 1 : 0),
+    );
+    this.longLived = new MinHeap<number>((x, y) => st.end[x] < st.end[y]);
   }
 
   setCells(cells: CellCatalogue): void {
@@ -150,20 +154,31 @@ export class Engine {
   /**
    * Offer a validated CDR. Returns null when it is accepted, or why it is rejected: a record_id accepted
    * within the last windowS + allowedLatenessS is a duplicate delivery; a start more than allowedLatenessS
-   * behind the newest accepted event time is late.
+   * behind the newest accepted event time is late. The cell is looked up in the catalogue in force now.
    */
   offer(cdr: Cdr, nowMs: number): OfferResult {
     if (this.seenIds.has(cdr.recordId)) return 'duplicate_record';
     if (cdr.startMs < this.maxEventMs - this.latenessMs) return 'late_record';
     this.counters.recordsAccepted++;
     this.seenIds.add(cdr.recordId);
-    this.idQueue.push(cdr);
-    const held = cdr as Held;
+    this.idQueue.push(cdr.recordId);
+    this.idStart.push(cdr.startMs);
+    const st = this.store;
+    const s = st.alloc();
+    st.start[s] = cdr.startMs;
+    st.end[s] = cdr.endMs;
+    st.key[s] = cdr.key;
+    st.setIdentity(s, cdr.imei, cdr.imsi, cdr.msisdn);
+    st.recordId[s] = cdr.recordId;
+    const cell = this.refs.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
+    if (cell === undefined) this.counters.unknownCell++;
+    st.cell[s] = cell ?? null;
+    st.state[s] = PENDING;
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
-    if (this.orderingDelayMs === 0 || !this.waiting.push(held)) {
+    if (this.orderingDelayMs === 0 || !this.waiting.push(s)) {
       // Its turn has come already (streams, or a CDR behind what was matched): match it now.
       this.nowMs = nowMs;
-      this.match(held);
+      this.match(s);
     }
     this.advance(this.maxEventMs - this.orderingDelayMs, nowMs);
     return null;
@@ -229,7 +244,7 @@ export class Engine {
 
   stats(): EngineStats {
     return {
-      approxStateBytes: this.windowRecords * BYTES_PER_RECORD + this.windows.size * BYTES_PER_IMEI,
+      approxStateBytes: this.store.bytes() + this.windows.bytes() + this.seenIds.size * BYTES_PER_RECORD_ID,
       activeImeis: this.windows.size,
       windowRecords: this.windowRecords,
       bufferedRecords: this.waiting.size,
@@ -248,7 +263,7 @@ export class Engine {
     this.release();
   }
 
-  private readonly matchFn = (h: Held): void => this.match(h);
+  private readonly matchFn = (s: number): void => this.match(s);
 
   private nowIso(): string {
     if (this.nowMs !== this.nowIsoMs) {
@@ -258,117 +273,129 @@ export class Engine {
     return this.nowIsoText;
   }
 
-  /** Compare a CDR with the window of its IMEI key, then add it to the window. */
-  private match(b: Held): void {
-    const cell = this.refs.cells.lookup(b.radio, b.mcc, b.mnc, b.lac, b.ci);
-    if (cell === undefined) this.counters.unknownCell++;
-    else b.cell = cell;
-    if (b.msisdn !== '' && this.refs.exceptions.size > 0 && this.refs.exceptions.hasKeyNumber(b.key)) this.noteMsisdn(b);
-    const recs = this.windows.get(b.key);
-    if (recs === undefined) {
-      const win = [b];
-      b.win = win;
-      this.windows.set(b.key, win);
+  /** Does slot x come before slot y in matching order (start, then record_id)? */
+  private before(x: number, y: number): boolean {
+    const st = this.store;
+    return st.start[x] < st.start[y] || (st.start[x] === st.start[y] && st.recordId[x] < st.recordId[y]);
+  }
+
+  /** Compare a CDR with the window of its IMEI key (oldest first), then append it to the window. */
+  private match(b: number): void {
+    const st = this.store;
+    const key = st.key[b];
+    if (st.msisdnLen[b] !== 0 && this.refs.exceptions.size > 0 && this.refs.exceptions.hasKeyNumber(key)) this.noteMsisdn(b);
+    st.next[b] = -1;
+    st.state[b] = LINKED;
+    const pos = this.windows.find(key);
+    if (pos < 0) {
+      this.windows.insert(key, b, b);
     } else {
-      b.win = recs;
-      // Share the strings of the IMEI's previous CDR (usually the same SIM): less memory, and the IMSI
-      // comparisons below become pointer comparisons.
-      const prev = recs[recs.length - 1];
-      if (prev !== undefined) {
-        if (prev.imsi === b.imsi) b.imsi = prev.imsi;
-        if (prev.imei === b.imei) b.imei = prev.imei;
-        if (prev.msisdn === b.msisdn) b.msisdn = prev.msisdn;
-      }
-      for (let i = 0; i < recs.length; i++) {
-        const o = recs[i];
-        if (o.imsi !== b.imsi) {
-          if (byStartThenId(o, b)) this.compare(o, b);
+      for (let o = this.windows.heads[pos]; o >= 0; o = st.next[o]) {
+        if (!st.sameImsi(o, b)) {
+          if (this.before(o, b)) this.compare(o, b);
           else this.compare(b, o);
         }
       }
-      recs.push(b);
+      // compare() never touches the index, so pos is still the IMEI's entry.
+      st.next[this.windows.tails[pos]] = b;
+      this.windows.tails[pos] = b;
     }
     this.windowRecords++;
     this.fifo.push(b);
   }
 
-  private compare(a: Held, b: Held): void {
-    // Cheap exits first: neither overlapping nor within the window in time.
-    if (b.startMs - a.endMs > this.t.windowMs) return;
-    const m: PairMeasures = measurePair(a, b);
-    const rules = firedRules(a, b, this.t, m);
+  private ruleCdr(s: number): RuleCdr {
+    const st = this.store;
+    return { startMs: st.start[s], endMs: st.end[s], cell: st.cell[s] };
+  }
+
+  private compare(a: number, b: number): void {
+    const st = this.store;
+    // Cheap exit first: too far apart in time for either rule.
+    if (st.start[b] - st.end[a] > this.t.windowMs) return;
+    const ra = this.ruleCdr(a);
+    const rb = this.ruleCdr(b);
+    const m: PairMeasures = measurePair(ra, rb);
+    const rules = firedRules(ra, rb, this.t, m);
     if (rules.length === 0) return;
     // Both rules of one pair update the candidate before it is emitted, so it names every rule.
     let joined = false;
     for (let i = 0; i < rules.length; i++) if (this.report(rules[i], a, b, m)) joined = true;
-    if (joined) this.emitCandidate(imeiKeyOf(a));
+    if (joined) this.emitCandidate(st.imeiKeyText(a));
   }
 
   /** Emit a finding unless suppressed; returns whether a new non-exempt IMSI joined the IMEI's candidate. */
-  private report(rule: Rule, a: Held, b: Held, m: PairMeasures): boolean {
-    const key = imeiKeyOf(a);
-    const lo = a.imsi < b.imsi ? a.imsi : b.imsi;
-    const hi = a.imsi < b.imsi ? b.imsi : a.imsi;
+  private report(rule: Rule, a: number, b: number, m: PairMeasures): boolean {
+    const st = this.store;
+    const key = st.imeiKeyText(a);
+    const imsiA = st.imsiText(a);
+    const imsiB = st.imsiText(b);
+    const lo = imsiA < imsiB ? imsiA : imsiB;
+    const hi = imsiA < imsiB ? imsiB : imsiA;
     const triple = `${key}|${lo}|${hi}|${rule}`;
-    const eventMs = b.startMs;
+    const eventMs = st.start[b];
     const anchor = this.suppression.get(triple);
     if (anchor !== undefined && Math.abs(eventMs - anchor) < this.suppressionMs) {
       this.counters.suppressedByRule[rule]++;
       return false;
     }
     this.suppression.set(triple, eventMs);
-    const exemptA = this.isExemptImsi(key, a.imsi);
-    const exemptB = this.isExemptImsi(key, b.imsi);
+    const exemptA = this.isExemptImsi(key, imsiA);
+    const exemptB = this.isExemptImsi(key, imsiB);
     const exemptImsis: string[] = [];
-    if (exemptA) exemptImsis.push(a.imsi);
-    if (exemptB) exemptImsis.push(b.imsi);
+    if (exemptA) exemptImsis.push(imsiA);
+    if (exemptB) exemptImsis.push(imsiB);
+    const ca = st.cell[a];
+    const cb = st.cell[b];
+    const recordA = st.recordId[a];
+    const recordB = st.recordId[b];
     const f: Finding = {
       imei: key,
-      imei_reported_a: a.imei,
-      imei_reported_b: b.imei,
+      imei_reported_a: st.imeiText(a),
+      imei_reported_b: st.imeiText(b),
       rule,
-      imsi_a: a.imsi,
-      imsi_b: b.imsi,
-      msisdn_a: a.msisdn,
-      msisdn_b: b.msisdn,
-      record_a: a.recordId,
-      record_b: b.recordId,
-      time_a: isoUtc(a.startMs),
-      time_b: isoUtc(b.startMs),
-      cell_a: a.cell ? a.cell.id : null,
-      cell_b: b.cell ? b.cell.id : null,
-      lat_a: a.cell ? a.cell.lat : null,
-      lon_a: a.cell ? a.cell.lon : null,
-      lat_b: b.cell ? b.cell.lat : null,
-      lon_b: b.cell ? b.cell.lon : null,
+      imsi_a: imsiA,
+      imsi_b: imsiB,
+      msisdn_a: st.msisdnText(a),
+      msisdn_b: st.msisdnText(b),
+      record_a: recordA,
+      record_b: recordB,
+      time_a: isoUtc(st.start[a]),
+      time_b: isoUtc(st.start[b]),
+      cell_a: ca ? ca.id : null,
+      cell_b: cb ? cb.id : null,
+      lat_a: ca ? ca.lat : null,
+      lon_a: ca ? ca.lon : null,
+      lat_b: cb ? cb.lat : null,
+      lon_b: cb ? cb.lon : null,
       distance_km: m.distanceKm === null ? null : round(m.distanceKm, 3),
       gap_s: m.gapS,
       overlap_s: m.overlapS,
       speed_kmh: m.speedKmh === null ? null : round(m.speedKmh, 1),
       exempt_imsis: exemptImsis,
       detected_at: this.nowIso(),
-      finding_id: findingId(key, rule, a.recordId, b.recordId),
+      finding_id: findingId(key, rule, recordA, recordB),
     };
     this.findings.push(f);
     this.counters.findingsByRule[rule]++;
-    return this.updateCandidate(key, rule, a, b, exemptA, exemptB, eventMs);
+    return this.updateCandidate(key, rule, st.start[a], imsiA, imsiB, exemptA, exemptB, eventMs);
   }
 
   /** Art. 24-25: a listed IMEI-IMSI pair is never blocked; findings on it still reach analysts. */
-  private updateCandidate(key: string, rule: Rule, a: Held, b: Held, exemptA: boolean, exemptB: boolean, eventMs: number): boolean {
+  private updateCandidate(key: string, rule: Rule, startA: number, imsiA: string, imsiB: string, exemptA: boolean, exemptB: boolean, eventMs: number): boolean {
     let c = this.candidates.get(key);
     if (c === undefined) {
-      c = { imsis: new Set(), exempt: new Set(), rules: new Set(), firstEvidenceMs: a.startMs, findings: 0, lastFindingMs: eventMs };
+      c = { imsis: new Set(), exempt: new Set(), rules: new Set(), firstEvidenceMs: startA, findings: 0, lastFindingMs: eventMs };
       this.candidates.set(key, c);
     }
     c.findings++;
     c.rules.add(rule);
-    if (a.startMs < c.firstEvidenceMs) c.firstEvidenceMs = a.startMs;
+    if (startA < c.firstEvidenceMs) c.firstEvidenceMs = startA;
     if (eventMs > c.lastFindingMs) c.lastFindingMs = eventMs;
     let joined = false;
     for (const [imsi, exempt] of [
-      [a.imsi, exemptA],
-      [b.imsi, exemptB],
+      [imsiA, exemptA],
+      [imsiB, exemptB],
     ] as const) {
       if (exempt) {
         c.exempt.add(imsi);
@@ -397,13 +424,15 @@ export class Engine {
     this.counters.candidates++;
   }
 
-  private noteMsisdn(b: Held): void {
-    const key = imeiKeyOf(b);
+  private noteMsisdn(b: number): void {
+    const st = this.store;
+    const key = st.imeiKeyText(b);
+    const imsi = st.imsiText(b);
     let byImsi = this.seenMsisdns.get(key);
     if (!byImsi) this.seenMsisdns.set(key, (byImsi = new Map()));
-    let set = byImsi.get(b.imsi);
-    if (!set) byImsi.set(b.imsi, (set = new Set()));
-    set.add(msisdnDigits(b.msisdn));
+    let set = byImsi.get(imsi);
+    if (!set) byImsi.set(imsi, (set = new Set()));
+    set.add(st.msisdnDigits(b));
   }
 
   /** An IMSI is exempt on an IMEI when it is listed with it, or a CDR of it carried a listed MSISDN. */
@@ -419,33 +448,44 @@ export class Engine {
   /** Release what can no longer match: older than the window plus the lateness. */
   private release(): void {
     const threshold = this.maxEventMs - this.retentionMs;
+    const st = this.store;
     const fifo = this.fifo;
     // The FIFO is in matching order (about start order). A short record whose end is still ahead waits
-    // at the head a little; a long one (a data session) moves to the heap ordered by end.
+    // at the head a little; a long one (a data session) moves to the heap ordered by end. A slot is freed
+    // only here, when the queue that holds it reaches it, so no queue ever points at a reused slot.
     while (this.fifoHead < fifo.length) {
-      const h = fifo[this.fifoHead];
-      if (h.endMs < threshold) this.prune(h, threshold);
-      else if (h.startMs < threshold && h.endMs - threshold > LONG_LIVED_MS) this.longLived.push(h);
+      const s = fifo[this.fifoHead];
+      if (st.state[s] === UNLINKED) st.release(s);
+      else if (st.end[s] < threshold) {
+        this.prune(st.key[s], threshold);
+        st.release(s);
+      } else if (st.start[s] < threshold && st.end[s] - threshold > LONG_LIVED_MS) this.longLived.push(s);
       else break;
-      fifo[this.fifoHead++] = undefined as unknown as Held;
+      this.fifoHead++;
     }
     if (this.fifoHead > 4096 && this.fifoHead * 2 > fifo.length) {
       this.fifo = fifo.slice(this.fifoHead);
       this.fifoHead = 0;
     }
     let l = this.longLived.peek();
-    while (l !== undefined && l.endMs < threshold) {
+    while (l !== undefined && st.end[l] < threshold) {
       this.longLived.pop();
-      this.prune(l, threshold);
+      if (st.state[l] === LINKED) this.prune(st.key[l], threshold);
+      st.release(l);
       l = this.longLived.peek();
     }
     const q = this.idQueue;
-    while (this.idHead < q.length && q[this.idHead].startMs < threshold) {
-      this.seenIds.delete(q[this.idHead].recordId);
-      q[this.idHead++] = undefined as unknown as Cdr;
+    const qs = this.idStart;
+    let h = this.idHead;
+    while (h < q.length && qs[h] < threshold) {
+      this.seenIds.delete(q[h]);
+      q[h] = '';
+      h++;
     }
-    if (this.idHead > 4096 && this.idHead * 2 > q.length) {
-      this.idQueue = q.slice(this.idHead);
+    this.idHead = h;
+    if (h > 4096 && h * 2 > q.length) {
+      this.idQueue = q.slice(h);
+      this.idStart = qs.slice(h);
       this.idHead = 0;
     }
     // Suppression periods live suppressionS past their finding, candidate states candidateRetentionS; sweep hourly.
@@ -458,21 +498,24 @@ export class Engine {
     }
   }
 
-  /** Drop the expired records of h's IMEI window (h among them). */
-  private prune(h: Held, threshold: number): void {
-    const recs = h.win;
-    if (recs === null || recs.length === 0) return;
-    let keep = 0;
-    for (let i = 0; i < recs.length; i++) {
-      const r = recs[i];
-      if (r.endMs >= threshold) recs[keep++] = r;
+  /** Unlink the expired records of an IMEI's window (they are freed when the release queue reaches them). */
+  private prune(key: number, threshold: number): void {
+    const pos = this.windows.find(key);
+    if (pos < 0) return;
+    const st = this.store;
+    let prev = -1;
+    let s = this.windows.heads[pos];
+    while (s >= 0) {
+      const nx = st.next[s];
+      if (st.end[s] < threshold) {
+        st.state[s] = UNLINKED;
+        this.windowRecords--;
+        if (prev < 0) this.windows.heads[pos] = nx;
+        else st.next[prev] = nx;
+      } else prev = s;
+      s = nx;
     }
-    this.windowRecords -= recs.length - keep;
-    // A window is removed from the map exactly when it empties (an empty one returned above), so a
-    // non-empty one is still the IMEI's entry.
-    if (keep === 0) {
-      recs.length = 0;
-      this.windows.delete(h.key);
-    } else recs.length = keep;
+    if (prev < 0) this.windows.removeAt(pos);
+    else this.windows.tails[pos] = prev;
   }
 }

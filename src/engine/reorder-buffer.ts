@@ -5,7 +5,7 @@ import { MinHeap } from './min-heap.js';
  * `bucketMs` by start time (O(1) per item, no per-item heap); a bucket is sorted once, when it is released.
  * Only the bucket numbers sit in a heap, so a jump in event time costs nothing per empty bucket.
  */
-export class ReorderBuffer<T extends { startMs: number }> {
+export class ReorderBuffer<T> {
   private readonly buckets = new Map<number, T[]>();
   private readonly pending = new MinHeap<number>((a, b) => a < b);
   /** Buckets below this number have been released. */
@@ -14,12 +14,13 @@ export class ReorderBuffer<T extends { startMs: number }> {
 
   constructor(
     private readonly bucketMs: number,
+    private readonly startOf: (x: T) => number,
     private readonly compare: (a: T, b: T) => number,
   ) {}
 
   /** Buffer an item; false when its bucket was already released (the caller handles it at once). */
   push(x: T): boolean {
-    const idx = Math.floor(x.startMs / this.bucketMs);
+    const idx = Math.floor(this.startOf(x) / this.bucketMs);
     if (idx < this.cursor) return false;
     let b = this.buckets.get(idx);
     if (b === undefined) {
@@ -49,7 +50,7 @@ export class ReorderBuffer<T extends { startMs: number }> {
     if (limit !== Infinity && limit > this.cursor) this.cursor = limit;
   }
 
-  /** The earliest start waiting, or undefined. */
+  /** The start of the earliest bucket waiting, or undefined. */
   peekBucketStartMs(): number | undefined {
     const idx = this.pending.peek();
     return idx === undefined ? undefined : idx * this.bucketMs;

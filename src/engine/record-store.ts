@@ -1,0 +1,160 @@
+import type { CellSite } from '../domain/types.js';
+
+/** Slot states. */
+export const FREE = 0;
+/** Accepted, waiting in the reorder buffer. */
+export const PENDING = 1;
+/** Matched and linked into its IMEI's window. */
+export const LINKED = 2;
+/** Unlinked from its window (expired); freed when the release queue reaches it. */
+export const UNLINKED = 3;
+
+const MSISDN_PLUS = 0x80;
+
+/**
+ * The CDRs the engine holds, as columns in typed arrays (struct of arrays) instead of one object per CDR:
+ * no per-CDR allocation besides the record_id string, nothing for the garbage collector to trace, and
+ * about 65 bytes a slot. IMSI and MSISDN are kept as numbers with their digit count (leading zeros
+ * survive), the reported IMEI as its 14-digit key plus the IMEISV/check-digit suffix.
+ */
+export class RecordStore {
+  capacity = 0;
+  start = new Float64Array(0);
+  end = new Float64Array(0);
+  key = new Float64Array(0);
+  imsi = new Float64Array(0);
+  msisdn = new Float64Array(0);
+  /** Next slot in the IMEI's window list, -1 at the end. */
+  next = new Int32Array(0);
+  imsiLen = new Uint8Array(0);
+  /** Digit count, | 0x80 when written with a leading +; 0 = empty. */
+  msisdnLen = new Uint8Array(0);
+  imeiLen = new Uint8Array(0);
+  imeiSuffix = new Uint8Array(0);
+  state = new Uint8Array(0);
+  recordId: string[] = [];
+  cell: Array<CellSite | null> = [];
+  private free = new Int32Array(0);
+  private freeTop = 0;
+  used = 0;
+
+  constructor(initial = 1024) {
+    this.grow(initial);
+  }
+
+  alloc(): number {
+    if (this.freeTop === 0) this.grow(this.capacity * 2);
+    const s = this.free[--this.freeTop];
+    this.used++;
+    return s;
+  }
+
+  release(s: number): void {
+    this.state[s] = FREE;
+    this.recordId[s] = '';
+    this.cell[s] = null;
+    this.free[this.freeTop++] = s;
+    this.used--;
+  }
+
+  /** Store the identities of a CDR given as text (already validated: digits only, known lengths). */
+  setIdentity(s: number, imei: string, imsi: string, msisdn: string): void {
+    this.imeiLen[s] = imei.length;
+    this.imeiSuffix[s] = imei.length > 14 ? Number(imei.slice(14)) : 0;
+    this.imsi[s] = Number(imsi);
+    this.imsiLen[s] = imsi.length;
+    if (msisdn === '') {
+      this.msisdn[s] = 0;
+      this.msisdnLen[s] = 0;
+    } else if (msisdn.charCodeAt(0) === 43) {
+      this.msisdn[s] = Number(msisdn.slice(1));
+      this.msisdnLen[s] = (msisdn.length - 1) | MSISDN_PLUS;
+    } else {
+      this.msisdn[s] = Number(msisdn);
+      this.msisdnLen[s] = msisdn.length;
+    }
+  }
+
+  sameImsi(a: number, b: number): boolean {
+    return this.imsi[a] === this.imsi[b] && this.imsiLen[a] === this.imsiLen[b];
+  }
+
+  imsiText(s: number): string {
+    return digitsText(this.imsi[s], this.imsiLen[s]);
+  }
+
+  /** The MSISDN as received ('' when empty). */
+  msisdnText(s: number): string {
+    const l = this.msisdnLen[s];
+    if (l === 0) return '';
+    const t = digitsText(this.msisdn[s], l & ~MSISDN_PLUS);
+    return l & MSISDN_PLUS ? '+' + t : t;
+  }
+
+  /** The MSISDN digits without +, '' when empty (exception-list comparisons). */
+  msisdnDigits(s: number): string {
+    const l = this.msisdnLen[s];
+    return l === 0 ? '' : digitsText(this.msisdn[s], l & ~MSISDN_PLUS);
+  }
+
+  imeiKeyText(s: number): string {
+    return digitsText(this.key[s], 14);
+  }
+
+  /** The IMEI as reported (14, 15 or 16 digits). */
+  imeiText(s: number): string {
+    const len = this.imeiLen[s];
+    const k = this.imeiKeyText(s);
+    return len === 14 ? k : k + digitsText(this.imeiSuffix[s], len - 14);
+  }
+
+  private grow(n: number): void {
+    const old = this.capacity;
+    const f64 = (a: Float64Array) => {
+      const x = new Float64Array(n);
+      x.set(a);
+      return x;
+    };
+    const i32 = (a: Int32Array) => {
+      const x = new Int32Array(n);
+      x.set(a);
+      return x;
+    };
+    const u8 = (a: Uint8Array) => {
+      const x = new Uint8Array(n);
+      x.set(a);
+      return x;
+    };
+    this.start = f64(this.start);
+    this.end = f64(this.end);
+    this.key = f64(this.key);
+    this.imsi = f64(this.imsi);
+    this.msisdn = f64(this.msisdn);
+    this.next = i32(this.next);
+    this.imsiLen = u8(this.imsiLen);
+    this.msisdnLen = u8(this.msisdnLen);
+    this.imeiLen = u8(this.imeiLen);
+    this.imeiSuffix = u8(this.imeiSuffix);
+    this.state = u8(this.state);
+    const free = new Int32Array(n);
+    free.set(this.free.subarray(0, this.freeTop));
+    // New slots are handed out lowest first.
+    for (let s = n - 1; s >= old; s--) free[this.freeTop++] = s;
+    this.free = free;
+    for (let s = old; s < n; s++) {
+      this.recordId.push('');
+      this.cell.push(null);
+    }
+    this.capacity = n;
+  }
+
+  /** Bytes held by the columns (capacity, not use). */
+  bytes(): number {
+    return this.capacity * (5 * 8 + 4 + 5 + 4 + 2 * 8);
+  }
+}
+
+function digitsText(v: number, len: number): string {
+  const t = String(v);
+  return t.length >= len ? t : t.padStart(len, '0');
+}
