@@ -123,6 +123,10 @@ interface SeriesPoint {
   twin?: TwinResult;
   stages?: { readS: number; parseS: number };
   profile?: ProfileSummary;
+  /** Why detect failed with default settings, if it did. */
+  failed?: string;
+  /** Node flags of the run reported (after a failure). */
+  nodeFlags?: string[];
 }
 
 const ROOT = process.cwd();
@@ -149,14 +153,19 @@ async function dataset(name: string, o: Omit<GenOptions, 'out'>, dataRoot: strin
   return { dir, truth, genS };
 }
 
-async function runDetect(dir: string, outRoot: string, lines: number, runs: number, warmup: boolean, log: (s: string) => void, traceGc = false): Promise<DetectResult> {
+async function runDetect(dir: string, outRoot: string, lines: number, runs: number, warmup: boolean, log: (s: string) => void, traceGc = false, nodeFlags: string[] = []): Promise<DetectResult> {
   const out = path.join(outRoot, 'engine');
-  const cmd = ['node', ...(traceGc ? ['--trace-gc'] : []), CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress'];
+  const cmd = ['node', ...nodeFlags, ...(traceGc ? ['--trace-gc'] : []), CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress'];
   const results: Timed[] = [];
   for (let k = warmup ? -1 : 0; k < runs; k++) {
     fs.rmSync(out, { recursive: true, force: true });
     const r = await timed(cmd, ROOT);
-    if (r.code !== 0) throw new Error(`detect exited ${r.code}: ${r.stderr.slice(-2000)}`);
+    fs.mkdirSync(outRoot, { recursive: true });
+    if (r.code !== 0) {
+      fs.writeFileSync(path.join(outRoot, 'detect-failed-stderr.txt'), r.stderr);
+      const oom = /heap out of memory/i.test(r.stderr) ? 'JavaScript heap out of memory, ' : '';
+      throw new Error(`detect exited ${r.code} (${oom}after ${r.wallS.toFixed(0)} s, peak RSS ${(r.maxRssKB / 1024).toFixed(0)} MB, CPU ${(r.userS + r.sysS).toFixed(0)} s)`);
+    }
     if (k >= 0) results.push(r);
     fs.writeFileSync(path.join(outRoot, 'detect-stderr.txt'), r.stderr);
     log(`    detect ${k < 0 ? 'warm-up' : `run ${k + 1}/${runs}`}: ${r.wallS.toFixed(2)} s, ${fmtNum(lines / r.wallS)} rows/s, RSS ${(r.maxRssKB / 1024).toFixed(0)} MB`);
@@ -298,7 +307,7 @@ function report(mode: string, m: Record<string, string | number>, series: Series
       const dI = base ? d.summary.activeImeisPeak - base.summary.activeImeisPeak : NaN;
       const per = base && d !== base ? ((d.rssMB.median - base.rssMB.median) * 1024 * 1024) / dI : NaN;
       const perLive = base && d !== base ? (((d.liveHeapMB ?? NaN) - (base.liveHeapMB ?? NaN)) * 1024 * 1024) / dI : NaN;
-      out.push(`| ${f0(p.gen.devices)} | ${f0(p.lines)} | ${f0(d.summary.activeImeisPeak)} | ${f0(d.summary.windowCdrsPeak)} | ${f0(d.rssMB.median)} | ${f1(d.liveHeapMB ?? NaN)} | ${d === base ? '(baseline)' : f0(per)} | ${d === base ? '(baseline)' : f0(perLive)} |`);
+      out.push(`| ${f0(p.gen.devices)}${p.nodeFlags ? ` (${p.nodeFlags.join(' ')}; default heap: out of memory)` : ''} | ${f0(p.lines)} | ${f0(d.summary.activeImeisPeak)} | ${f0(d.summary.windowCdrsPeak)} | ${f0(d.rssMB.median)} | ${f1(d.liveHeapMB ?? NaN)} | ${d === base ? '(baseline)' : f0(per)} | ${d === base ? '(baseline)' : f0(perLive)} |`);
     }
     out.push('');
   }
@@ -397,14 +406,30 @@ async function main(): Promise<void> {
   m.engine = `dist/ built from ${rev}, copied to ${path.relative(ROOT, SNAPSHOT)} at the start`;
 
   const series: SeriesPoint[] = [];
+  const memory: SeriesPoint[] = [];
+  // Results so far, written after every data set so a crash or a kill still leaves them.
+  const save = () => {
+    fs.mkdirSync(outRoot, { recursive: true });
+    fs.writeFileSync(path.join(outRoot, `results.json`), JSON.stringify({ mode, machine: m, series, memory, notes }, null, 1));
+  };
   for (const rows of sizes) {
     const name = `${fmtNum(rows)} rows`;
     log(`${name}:`);
     const ds = await dataset(`s${rows}-seed${seed}`, { rows, seed }, dataRoot, log);
     const p: SeriesPoint = { name, gen: ds.truth.generator, lines: ds.truth.rows.lines, imeiKeys: ds.truth.imeiKeys, genS: ds.genS };
     const out = path.join(outRoot, `s${rows}`);
+    let detectOk = haveCli;
     if (haveCli) {
-      p.detect = await runDetect(ds.dir, out, p.lines, runs, rows <= 1e6, log);
+      try {
+        p.detect = await runDetect(ds.dir, out, p.lines, runs, rows <= 1e6, log);
+      } catch (e) {
+        p.failed = (e as Error).message;
+        notes.push(`detect FAILED on ${name}: ${p.failed}`);
+        log(`    FAILED: ${p.failed}`);
+        detectOk = false;
+      }
+    }
+    if (detectOk && p.detect) {
       p.detect.score = await score(ds.dir, path.join(out, 'engine'), ds.truth);
       const r = p.detect.score.rules.all;
       log(`    engine quality: precision ${r.precision.toFixed(4)}, recall ${r.recall.toFixed(4)}, reject recall ${p.detect.score.rejects.recall.toFixed(4)}, exempt violations ${p.detect.score.exemptViolations}`);
@@ -426,25 +451,42 @@ async function main(): Promise<void> {
     if (!skipTwin && rows <= twinMax) {
       p.twin = await runTwinBench(ds.dir, out, p.lines, runs, log);
       p.twin.score = await score(ds.dir, path.join(out, 'twin'), ds.truth);
-      if (haveCli) {
+      if (p.detect) {
         const c = await compareOutputs(path.join(out, 'engine'), path.join(out, 'twin'));
         p.twin.agreement = { common: c.common, onlyEngine: c.onlyA, onlyTwin: c.onlyB, candidateDiffs: [...c.candidatesOnlyA.map((k) => `candidate only in engine: ${k}`), ...c.candidatesOnlyB.map((k) => `candidate only in twin: ${k}`), ...c.candidateSetsDiffer.map((k) => `candidate IMSI sets differ: ${k}`)] };
         log(`    engine vs twin: ${c.common} common, ${c.onlyA.length} only engine, ${c.onlyB.length} only twin, ${p.twin.agreement.candidateDiffs.length} candidate differences; ratio ${p.detect ? (p.detect.rowsPerS.median / p.twin.rowsPerS.median).toFixed(2) : 'n/a'}x`);
       }
     }
     series.push(p);
+    save();
   }
 
-  const memory: SeriesPoint[] = [];
+  save();
   if (haveCli) {
     for (const devices of memDevices) {
       const name = `${fmtNum(devices)} devices`;
       log(`memory, ${name}:`);
       const ds = await dataset(`m${devices}-seed${seed}`, { rows: 2 * devices, devices, hours: 2, seed, minPerKind: 0 }, dataRoot, log);
       const p: SeriesPoint = { name, gen: ds.truth.generator, lines: ds.truth.rows.lines, imeiKeys: ds.truth.imeiKeys, genS: ds.genS };
-      p.detect = await runDetect(ds.dir, path.join(outRoot, `m${devices}`), p.lines, devices >= 1e6 ? 1 : Math.min(runs, 2), false, log, true);
+      try {
+        p.detect = await runDetect(ds.dir, path.join(outRoot, `m${devices}`), p.lines, devices >= 1e6 ? 1 : Math.min(runs, 2), false, log, true);
+      } catch (e) {
+        const msg = (e as Error).message;
+        log(`    FAILED: ${msg}`);
+        notes.push(`detect FAILED on the memory series at ${name} (${f0(p.lines)} lines, 2-hour span) with Node's default heap: ${msg}. Rerun with --max-old-space-size=12288 to measure the state.`);
+        p.failed = msg;
+        p.nodeFlags = ['--max-old-space-size=12288'];
+        try {
+          p.detect = await runDetect(ds.dir, path.join(outRoot, `m${devices}`), p.lines, 1, false, log, true, p.nodeFlags);
+        } catch (e2) {
+          notes.push(`... and failed again with --max-old-space-size=12288: ${(e2 as Error).message}`);
+          memory.push(p);
+          continue;
+        }
+      }
       log(`    peak active IMEIs ${f0(p.detect.summary.activeImeisPeak)}, RSS ${f0(p.detect.rssMB.median)} MB, largest live heap after a full GC ${f1(p.detect.liveHeapMB ?? NaN)} MB`);
       memory.push(p);
+      save();
     }
     notes.push('Memory series: 2 CDRs per device over a 2-hour span, so every IMEI is inside the window at the end; bytes per IMEI are estimated from peak RSS differences (V8 heap slack included), not counted by the engine. Single runs at >= 1M devices.');
   }
