@@ -1,5 +1,5 @@
 import type { Cdr, RejectReason } from '../domain/types.js';
-import { CDR_FIELDS, N_FIELDS, lastInvalid, validateCdrBytes, validateCdrValues } from './cdr-validate.js';
+import { CDR_FIELDS, N_FIELDS, lastInvalid, validateCdrBytes } from './cdr-validate.js';
 import { InputError } from './errors.js';
 
 /** Where parsed rows go. Calls are synchronous, in file order. */
@@ -17,7 +17,8 @@ const QUOTE = 34;
 const MAX_QUOTED_RECORD_BYTES = 1 << 20;
 
 interface QuotedRecord {
-  fields: string[];
+  /** Number of fields; their unescaped bytes are in the parser's scratch buffer at qStarts/qEnds. */
+  count: number;
   /** Index just past the record's line end (after LF), or buffer length at EOF. */
   next: number;
   /** Index of the record's end, before CR/LF. */
@@ -41,6 +42,11 @@ export class CdrCsvParser {
   private readonly ends = new Int32Array(N_FIELDS);
   private first = true;
   rows = 0;
+  /** Unescaped fields of the last quoted record. */
+  private scratch = Buffer.allocUnsafe(4096);
+  private scratchLen = 0;
+  private qStarts: number[] = [];
+  private qEnds: number[] = [];
   private rawBuf: Buffer | null = null;
   private rawStart = 0;
   private rawEnd = 0;
@@ -130,7 +136,7 @@ export class CdrCsvParser {
         const r = this.quoted(buf, pos, final);
         if (r === 'more') return pos;
         if (r === 'broken') throw new InputError(`${this.source}: the CSV header on line 1 has an unterminated quote`, 'bad_header');
-        this.readHeader(r.fields);
+        this.readHeader(this.quotedFields(r.count));
         this.line += r.newlines + 1;
         pos = r.next;
         continue;
@@ -176,7 +182,7 @@ export class CdrCsvParser {
       const r = this.quoted(buf, pos, final);
       if (r === 'more') return pos;
       this.rows++;
-      if (r === 'broken' || (r.newlines > 0 && r.fields.length !== nCols)) {
+      if (r === 'broken' || (r.newlines > 0 && r.count !== nCols)) {
         // A quote that never closes (or closes lines later into a row of the wrong shape): only this
         // physical line is the bad row; reading resumes on the next line.
         this.line++;
@@ -188,13 +194,18 @@ export class CdrCsvParser {
       const raw = buf.toString('utf8', pos, r.end);
       const recStart = pos;
       pos = r.next;
-      if (r.fields.length !== nCols) {
-        this.handler.reject('malformed_row', `${r.fields.length} fields where the header has ${nCols}`, lineNo, raw);
+      if (r.count !== nCols) {
+        this.handler.reject('malformed_row', `${r.count} fields where the header has ${nCols}`, lineNo, raw);
         continue;
       }
-      const values: string[] = new Array(N_FIELDS).fill('');
-      for (let c = 0; c < nCols; c++) if (map[c] >= 0) values[map[c]] = r.fields[c];
-      const cdr = validateCdrValues(values, this.tzOffsetMin);
+      for (let c = 0; c < nCols; c++) {
+        const f = map[c];
+        if (f >= 0) {
+          starts[f] = this.qStarts[c];
+          ends[f] = this.qEnds[c];
+        }
+      }
+      const cdr = validateCdrBytes(this.scratch, starts, ends, this.tzOffsetMin);
       this.rawBuf = buf;
       this.rawStart = recStart;
       this.rawEnd = r.end;
@@ -204,16 +215,37 @@ export class CdrCsvParser {
     return pos;
   }
 
-  /** Full RFC 4180 record parse starting at `start`. */
+  private quotedFields(count: number): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) out.push(this.scratch.toString('utf8', this.qStarts[i], this.qEnds[i]));
+    return out;
+  }
+
+  /** Append bytes [s, e) of buf to the scratch buffer. */
+  private copy(buf: Buffer, s: number, e: number): void {
+    const n = e - s;
+    if (this.scratchLen + n > this.scratch.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratchLen + n));
+      this.scratch.copy(bigger, 0, 0, this.scratchLen);
+      this.scratch = bigger;
+    }
+    buf.copy(this.scratch, this.scratchLen, s, e);
+    this.scratchLen += n;
+  }
+
+  /** Full RFC 4180 record parse starting at `start`; the unescaped fields go to the scratch buffer. */
   private quoted(buf: Buffer, start: number, final: boolean): QuotedResult {
-    const fields: string[] = [];
+    this.scratchLen = 0;
+    const qs = this.qStarts;
+    const qe = this.qEnds;
+    let count = 0;
     const len = buf.length;
     let i = start;
     let newlines = 0;
     for (;;) {
+      qs[count] = this.scratchLen;
       // At a field start.
       if (i < len && buf[i] === QUOTE) {
-        const parts: Buffer[] = [];
         let segStart = i + 1;
         i++;
         for (;;) {
@@ -222,31 +254,31 @@ export class CdrCsvParser {
           const c = buf[i];
           if (c === QUOTE) {
             if (i + 1 < len && buf[i + 1] === QUOTE) {
-              parts.push(buf.subarray(segStart, i + 1));
+              this.copy(buf, segStart, i + 1);
               i += 2;
               segStart = i;
               continue;
             }
             if (i + 1 >= len && !final) return 'more';
-            parts.push(buf.subarray(segStart, i));
+            this.copy(buf, segStart, i);
             i++;
             break;
           }
           if (c === LF) newlines++;
           i++;
         }
-        fields.push(Buffer.concat(parts).toString('utf8'));
+        qe[count++] = this.scratchLen;
         // After a closing quote: comma, line end or end of data; anything else is malformed.
-        if (i >= len) return { fields, next: len, end: len, newlines };
+        if (i >= len) return { count, next: len, end: len, newlines };
         const c = buf[i];
         if (c === COMMA) {
           i++;
           continue;
         }
-        if (c === LF) return { fields, next: i + 1, end: i, newlines };
+        if (c === LF) return { count, next: i + 1, end: i, newlines };
         if (c === CR && (i + 1 >= len || buf[i + 1] === LF)) {
           if (i + 1 >= len && !final) return 'more';
-          return { fields, next: Math.min(i + 2, len), end: i, newlines };
+          return { count, next: Math.min(i + 2, len), end: i, newlines };
         }
         return 'broken';
       }
@@ -256,9 +288,10 @@ export class CdrCsvParser {
       if (j >= len && !final) return 'more';
       let fe = j;
       if (fe > i && buf[fe - 1] === CR && (j >= len || buf[j] === LF)) fe--;
-      fields.push(buf.toString('utf8', i, fe));
-      if (j >= len) return { fields, next: len, end: fe, newlines };
-      if (buf[j] === LF) return { fields, next: j + 1, end: fe, newlines };
+      this.copy(buf, i, fe);
+      qe[count++] = this.scratchLen;
+      if (j >= len) return { count, next: len, end: fe, newlines };
+      if (buf[j] === LF) return { count, next: j + 1, end: fe, newlines };
       i = j + 1;
     }
   }
