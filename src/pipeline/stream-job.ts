@@ -3,7 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs
 import type { Config } from '../config/schema.js';
 import type { BlockCandidate, Finding, Reject, RejectReason } from '../domain/types.js';
 import { Engine } from '../engine/engine.js';
-import { validateCdrObject } from '../input/cdr-validate.js';
+import { validateCdrMessage } from '../sources/cdr-json.js';
 import type { Logger } from '../ops/log.js';
 import type { StreamMetrics } from '../ops/stream-metrics.js';
 import type { KafkaSink } from '../sinks/kafka-sink.js';
@@ -257,6 +257,7 @@ export class StreamJob {
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (this.d.log.enabled('debug')) this.d.log.debug('batch', { partition: batch.partition, first: batch.firstOffset(), last: batch.lastOffset(), messages: batch.messages.length, hw: batch.highWatermark, next: this.parts.get(batch.partition)?.nextOffset });
     if (batch.isEmpty() || this.failure) return;
     const t0 = performance.now();
     const st = await this.partitionFor(batch.partition, Number(batch.firstOffset()));
@@ -269,29 +270,21 @@ export class StreamJob {
     const now = this.clock();
     const lateness = this.d.config.allowedLatenessS;
     let last = -1;
+    let liveCount = 0;
+    let rebuildCount = 0;
     st.noteBatchStart(Math.max(st.nextOffset, Number(batch.firstOffset())));
     for (const msg of batch.messages) {
       if (!isRunning() || isStale()) break;
       const offset = Number(msg.offset);
       if (offset < st.nextOffset) continue;
       const live = offset >= st.rebuildUntil;
-      const text = msg.value === null ? '' : msg.value.toString('utf8');
-      let obj: unknown = undefined;
       let why: RejectReason | null = null;
       let detail = '';
-      if (text === '') {
+      if (msg.value === null || msg.value.length === 0) {
         why = 'malformed_row';
         detail = 'empty message value';
       } else {
-        try {
-          obj = JSON.parse(text);
-        } catch (err) {
-          why = 'malformed_row';
-          detail = `message value is not JSON: ${(err as Error).message}`;
-        }
-      }
-      if (why === null) {
-        const v = validateCdrObject(obj, this.tz);
+        const v = validateCdrMessage(msg.value, this.tz);
         if (v.ok) {
           if (st.lateInReplay(v.cdr.startMs)) {
             // Behind the watermark the partition had before the rebuild start: late in the original run
@@ -314,11 +307,10 @@ export class StreamJob {
       st.nextOffset = offset + 1;
       last = offset;
       if (live) {
-        m.recordsIn.inc();
-        st.lastMessageMs = now;
+        liveCount++;
         if (why !== null) {
           m.rejects.inc({ reason: why });
-          rejects.push({ source: `${topic}/${batch.partition}/${offset}`, line: null, reason: why, detail, raw: text });
+          rejects.push({ source: `${topic}/${batch.partition}/${offset}`, line: null, reason: why, detail, raw: msg.value === null ? '' : msg.value.toString('utf8') });
         }
         const out = st.engine.take();
         if (out.findings.length || out.candidates.length) {
@@ -330,13 +322,18 @@ export class StreamJob {
           for (const c of out.candidates) candidates.push(c);
         }
       } else {
-        m.rebuildRecords.inc();
+        rebuildCount++;
         if (st.nextOffset >= st.rebuildUntil) {
           st.rebuildDone(now);
           this.d.log.info('partition state rebuilt', { partition: batch.partition, until: st.rebuildUntil, ...st.engine.stats() });
         }
       }
     }
+    if (liveCount > 0) {
+      m.recordsIn.inc(undefined, liveCount);
+      st.lastMessageMs = now;
+    }
+    if (rebuildCount > 0) m.rebuildRecords.inc(undefined, rebuildCount);
     if (last >= 0) {
       resolveOffset(String(last));
       st.dirty = true;

@@ -1,0 +1,92 @@
+// The byte-level fast path of Kafka CDR messages gives exactly what JSON.parse + validateCdrObject gives.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { validateCdrObject } from '../../src/input/cdr-validate.js';
+import { validateCdrMessage } from '../../src/sources/cdr-json.js';
+
+const slow = (text: string) => {
+  try {
+    return validateCdrObject(JSON.parse(text), -300);
+  } catch {
+    return { ok: false, reason: 'malformed_row' };
+  }
+};
+const fast = (text: string) => {
+  const r = validateCdrMessage(Buffer.from(text, 'utf8'), -300);
+  return r.ok ? r : { ok: false, reason: r.reason };
+};
+const strip = (r: ReturnType<typeof validateCdrObject> | { ok: false; reason: string }) => (r.ok ? r : { ok: false, reason: r.reason });
+
+const good = {
+  record_id: 'r1',
+  event_type: 'voice_mo',
+  imei: '350000111111110',
+  imsi: '716060000000001',
+  msisdn: '+51987000001',
+  start_time: '2026-03-02T10:00:00Z',
+  duration_s: 600,
+  radio: 'LTE',
+  mcc: 716,
+  mnc: 6,
+  lac: 1001,
+  ci: 100,
+};
+
+describe('validateCdrMessage (fast path of run)', () => {
+  it('accepts a plain message like the slow path, numbers as numbers or strings', () => {
+    const r = fast(JSON.stringify(good));
+    expect(r).toEqual(slow(JSON.stringify(good)));
+    expect(r.ok).toBe(true);
+    const asStrings = Object.fromEntries(Object.entries(good).map(([k, v]) => [k, String(v)]));
+    expect(fast(JSON.stringify(asStrings))).toEqual(slow(JSON.stringify(asStrings)));
+    expect(fast(' {\n "imei" : "350000111111110", ' + JSON.stringify(good).slice(1) + ' ')).toEqual(slow(JSON.stringify(good)));
+  });
+
+  it('agrees with JSON.parse + validateCdrObject on edge values', () => {
+    const cases = [
+      '',
+      '{}',
+      '[]',
+      'null',
+      '{"a":1,}',
+      JSON.stringify({ ...good, duration_s: 1e-7 }),
+      JSON.stringify({ ...good, duration_s: -5 }),
+      JSON.stringify({ ...good, duration_s: 1.5 }),
+      JSON.stringify({ ...good, msisdn: null }),
+      JSON.stringify({ ...good, msisdn: true }),
+      JSON.stringify({ ...good, record_id: 'a"b\\c' }),
+      JSON.stringify({ ...good, record_id: 'ñandú' }),
+      JSON.stringify({ ...good, start_time: 1772445600000 }),
+      JSON.stringify({ ...good, start_time: 12345678901234567890 }),
+      JSON.stringify({ ...good, ci: [1] }),
+      JSON.stringify({ ...good, extra: { x: 1 } }),
+      '{"record_id":"r1","record_id":"r2"}',
+      JSON.stringify(good).replace('"mcc":716', '"mcc":0716'),
+      JSON.stringify(good).replace('"mcc":716', '"mcc":716.'),
+      JSON.stringify(good) + 'x',
+    ];
+    for (const c of cases) expect(fast(c), c).toEqual(strip(slow(c)));
+  });
+
+  it('agrees on random field values (property)', () => {
+    const value = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom('716', '00', '2026-03-02 10:00:00', '350000111111110', '', null));
+    const keys = Object.keys(good);
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...keys, 'other'), value), fc.boolean(), (partial, strings) => {
+        const obj: Record<string, unknown> = { ...good, ...partial };
+        if (strings) for (const k of keys) if (typeof obj[k] === 'number') obj[k] = String(obj[k]);
+        const text = JSON.stringify(obj);
+        expect(fast(text)).toEqual(strip(slow(text)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never throws on arbitrary bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        validateCdrMessage(Buffer.from(bytes), -300);
+      }),
+    );
+  });
+});
