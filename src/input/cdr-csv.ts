@@ -60,8 +60,22 @@ export class CdrCsvParser {
   push(chunk: Buffer): void {
     let buf = chunk;
     if (this.carry) {
-      buf = Buffer.concat([this.carry, chunk]);
+      const carry = this.carry;
       this.carry = null;
+      // Join only the carried partial line with the rest of its line, not the whole chunk.
+      const nl = this.first ? -1 : chunk.indexOf(LF);
+      if (nl < 0 || nl + 1 === chunk.length) {
+        buf = Buffer.concat([carry, chunk]);
+      } else {
+        const head = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
+        const used = this.consume(head, false);
+        if (used < head.length) {
+          // A quoted field runs on past that line: fall back to joining everything.
+          buf = Buffer.concat([head.subarray(used), chunk.subarray(nl + 1)]);
+        } else {
+          buf = chunk.subarray(nl + 1);
+        }
+      }
     }
     if (this.first) {
       if (buf.length < 3) {
@@ -229,8 +243,11 @@ export class CdrCsvParser {
       this.scratch.copy(bigger, 0, 0, this.scratchLen);
       this.scratch = bigger;
     }
-    buf.copy(this.scratch, this.scratchLen, s, e);
-    this.scratchLen += n;
+    // Fields are short: a plain loop beats Buffer#copy's per-call checks.
+    const dst = this.scratch;
+    let d = this.scratchLen;
+    for (let i = s; i < e; i++) dst[d++] = buf[i];
+    this.scratchLen = d;
   }
 
   /** Full RFC 4180 record parse starting at `start`; the unescaped fields go to the scratch buffer. */
