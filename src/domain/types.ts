@@ -40,13 +40,17 @@ export interface CellSite {
 export interface Cdr {
   recordId: string;
   eventType: EventType;
-  /** IMEI as received (14, 15 or 16 digits). */
-  imei: string;
-  /** The IMEI key, first 14 digits (TAC + serial number), as a number (exact: < 2^53); see imeiKeyOf. */
+  /** The IMEI key, first 14 digits (TAC + serial number), as a number (exact: < 2^53). */
   key: number;
-  imsi: string;
-  /** As received; '' when empty. */
-  msisdn: string;
+  /** Digit count of the IMEI as received (14, 15 or 16) and the digits after the key (check digit or SV). */
+  imeiLen: number;
+  imeiSuffix: number;
+  /** IMSI digits as a number, with their count (leading zeros survive through the count). */
+  imsi: number;
+  imsiLen: number;
+  /** MSISDN digits as a number; msisdnLen is the digit count, | MSISDN_PLUS when written with +, 0 when empty. */
+  msisdn: number;
+  msisdnLen: number;
   startMs: number;
   endMs: number;
   /** The serving cell: radio, mcc, mnc, lac (LAC or TAC), ci. Looked up by number, no string per row. */
@@ -59,11 +63,6 @@ export interface Cdr {
   cell: CellSite | null;
   /** Engine bookkeeping (the IMEI window holding this CDR); created with the CDR so its shape never changes. */
   win: Cdr[] | null;
-}
-
-/** The IMEI key of a CDR as the 14-digit string of the outputs. */
-export function imeiKeyOf(cdr: Pick<Cdr, 'imei'>): string {
-  return cdr.imei.length === 14 ? cdr.imei : cdr.imei.slice(0, 14);
 }
 
 /** Output 1: a suspected clone. */

@@ -168,7 +168,12 @@ export class Engine {
     st.start[s] = cdr.startMs;
     st.end[s] = cdr.endMs;
     st.key[s] = cdr.key;
-    st.setIdentity(s, cdr.imei, cdr.imsi, cdr.msisdn);
+    st.imeiLen[s] = cdr.imeiLen;
+    st.imeiSuffix[s] = cdr.imeiSuffix;
+    st.imsi[s] = cdr.imsi;
+    st.imsiLen[s] = cdr.imsiLen;
+    st.msisdn[s] = cdr.msisdn;
+    st.msisdnLen[s] = cdr.msisdnLen;
     st.recordId[s] = cdr.recordId;
     const cell = this.refs.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
     if (cell === undefined) this.counters.unknownCell++;

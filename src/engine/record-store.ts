@@ -1,4 +1,5 @@
 import type { CellSite } from '../domain/types.js';
+import { digitsText, imeiKeyText, imeiText, msisdnDigitsText, msisdnText } from '../domain/identity.js';
 
 /** Slot states. */
 export const FREE = 0;
@@ -9,7 +10,6 @@ export const LINKED = 2;
 /** Unlinked from its window (expired); freed when the release queue reaches it. */
 export const UNLINKED = 3;
 
-const MSISDN_PLUS = 0x80;
 
 /**
  * The CDRs the engine holds, as columns in typed arrays (struct of arrays) instead of one object per CDR:
@@ -57,24 +57,6 @@ export class RecordStore {
     this.used--;
   }
 
-  /** Store the identities of a CDR given as text (already validated: digits only, known lengths). */
-  setIdentity(s: number, imei: string, imsi: string, msisdn: string): void {
-    this.imeiLen[s] = imei.length;
-    this.imeiSuffix[s] = imei.length > 14 ? Number(imei.slice(14)) : 0;
-    this.imsi[s] = Number(imsi);
-    this.imsiLen[s] = imsi.length;
-    if (msisdn === '') {
-      this.msisdn[s] = 0;
-      this.msisdnLen[s] = 0;
-    } else if (msisdn.charCodeAt(0) === 43) {
-      this.msisdn[s] = Number(msisdn.slice(1));
-      this.msisdnLen[s] = (msisdn.length - 1) | MSISDN_PLUS;
-    } else {
-      this.msisdn[s] = Number(msisdn);
-      this.msisdnLen[s] = msisdn.length;
-    }
-  }
-
   sameImsi(a: number, b: number): boolean {
     return this.imsi[a] === this.imsi[b] && this.imsiLen[a] === this.imsiLen[b];
   }
@@ -83,29 +65,20 @@ export class RecordStore {
     return digitsText(this.imsi[s], this.imsiLen[s]);
   }
 
-  /** The MSISDN as received ('' when empty). */
   msisdnText(s: number): string {
-    const l = this.msisdnLen[s];
-    if (l === 0) return '';
-    const t = digitsText(this.msisdn[s], l & ~MSISDN_PLUS);
-    return l & MSISDN_PLUS ? '+' + t : t;
+    return msisdnText(this.msisdn[s], this.msisdnLen[s]);
   }
 
-  /** The MSISDN digits without +, '' when empty (exception-list comparisons). */
   msisdnDigits(s: number): string {
-    const l = this.msisdnLen[s];
-    return l === 0 ? '' : digitsText(this.msisdn[s], l & ~MSISDN_PLUS);
+    return msisdnDigitsText(this.msisdn[s], this.msisdnLen[s]);
   }
 
   imeiKeyText(s: number): string {
-    return digitsText(this.key[s], 14);
+    return imeiKeyText(this.key[s]);
   }
 
-  /** The IMEI as reported (14, 15 or 16 digits). */
   imeiText(s: number): string {
-    const len = this.imeiLen[s];
-    const k = this.imeiKeyText(s);
-    return len === 14 ? k : k + digitsText(this.imeiSuffix[s], len - 14);
+    return imeiText(this.key[s], this.imeiLen[s], this.imeiSuffix[s]);
   }
 
   private grow(n: number): void {
@@ -152,9 +125,4 @@ export class RecordStore {
   bytes(): number {
     return this.capacity * (5 * 8 + 4 + 5 + 4 + 2 * 8);
   }
-}
-
-function digitsText(v: number, len: number): string {
-  const t = String(v);
-  return t.length >= len ? t : t.padStart(len, '0');
 }

@@ -1,5 +1,6 @@
 import type { Cdr, EventType, Radio, RejectReason } from '../domain/types.js';
 import { parseTimeBytes } from '../domain/time.js';
+import { MSISDN_PLUS } from '../domain/identity.js';
 
 /** The CDR fields of SPEC Input 1, in the order their checks run. */
 export const CDR_FIELDS = [
@@ -45,6 +46,17 @@ function fail(reason: RejectReason, detail: string): null {
   lastInvalid.reason = reason;
   lastInvalid.detail = detail;
   return null;
+}
+
+/** Value of the digits [s, e) (at most 15, so exact), or -1 when one is not a digit. */
+function digitsValue(b: Uint8Array, s: number, e: number): number {
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const c = b[i] - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
 }
 
 function allDigits(b: Uint8Array, s: number, e: number): boolean {
@@ -114,9 +126,6 @@ function radio(b: Uint8Array, s: number, e: number): Radio | null {
   return null;
 }
 
-// Buffer#latin1Slice is Node's fast path for ASCII-only fields (validated as digits before).
-const latin1 = (b: Buffer, s: number, e: number): string => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
-
 function snippet(b: Buffer, s: number, e: number): string {
   return b.toString('utf8', s, Math.min(e, s + 80));
 }
@@ -148,13 +157,20 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
 
   s = starts[F_IMSI];
   e = ends[F_IMSI];
-  if (e - s < 6 || e - s > 15 || !allDigits(buf, s, e)) return fail('invalid_imsi', `imsi "${snippet(buf, s, e)}" must have 6 to 15 digits`);
+  const imsiLen = e - s;
+  const imsi = imsiLen >= 6 && imsiLen <= 15 ? digitsValue(buf, s, e) : -1;
+  if (imsi < 0) return fail('invalid_imsi', `imsi "${snippet(buf, s, e)}" must have 6 to 15 digits`);
 
   s = starts[F_MSISDN];
   e = ends[F_MSISDN];
+  let msisdn = 0;
+  let msisdnLen = 0;
   if (e > s) {
-    const ds = buf[s] === 43 ? s + 1 : s;
-    if (e - ds < 6 || e - ds > 15 || !allDigits(buf, ds, e)) return fail('invalid_msisdn', `msisdn "${snippet(buf, s, e)}" must be empty or 6 to 15 digits with an optional leading +`);
+    const plus = buf[s] === 43;
+    const ds = plus ? s + 1 : s;
+    msisdn = e - ds >= 6 && e - ds <= 15 ? digitsValue(buf, ds, e) : -1;
+    if (msisdn < 0) return fail('invalid_msisdn', `msisdn "${snippet(buf, s, e)}" must be empty or 6 to 15 digits with an optional leading +`);
+    msisdnLen = (e - ds) | (plus ? MSISDN_PLUS : 0);
   }
 
   const startMs = parseTimeBytes(buf, starts[F_START], ends[F_START], tzOffsetMin);
@@ -171,14 +187,17 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
   const ci = uint(buf, starts[F_CI], ends[F_CI]);
   if (mcc < 0 || mnc < 0 || lac < 0 || ci < 0) return fail('invalid_cell', 'mcc, mnc, lac and ci must be non-negative integers');
 
-  const imei = latin1(buf, starts[F_IMEI], ends[F_IMEI]);
+  s = starts[F_IMEI];
   return {
     recordId,
     eventType: et,
-    imei,
     key,
-    imsi: latin1(buf, starts[F_IMSI], ends[F_IMSI]),
-    msisdn: ends[F_MSISDN] > starts[F_MSISDN] ? latin1(buf, starts[F_MSISDN], ends[F_MSISDN]) : '',
+    imeiLen,
+    imeiSuffix: imeiLen === 14 ? 0 : digitsValue(buf, s + 14, s + imeiLen),
+    imsi,
+    imsiLen,
+    msisdn,
+    msisdnLen,
     startMs,
     endMs: startMs + Math.round(dur * 1000),
     radio: r,

@@ -1,5 +1,6 @@
 import { parseConfig, type Config } from '../../src/config/schema.js';
 import type { Cdr, Radio } from '../../src/domain/types.js';
+import { MSISDN_PLUS } from '../../src/domain/identity.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { CellCatalogue } from '../../src/input/cell-catalogue.js';
 import { ExceptionList } from '../../src/input/exception-list.js';
@@ -42,13 +43,19 @@ export interface CdrSpec {
 export function cdr(s: CdrSpec): Cdr {
   const imei = s.imei ?? '356938035643809';
   const cell = s.cell ?? LIMA;
+  const msisdn = s.msisdn ?? '';
+  const plus = msisdn.startsWith('+');
+  const digits = plus ? msisdn.slice(1) : msisdn;
   return {
     recordId: s.id,
     eventType: 'voice_mo',
-    imei,
     key: Number(imei.slice(0, 14)),
-    imsi: s.imsi,
-    msisdn: s.msisdn ?? '',
+    imeiLen: imei.length,
+    imeiSuffix: imei.length > 14 ? Number(imei.slice(14)) : 0,
+    imsi: Number(s.imsi),
+    imsiLen: s.imsi.length,
+    msisdn: digits === '' ? 0 : Number(digits),
+    msisdnLen: digits === '' ? 0 : digits.length | (plus ? MSISDN_PLUS : 0),
     startMs: T0 + s.at * 1000,
     endMs: T0 + (s.at + (s.dur ?? 0)) * 1000,
     ...cell,

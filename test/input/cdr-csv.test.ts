@@ -34,7 +34,7 @@ describe('CDR CSV reader', () => {
     const text = '\uFEFFextra,ci,lac,mnc,mcc,radio,duration_s,start_time,msisdn,imsi,imei,event_type,record_id\r\nx,1,100,10,716,LTE,60,2026-03-01T10:00:00Z,,716100000000001,356938035643809,data,r1\r\n';
     const r = parse(text);
     expect(r.rejects).toEqual([]);
-    expect(r.records[0].cdr).toMatchObject({ recordId: 'r1', eventType: 'data', msisdn: '', ci: 1 });
+    expect(r.records[0].cdr).toMatchObject({ recordId: 'r1', eventType: 'data', msisdnLen: 0, ci: 1 });
   });
 
   it('reads quoted fields with commas, doubled quotes and newlines', () => {

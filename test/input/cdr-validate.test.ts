@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CDR_FIELDS, validateCdrObject } from '../../src/input/cdr-validate.js';
+import { MSISDN_PLUS, digitsText, imeiText, msisdnText } from '../../src/domain/identity.js';
 
 const good = {
   record_id: 'r1',
@@ -26,7 +27,9 @@ describe('CDR validation (SPEC Input 1)', () => {
     const r = validateCdrObject(good, -300);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.cdr).toMatchObject({ recordId: 'r1', imei: '356938035643809', key: 35693803564380, imsi: '716100000000001', msisdn: '+51999000001', radio: 'LTE', mcc: 716, mnc: 10, lac: 100, ci: 1 });
+    expect(r.cdr).toMatchObject({ recordId: 'r1', key: 35693803564380, imeiLen: 15, imeiSuffix: 9, imsi: 716100000000001, imsiLen: 15, msisdn: 51999000001, msisdnLen: 11 | MSISDN_PLUS, radio: 'LTE', mcc: 716, mnc: 10, lac: 100, ci: 1 });
+    expect(imeiText(r.cdr.key, r.cdr.imeiLen, r.cdr.imeiSuffix)).toBe('356938035643809');
+    expect(msisdnText(r.cdr.msisdn, r.cdr.msisdnLen)).toBe('+51999000001');
     expect(r.cdr.endMs - r.cdr.startMs).toBe(12500);
   });
 
@@ -71,6 +74,15 @@ describe('CDR validation (SPEC Input 1)', () => {
     [{ mnc: '06' }, 'ok'],
   ])('%o -> %s', (over, expected) => {
     expect(reason(over)).toBe(expected);
+  });
+
+  it('keeps leading zeros of identities through their digit counts', () => {
+    const r = validateCdrObject({ ...good, imei: '0012345678901216', imsi: '001010123456789', msisdn: '0051999' }, 0);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(imeiText(r.cdr.key, r.cdr.imeiLen, r.cdr.imeiSuffix)).toBe('0012345678901216');
+    expect(digitsText(r.cdr.imsi, r.cdr.imsiLen)).toBe('001010123456789');
+    expect(msisdnText(r.cdr.msisdn, r.cdr.msisdnLen)).toBe('0051999');
   });
 
   it('a non-object message is malformed', () => {
