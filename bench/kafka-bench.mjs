@@ -4,7 +4,7 @@
 //      `run` consuming them all (engine + ClickHouse sink + commits);
 //   2. latency: with live traffic at --live-rate msg/s carrying a planted clone pair every 50 ms, the time
 //      from producing a pair's second CDR to its finding being visible in ClickHouse (p50/p99).
-// Usage: npm run build && node bench/kafka-bench.mjs [--rows 1000000] [--partitions 4] [--live-rate 20000] [--live-s 20]
+// Usage: npm run build && node bench/kafka-bench.mjs [--rows 1000000] [--partitions 64] [--brokers 3] [--live-rate 20000] [--live-s 20]
 // The mock cluster keeps only ~5 MB (and at most 100k messages) per partition, so the backlog is spread over
 // 64 partitions by default; a real cluster has no such limit.
 // Needs gcc + librdkafka-dev (mock broker) and clickhouse-server (Debian 18.16), as the integration tests.
@@ -27,12 +27,14 @@ const { values: a } = parseArgs({
     'live-rate': { type: 'string', default: '20000' },
     'live-s': { type: 'string', default: '20' },
     seed: { type: 'string', default: '5' },
+    brokers: { type: 'string', default: '3' },
   },
 });
 const ROWS = Number(a.rows);
 const PARTITIONS = Number(a.partitions);
 const LIVE_RATE = Number(a['live-rate']);
 const LIVE_S = Number(a['live-s']);
+const BROKERS = Number(a.brokers);
 const cleanups = [];
 const log = (m) => process.stderr.write(`[kafka-bench] ${m}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -70,7 +72,8 @@ function startMockKafka(topics) {
     if (r.status !== 0) throw new Error(`gcc: ${r.stderr}`);
     renameSync(bin + '.tmp', bin);
   }
-  const p = spawn(bin, Object.entries(topics).map(([t, n]) => `${t}:${n}`), { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Three brokers, as a real cluster has: partition leaders spread, so the consumer fetches from three in parallel.
+  const p = spawn(bin, ['-b', String(BROKERS), ...Object.entries(topics).map(([t, n]) => `${t}:${n}`)], { stdio: ['pipe', 'pipe', 'inherit'] });
   cleanups.push(() => p.kill('SIGKILL'));
   return new Promise((res, rej) => {
     let out = '';
@@ -158,13 +161,17 @@ async function main() {
   const run = startRun(brokers, [...common, '--config', cfg, '--group-id', `bench-${Date.now()}`, '--clickhouse', `${ch}/bench`]);
   await waitFor('run metrics', () => metrics(port), 30000);
   let first = 0;
+  let cpuAtFirst = 0;
   let peakRss = 0;
   let peakState = 0;
   const m = await waitFor(
     'backlog consumed',
     async () => {
       const x = await metrics(port);
-      if (!first && x.clonewatch_records_in_total > 0) first = performance.now();
+      if (!first && x.clonewatch_records_in_total > 0) {
+        first = performance.now();
+        cpuAtFirst = x.clonewatch_process_cpu_seconds;
+      }
       peakRss = Math.max(peakRss, x.clonewatch_process_resident_bytes ?? 0);
       peakState = Math.max(peakState, x.clonewatch_state_bytes ?? 0);
       return x.clonewatch_records_in_total >= lines ? x : null;
@@ -173,18 +180,19 @@ async function main() {
     100,
   );
   const consumeS = (performance.now() - first) / 1000;
+  const cpuS = m.clonewatch_process_cpu_seconds - cpuAtFirst;
   const findings = (m['clonewatch_findings_total{rule="simultaneity"}'] ?? 0) + (m['clonewatch_findings_total{rule="time_distance"}'] ?? 0);
   run.p.kill('SIGTERM');
   await new Promise((r) => run.p.once('exit', r));
   const inCh = Number((await chQuery(ch, 'SELECT count() FROM bench.suspected_clones FINAL')).trim());
-  log(`throughput: ${lines} CDRs in ${consumeS.toFixed(2)} s = ${Math.round(lines / consumeS)} CDR/s; ${findings} findings (${inCh} in ClickHouse after FINAL)`);
+  log(`throughput: ${lines} CDRs in ${consumeS.toFixed(2)} s = ${Math.round(lines / consumeS)} CDR/s (${Math.round(lines / cpuS)} per CPU-second of run); ${findings} findings (${inCh} in ClickHouse after FINAL)`);
 
   // 2. Latency under live load: honest traffic plus one clone pair every 50 ms, event time = wall time.
   const port2 = await freePort();
   const common2 = common.map((x) => (x === String(port) ? String(port2) : x));
   const live = startRun(brokers, [...common2, '--config', cfg, '--topic', 'cdrs-live', '--group-id', `live-${Date.now()}`, '--clickhouse', `${ch}/live`, '--commit-interval-ms', '200']);
   await waitFor('live run metrics', () => metrics(port2), 30000);
-  const kafka = new kafkajs.Kafka({ brokers: [brokers], clientId: 'bench', logLevel: kafkajs.logLevel.NOTHING });
+  const kafka = new kafkajs.Kafka({ brokers: brokers.split(','), clientId: 'bench', logLevel: kafkajs.logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();
   // Wait for the group join (first message consumed) before timing.
@@ -238,8 +246,11 @@ async function main() {
     machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     rows: lines,
     partitions: PARTITIONS,
+    brokers: BROKERS,
     replayMsgPerS: Math.round(lines / replayS),
     runCdrPerS: Math.round(lines / consumeS),
+    runCdrPerCpuS: Math.round(lines / cpuS),
+    loadAverage1m: Number((await import('node:os')).loadavg()[0].toFixed(2)),
     findings,
     findingsInClickHouseFinal: inCh,
     peakRssMiB: Math.round(peakRss / 2 ** 20),

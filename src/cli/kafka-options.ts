@@ -43,6 +43,7 @@ export const RUN_SETTINGS: Setting[] = [
   { flag: 'metrics-port', env: 'CLONEWATCH_METRICS_PORT', path: ['stream', 'metricsPort'], kind: 'int', help: 'port of /metrics and /healthz; 0 = off (default 9464)' },
   { flag: 'shutdown-timeout-ms', env: 'CLONEWATCH_SHUTDOWN_TIMEOUT_MS', path: ['stream', 'shutdownTimeoutMs'], kind: 'int', help: 'graceful shutdown limit (default 30000)' },
   { flag: 'reload-poll-ms', env: 'CLONEWATCH_RELOAD_POLL_MS', path: ['stream', 'reloadPollMs'], kind: 'int', help: 'poll interval of the reference files (default 2000)' },
+  { flag: 'state-dir', env: 'CLONEWATCH_STATE_DIR', path: ['stream', 'stateDir'], kind: 'string', help: 'snapshots of suppression/candidate state per partition (restart-exact)' },
   { flag: 'log-level', env: 'CLONEWATCH_LOG_LEVEL', path: ['stream', 'logLevel'], kind: 'string', help: 'debug, info, warn or error (default info)' },
 ];
 

@@ -103,6 +103,13 @@ export const streamSchema = z
     /** Poll interval of the reference files (ms). */
     reloadPollMs: z.number().int().positive().default(2000),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /**
+     * Directory for per-partition snapshots of the suppression and candidate state, written after a flush at
+     * most every snapshotIntervalMs; a restart on the same host then emits no finding or candidate again even
+     * for pairs found before the re-read window. Unset = window re-read only (docs/streaming.md).
+     */
+    stateDir: z.string().optional(),
+    snapshotIntervalMs: z.number().int().positive().default(30000),
   })
   .strict();
 

@@ -36,6 +36,10 @@ export class StreamMetrics {
     r.gauge('clonewatch_buffered_records', 'CDRs waiting for event-time order', () => [[undefined, stats().bufferedRecords]]);
     r.gauge('clonewatch_state_bytes', 'Estimated heap bytes of the window state', () => [[undefined, stats().approxStateBytes]]);
     r.gauge('clonewatch_process_resident_bytes', 'Resident set size of the process', () => [[undefined, process.memoryUsage.rss()]]);
+    r.gauge('clonewatch_process_cpu_seconds', 'CPU time (user + system) used by the process so far', () => {
+      const u = process.cpuUsage();
+      return [[undefined, (u.user + u.system) / 1e6]];
+    });
     this.batchSeconds = r.histogram('clonewatch_batch_seconds', 'Time to process one fetched batch', LATENCY_BUCKETS_S);
     this.findingLatency = r.histogram(
       'clonewatch_finding_latency_seconds',

@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config/schema.js';
 import type { BlockCandidate, Finding, Reject, RejectReason } from '../domain/types.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type DedupState } from '../engine/engine.js';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { validateCdrMessage } from '../sources/cdr-json.js';
 import type { Logger } from '../ops/log.js';
 import type { StreamMetrics } from '../ops/stream-metrics.js';
@@ -37,6 +39,14 @@ export class StreamJobError extends Error {
     super(message, options);
     this.name = 'StreamJobError';
   }
+}
+
+/** A snapshot file of one partition's suppression and candidate state (see StreamJobDeps / stream.stateDir). */
+interface DedupSnapshot {
+  v: 1;
+  /** Every output derived from messages before this offset was confirmed by every sink when it was taken. */
+  offset: number;
+  state: DedupState;
 }
 
 const ZERO_STATS = { activeImeis: 0, windowRecords: 0, bufferedRecords: 0, approxStateBytes: 0 };
@@ -202,6 +212,45 @@ export class StreamJob {
     return p;
   }
 
+  private snapshotPath(partition: number): string | null {
+    const dir = this.d.config.stream.stateDir;
+    if (!dir) return null;
+    const k = this.d.config.kafka;
+    const safe = (x: string) => x.replace(/[^A-Za-z0-9._-]/g, '_');
+    return join(dir, `${safe(k.groupId)}__${safe(k.inputTopic)}__${partition}.json`);
+  }
+
+  private loadSnapshot(partition: number): DedupSnapshot | null {
+    const path = this.snapshotPath(partition);
+    if (!path) return null;
+    try {
+      const s = JSON.parse(readFileSync(path, 'utf8')) as DedupSnapshot;
+      if (s.v === 1 && Number.isSafeInteger(s.offset) && s.state && Array.isArray(s.state.suppression)) return s;
+      this.d.log.warn('ignoring a snapshot of another format', { path });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.d.log.warn('cannot read a state snapshot; rebuilding from the window only', { path, error: (err as Error).message });
+    }
+    return null;
+  }
+
+  /** After every sink confirmed: everything in the state before `nextOffset` is delivered. Atomic rename. */
+  private saveSnapshots(parts: StreamPartition[], force: boolean): void {
+    const now = this.clock();
+    for (const p of parts) {
+      const path = this.snapshotPath(p.partition);
+      if (!path || (!force && now - p.lastSnapshotMs < this.d.config.stream.snapshotIntervalMs)) continue;
+      try {
+        mkdirSync(this.d.config.stream.stateDir!, { recursive: true });
+        const snap: DedupSnapshot = { v: 1, offset: p.nextOffset, state: p.engine.exportDedupState() };
+        writeFileSync(path + '.tmp', JSON.stringify(snap));
+        renameSync(path + '.tmp', path);
+        p.lastSnapshotMs = now;
+      } catch (err) {
+        this.d.log.warn('cannot write a state snapshot', { path, error: (err as Error).message });
+      }
+    }
+  }
+
   private newEngine(): Engine {
     const c = this.d.config;
     return new Engine(c, { cells: this.d.refs.cells, exceptions: this.d.refs.exceptions }, { orderingDelayMs: c.stream.orderingDelayS * 1000 });
@@ -232,9 +281,15 @@ export class StreamJob {
       return cur;
     }
     const meta = parseRebuildMeta(committed.metadata);
+    const snapshot = this.loadSnapshot(partition);
+    const engine = this.newEngine();
+    if (snapshot) {
+      engine.importDedupState(snapshot.state);
+      this.d.log.info('suppression and candidate state restored from snapshot', { partition, snapshotOffset: snapshot.offset, committed: committed.offset, suppressionEntries: snapshot.state.suppression.length, candidates: snapshot.state.candidates.length });
+    }
     let st: StreamPartition;
     if (committed.offset >= 0 && meta && meta.from < committed.offset) {
-      st = new StreamPartition(partition, this.newEngine(), this.d.config, { from: meta.from, rebuildUntil: committed.offset, wmMs: meta.wm, drained: meta.drained, generation: this.generation });
+      st = new StreamPartition(partition, engine, this.d.config, { from: meta.from, rebuildUntil: committed.offset, wmMs: meta.wm, drained: meta.drained, generation: this.generation });
       this.d.log.info('rebuilding partition state', { partition, from: meta.from, committed: committed.offset, records: committed.offset - meta.from });
       this.parts.set(partition, st);
       if (firstOffset !== meta.from) {
@@ -245,7 +300,7 @@ export class StreamJob {
     } else {
       const from = committed.offset >= 0 ? committed.offset : firstOffset;
       if (committed.offset > 0 && !meta) this.d.log.warn('committed offset has no rebuild metadata; window state starts empty', { partition, committed: committed.offset });
-      st = new StreamPartition(partition, this.newEngine(), this.d.config, { from, rebuildUntil: from, wmMs: meta?.wm ?? null, drained: true, generation: this.generation });
+      st = new StreamPartition(partition, engine, this.d.config, { from, rebuildUntil: from, wmMs: meta?.wm ?? null, drained: true, generation: this.generation });
       this.parts.set(partition, st);
       if (firstOffset < from) {
         st.seeking = true;
@@ -392,7 +447,7 @@ export class StreamJob {
    * Flush every sink, then commit the offsets reached (with their rebuild metadata). A sink that keeps
    * failing holds the commit back (its rows stay buffered and are retried); one that gives up stops the job.
    */
-  private async commit(heartbeat?: () => Promise<void>): Promise<void> {
+  private async commit(heartbeat?: () => Promise<void>, final = false): Promise<void> {
     const t0 = performance.now();
     this.lastCommitMs = this.clock();
     const dirty = [...this.parts.values()].filter((p) => p.dirty && p.generation === this.generation && !p.rebuilding);
@@ -429,6 +484,7 @@ export class StreamJob {
     const confirmedAt = Date.now();
     for (const ts of confirming) if (ts > 0) this.d.metrics.findingLatency.observe(Math.max(0, confirmedAt - ts) / 1000);
     if (dirty.length === 0) return;
+    this.saveSnapshots(dirty, final);
     const topic = this.d.config.kafka.inputTopic;
     const offsets = dirty.map((p) => ({ topic, partition: p.partition, offset: String(p.nextOffset), metadata: JSON.stringify(p.rebuildMeta()) }));
     try {
@@ -462,7 +518,7 @@ export class StreamJob {
       if (this.idleTimer) clearInterval(this.idleTimer);
       await this.consumer.stop().catch((err) => this.d.log.warn('consumer stop failed', { error: (err as Error).message }));
       if (!wasFailed && !this.failure) {
-        await this.withLock(() => this.commit()).catch(() => {});
+        await this.withLock(() => this.commit(undefined, true)).catch(() => {});
       }
       await this.consumer.disconnect().catch(() => {});
       await this.admin.disconnect().catch(() => {});

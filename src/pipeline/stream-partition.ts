@@ -45,6 +45,8 @@ export class StreamPartition {
   /** Group generation that verified this state against the committed offset. */
   generation: number;
   seeking = false;
+  /** Wall clock of the last dedup snapshot written for this partition. */
+  lastSnapshotMs = 0;
 
   constructor(
     readonly partition: number,

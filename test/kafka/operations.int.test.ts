@@ -114,6 +114,51 @@ describe('run operations', () => {
   });
 });
 
+describe('run restart with --state-dir', () => {
+  it('restores suppression and candidate state from the snapshot: a pair found before the re-read window is not found again', async () => {
+    const b = await broker();
+    const group = `snap-${Date.now()}`;
+    const stateDir = tempDir();
+    const outA = tempDir();
+    const outB = tempDir();
+    // A short window (1 h + 1 min lateness) so three hours of event time push the first pair out of the re-read.
+    const cfg = join(tempDir(), 'c.json');
+    writeFileSync(cfg, JSON.stringify({ windowS: 3600, allowedLatenessS: 60, stream: { snapshotIntervalMs: 100 } }));
+    const args = ['--config', cfg, '--group-id', group, '--clickhouse', 'none', '--cells', SMALL_CELLS, '--state-dir', stateDir];
+    const key = '35777777777777';
+    // Every message shares one key, so one partition; filler CDRs of other IMEIs move event time on.
+    const filler = (hour: number, min: number) => ({
+      key,
+      value: JSON.stringify({ record_id: `fill-${++n}`, event_type: 'sms_mo', imei: `3588888888${String(n).padStart(4, '0')}`, imsi: '716069999999999', msisdn: '', start_time: `2026-03-02T${String(hour).padStart(2, '0')}:${String(min).padStart(2, '0')}:00Z`, duration_s: 0, radio: 'LTE', mcc: 716, mnc: 6, lac: 1001, ci: 100 }),
+    });
+    const a = await startRun(b.brokers, [...args, '--out', outA]);
+    await produce(b, clonePair(key, '716060000000031', '716060000000032', 1));
+    await waitFor('first finding', () => readNdjson(join(outA, 'clones.ndjson')).length === 1, 20000);
+    for (const hour of [2, 3, 4, 5]) {
+      await produce(b, [filler(hour, 0), filler(hour, 30)]);
+      await waitFor(`filler of ${hour}:00 consumed`, async () => (await a.metrics()).clonewatch_records_in_total >= 2 + (hour - 1) * 2, 20000);
+    }
+    expect((await a.stop()).code).toBe(0);
+    expect(readNdjson(join(outA, 'block-candidates.ndjson'))).toHaveLength(1);
+
+    // Same IMSIs again, 4.5 h later: within suppressionS (24 h), so detect would not report it again.
+    await produce(b, clonePair(key, '716060000000031', '716060000000032', 5).map((m) => ({ ...m, value: m.value.replace(/T05:0(\d):00Z/, 'T05:4$1:00Z') })));
+    const restarted = await startRun(b.brokers, [...args, '--out', outB]);
+    await waitFor('second pair consumed', async () => (await restarted.metrics()).clonewatch_records_in_total >= 2, 20000);
+    await waitFor('drained', async () => (await restarted.metrics()).clonewatch_buffered_records === 0);
+    await new Promise((r) => setTimeout(r, 700));
+    const m = await restarted.metrics();
+    expect((await restarted.stop()).code).toBe(0);
+    expect(restarted.log()).toContain('suppression and candidate state restored from snapshot');
+    // The re-read started after the first pair (it was outside the window), so only the snapshot knew it.
+    const rebuilt = /"msg":"rebuilding partition state".*?"from":(\d+)/.exec(restarted.log());
+    expect(rebuilt && Number(rebuilt[1])).toBeGreaterThan(1);
+    expect(m['clonewatch_findings_total{rule="simultaneity"}'] ?? 0).toBe(0);
+    expect(readNdjson(join(outB, 'clones.ndjson'))).toHaveLength(0);
+    expect(readNdjson(join(outB, 'block-candidates.ndjson'))).toHaveLength(0);
+  });
+});
+
 const skip = clickhouseServerSkipReason();
 describe.skipIf(skip !== null)('run shutdown with a stuck sink', () => {
   let ch: ClickHouseServer;
