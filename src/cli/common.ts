@@ -35,7 +35,7 @@ export function parseCommandArgs(argv: string[], options: Options, allowPosition
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]);
+    throw new UsageError(`${(err as Error).message.split('\n')[0]} (see --help)`);
   }
 }
 

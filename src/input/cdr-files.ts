@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from './errors.js';
+import { describeFsError } from './csv-table.js';
 
 /** One CDR input: a file path, or '-' for standard input. */
 export interface CdrInput {
@@ -21,7 +22,7 @@ export function listCdrInputs(arg: string): CdrInput[] {
   try {
     st = statSync(arg);
   } catch (err) {
-    throw new InputError(`cannot read CDRs at ${arg}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, 'not_found', { cause: err });
+    throw new InputError(`cannot read CDRs at ${arg}: ${describeFsError(err)}`, 'not_found', { cause: err });
   }
   if (!st.isDirectory()) return [{ name: arg, path: arg, bytes: st.size }];
   const names = readdirSync(arg)
@@ -42,7 +43,7 @@ export async function* readCdrChunks(input: CdrInput, onRaw?: (bytes: number) =>
   const src: Readable = input.path === '-' ? process.stdin : createReadStream(input.path, { highWaterMark: 1 << 20 });
   const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const wrap = (err: unknown): InputError =>
-    err instanceof InputError ? err : new InputError(`cannot read ${input.name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'unreadable', { cause: err });
+    err instanceof InputError ? err : new InputError(`cannot read ${input.name}: ${describeFsError(err)}`, 'unreadable', { cause: err });
   let first: IteratorResult<Buffer>;
   try {
     first = await it.next();

@@ -24,7 +24,7 @@ export async function readCsvTable(
   let header: string[] = [];
   let line = 1;
   await new Promise<void>((resolve, reject) => {
-    input.on('error', (err) => reject(new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, 'unreadable', { cause: err })));
+    input.on('error', (err) => reject(new InputError(`cannot read ${path}: ${describeFsError(err)}`, 'unreadable', { cause: err })));
     stream
       .pipe(
         parse({
@@ -51,4 +51,13 @@ export async function readCsvTable(
   const missing = required.filter((c) => !header.includes(c));
   if (missing.length) throw new InputError(`${path}: the CSV header lacks column(s) ${missing.join(', ')}`, 'bad_header');
   return { header, rows };
+}
+
+/** A file-system error as a user reads it. */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  return code ?? (err as Error).message;
 }
