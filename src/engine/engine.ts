@@ -6,6 +6,7 @@ import { isoUtc } from '../domain/time.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
 import { MinHeap } from './min-heap.js';
+import { Admission } from './admission.js';
 import { KeyIndex } from './key-index.js';
 import { LINKED, PENDING, RecordStore, UNLINKED } from './record-store.js';
 import { ReorderBuffer } from './reorder-buffer.js';
@@ -32,6 +33,11 @@ export interface EngineOptions {
    * (IMEI, IMSI pair, rule) found is the same, only which two CDRs serve as evidence may differ.
    */
   orderingDelayMs?: number;
+  /**
+   * The caller made the duplicate and late decisions already (a sharded run admits on the main thread,
+   * where every record_id is seen); the engine then matches every CDR it is offered.
+   */
+  admitted?: boolean;
 }
 
 export type OfferResult = 'duplicate_record' | 'late_record' | null;
@@ -83,15 +89,12 @@ export class Engine {
   private readonly orderingDelayMs: number;
 
   private maxEventMs = -Infinity;
+  /** Duplicate and late decisions; null when the caller admitted the CDRs already (sharded runs). */
+  private readonly admission: Admission | null;
   private readonly store = new RecordStore();
   private readonly windows = new KeyIndex();
   /** Slots waiting to be matched in event-time order. */
   private readonly waiting: ReorderBuffer<number>;
-  /** record_ids accepted within windowS + allowedLatenessS; expired in acceptance order. */
-  private readonly seenIds = new Set<string>();
-  private idQueue: string[] = [];
-  private idStart: number[] = [];
-  private idHead = 0;
 
   /** Matched slots in matching order, for release; long-lived ones move to a heap by end time. */
   private fifo: number[] = [];
@@ -129,6 +132,7 @@ export class Engine {
     this.suppressionMs = rules.suppressionS * 1000;
     this.candidateRetentionMs = Math.max(rules.candidateRetentionS, rules.suppressionS) * 1000;
     this.orderingDelayMs = Math.min(opts.orderingDelayMs ?? this.latenessMs, this.latenessMs);
+    this.admission = opts.admitted ? null : new Admission(this.latenessMs, this.retentionMs);
     const st = this.store;
     this.waiting = new ReorderBuffer<number>(
       1000,
@@ -157,12 +161,11 @@ export class Engine {
    * behind the newest accepted event time is late. The cell is looked up in the catalogue in force now.
    */
   offer(cdr: Cdr, nowMs: number): OfferResult {
-    if (this.seenIds.has(cdr.recordId)) return 'duplicate_record';
-    if (cdr.startMs < this.maxEventMs - this.latenessMs) return 'late_record';
+    if (this.admission !== null) {
+      const why = this.admission.admit(cdr.recordId, cdr.startMs);
+      if (why !== null) return why;
+    }
     this.counters.recordsAccepted++;
-    this.seenIds.add(cdr.recordId);
-    this.idQueue.push(cdr.recordId);
-    this.idStart.push(cdr.startMs);
     const st = this.store;
     const s = st.alloc();
     st.start[s] = cdr.startMs;
@@ -249,11 +252,11 @@ export class Engine {
 
   stats(): EngineStats {
     return {
-      approxStateBytes: this.store.bytes() + this.windows.bytes() + this.seenIds.size * BYTES_PER_RECORD_ID,
+      approxStateBytes: this.store.bytes() + this.windows.bytes() + this.trackedIds() * BYTES_PER_RECORD_ID,
       activeImeis: this.windows.size,
       windowRecords: this.windowRecords,
       bufferedRecords: this.waiting.size,
-      trackedRecordIds: this.seenIds.size,
+      trackedRecordIds: this.trackedIds(),
       suppressionEntries: this.suppression.size,
       candidateStates: this.candidates.size,
     };
@@ -269,6 +272,10 @@ export class Engine {
   }
 
   private readonly matchFn = (s: number): void => this.match(s);
+
+  private trackedIds(): number {
+    return this.admission === null ? 0 : this.admission.trackedIds;
+  }
 
   private nowIso(): string {
     if (this.nowMs !== this.nowIsoMs) {
@@ -479,20 +486,7 @@ export class Engine {
       st.release(l);
       l = this.longLived.peek();
     }
-    const q = this.idQueue;
-    const qs = this.idStart;
-    let h = this.idHead;
-    while (h < q.length && qs[h] < threshold) {
-      this.seenIds.delete(q[h]);
-      q[h] = '';
-      h++;
-    }
-    this.idHead = h;
-    if (h > 4096 && h * 2 > q.length) {
-      this.idQueue = q.slice(h);
-      this.idStart = qs.slice(h);
-      this.idHead = 0;
-    }
+    this.admission?.expire();
     // Suppression periods live suppressionS past their finding, candidate states candidateRetentionS; sweep hourly.
     if (this.maxEventMs - this.lastSweepMs > 3_600_000) {
       this.lastSweepMs = this.maxEventMs;

@@ -1,0 +1,58 @@
+import type { OfferResult } from './engine.js';
+
+/**
+ * Which accepted-or-not decisions SPEC makes before matching: a record_id accepted within the last
+ * windowS + allowedLatenessS is a duplicate delivery; a start more than allowedLatenessS behind the newest
+ * accepted event time is late. A rejected CDR does not move event time.
+ */
+export class Admission {
+  private maxEventMs = -Infinity;
+  private readonly seenIds = new Set<string>();
+  private idQueue: string[] = [];
+  private idStart: number[] = [];
+  private idHead = 0;
+
+  constructor(
+    private readonly latenessMs: number,
+    private readonly retentionMs: number,
+  ) {}
+
+  /** Newest accepted event time, -Infinity before the first. */
+  get maxEventTimeMs(): number {
+    return this.maxEventMs;
+  }
+
+  get trackedIds(): number {
+    return this.seenIds.size;
+  }
+
+  /** Decide on a CDR; null = accepted (and remembered). */
+  admit(recordId: string, startMs: number): OfferResult {
+    if (this.seenIds.has(recordId)) return 'duplicate_record';
+    if (startMs < this.maxEventMs - this.latenessMs) return 'late_record';
+    this.seenIds.add(recordId);
+    this.idQueue.push(recordId);
+    this.idStart.push(startMs);
+    if (startMs > this.maxEventMs) this.maxEventMs = startMs;
+    return null;
+  }
+
+  /** Forget the ids that left the dedup horizon (start older than the window plus the lateness). */
+  expire(): void {
+    const threshold = this.maxEventMs - this.retentionMs;
+    const q = this.idQueue;
+    const qs = this.idStart;
+    let h = this.idHead;
+    while (h < q.length && qs[h] < threshold) {
+      this.seenIds.delete(q[h]);
+      q[h] = '';
+      h++;
+    }
+    this.idHead = h;
+    if (h > 4096 && h * 2 > q.length) {
+      this.idQueue = q.slice(h);
+      this.idStart = qs.slice(h);
+      this.idHead = 0;
+    }
+  }
+}
