@@ -28,6 +28,7 @@ export class Admission {
 
   /** Decide on a CDR; null = accepted (and remembered). */
   admit(recordId: string, startMs: number): OfferResult {
+    this.expire();
     if (this.seenIds.has(recordId)) return 'duplicate_record';
     if (startMs < this.maxEventMs - this.latenessMs) return 'late_record';
     this.seenIds.add(recordId);

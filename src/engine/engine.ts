@@ -111,6 +111,7 @@ export class Engine {
 
   private findings: Finding[] = [];
   private emitted: BlockCandidate[] = [];
+  private candidateAfter: number[] = [];
   /** Wall clock of the current offer; formatted only when a finding or candidate needs it. */
   private nowMs = 0;
   private nowIsoMs = NaN;
@@ -242,11 +243,15 @@ export class Engine {
     }
   }
 
-  /** Findings and candidates produced since the last call. */
-  take(): { findings: Finding[]; candidates: BlockCandidate[] } {
-    const out = { findings: this.findings, candidates: this.emitted };
+  /**
+   * Findings and candidates produced since the last call. `candidateAfter[i]` is how many of `findings`
+   * came before candidate i (so a merge of several engines can keep the order of one).
+   */
+  take(): { findings: Finding[]; candidates: BlockCandidate[]; candidateAfter: number[] } {
+    const out = { findings: this.findings, candidates: this.emitted, candidateAfter: this.candidateAfter };
     this.findings = [];
     this.emitted = [];
+    this.candidateAfter = [];
     return out;
   }
 
@@ -424,6 +429,7 @@ export class Engine {
   private emitCandidate(key: string): void {
     const c = this.candidates.get(key);
     if (c === undefined || c.imsis.size === 0) return;
+    this.candidateAfter.push(this.findings.length);
     this.emitted.push({
       imei: key,
       imsis: [...c.imsis].sort(),
