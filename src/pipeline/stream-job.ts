@@ -168,7 +168,14 @@ export class StreamJob {
     await this.runningPromise;
     this.state = 'running';
     const tick = Math.max(50, Math.min(500, Math.floor((this.d.config.stream.idleDrainMs || 1000) / 4)));
-    this.idleTimer = setInterval(() => void this.withLock(() => this.onIdle()).catch((err) => this.fail(err)), tick);
+    let queued = false; // at most one idle pass waits for the lock (a stuck sink must not pile them up)
+    this.idleTimer = setInterval(() => {
+      if (queued) return;
+      queued = true;
+      void this.withLock(() => this.onIdle())
+        .catch((err) => this.fail(err))
+        .finally(() => (queued = false));
+    }, tick);
     this.idleTimer.unref();
   }
 
