@@ -348,8 +348,11 @@ function charts(series: SeriesPoint[], memory: SeriesPoint[], dir: string): stri
   const m1 = memory.filter((p) => p.detect);
   if (m1.length) {
     const svg = lineChart(
-      [{ name: 'detect peak RSS', color: '#2ca02c', points: m1.map((p) => ({ x: Math.max(1, p.detect!.summary.activeImeisPeak), y: p.detect!.rssMB.median })) }],
-      { title: 'peak RSS against active IMEIs', xLabel: 'active IMEIs (engine peak)', yLabel: 'peak RSS (MB)', logX: true },
+      [
+        { name: 'peak RSS', color: '#2ca02c', points: m1.map((p) => ({ x: Math.max(1, p.detect!.summary.activeImeisPeak), y: p.detect!.rssMB.median })) },
+        { name: 'live heap (after GC)', color: '#9467bd', points: m1.filter((p) => Number.isFinite(p.detect!.liveHeapMB)).map((p) => ({ x: Math.max(1, p.detect!.summary.activeImeisPeak), y: p.detect!.liveHeapMB! })) },
+      ],
+      { title: 'detect memory against active IMEIs', xLabel: 'active IMEIs (engine peak)', yLabel: 'MB', logX: true },
     );
     fs.writeFileSync(path.join(dir, 'memory.svg'), svg);
     written.push('memory.svg');

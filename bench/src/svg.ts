@@ -41,9 +41,9 @@ function ticks(lo: number, hi: number, log: boolean): number[] {
 }
 
 export function lineChart(series: Series[], o: ChartOptions): string {
-  const W = o.width ?? 640;
+  const W = o.width ?? 700;
   const H = o.height ?? 360;
-  const m = { l: 70, r: 150, t: 36, b: 48 };
+  const m = { l: 70, r: 190, t: 36, b: 48 };
   const pts = series.flatMap((s) => s.points);
   let xLo = Math.min(...pts.map((p) => p.x));
   let xHi = Math.max(...pts.map((p) => p.x));
@@ -51,7 +51,7 @@ export function lineChart(series: Series[], o: ChartOptions): string {
   let yHi = Math.max(...pts.map((p) => p.y));
   if (o.logX) {
     xLo = 10 ** Math.floor(Math.log10(xLo));
-    xHi = 10 ** Math.ceil(Math.log10(xHi));
+    xHi = 10 ** Math.ceil(Math.log10(xHi) - 0.02); // 10.1M still ends the axis at 10M
   }
   if (o.logY) {
     yLo = 10 ** Math.floor(Math.log10(yLo));
