@@ -345,12 +345,12 @@ function report(mode: string, m: Record<string, string | number>, series: Series
 function charts(series: SeriesPoint[], memory: SeriesPoint[], dir: string): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  const s1 = series.filter((p) => p.detect);
+  const s1 = series.filter((p) => p.detect && !p.gen.gzip);
   if (s1.length) {
     const svg = lineChart(
       [
         { name: 'detect (median)', color: '#1f77b4', points: s1.map((p) => ({ x: p.lines, y: p.detect!.rowsPerS.median })) },
-        ...(s1.some((p) => p.twin) ? [{ name: 'SQL twin (chDB)', color: '#d62728', points: s1.filter((p) => p.twin).map((p) => ({ x: p.lines, y: p.twin!.rowsPerS.median })) }] : []),
+        ...(series.some((p) => p.twin && !p.gen.gzip) ? [{ name: 'SQL twin (chDB)', color: '#d62728', points: series.filter((p) => p.twin && !p.gen.gzip).map((p) => ({ x: p.lines, y: p.twin!.rowsPerS.median })) }] : []),
       ],
       { title: 'rows/s against rows (whole process, 2 cores)', xLabel: 'CSV lines', yLabel: 'rows/s', logX: true },
     );
@@ -393,6 +393,7 @@ async function main(): Promise<void> {
   const outRoot = path.join(ROOT, 'bench/out', mode);
   const log = (s: string) => process.stdout.write(s + '\n');
   const sizes = typeof a.sizes === 'string' ? a.sizes.split(',').map(Number) : full ? [1e5, 3e5, 1e6, 3e6, 1e7] : [1e5, 3e5];
+  const gzSizes = typeof a['gzip-sizes'] === 'string' ? a['gzip-sizes'].split(',').map(Number) : full ? [1e6] : [];
   const memDevices = typeof a['mem-devices'] === 'string' ? a['mem-devices'].split(',').map(Number) : full ? [1e4, 1e5, 1e6, 5e6] : [1e4, 5e4];
   const twinMax = num(a['twin-max-rows'], 1e8);
   const skipTwin = a['skip-twin'] === true;
@@ -427,12 +428,14 @@ async function main(): Promise<void> {
     fs.mkdirSync(outRoot, { recursive: true });
     fs.writeFileSync(path.join(outRoot, `results.json`), JSON.stringify({ mode, machine: m, series, memory, notes }, null, 1));
   };
-  for (const rows of sizes) {
-    const name = `${fmtNum(rows)} rows`;
+  // The series, then the gzip variants (operators deliver .csv.gz; the chart leaves them out).
+  const plan = [...sizes.map((rows) => ({ rows, gzip: false })), ...gzSizes.map((rows) => ({ rows, gzip: true }))];
+  for (const { rows, gzip } of plan) {
+    const name = `${fmtNum(rows)} rows${gzip ? ' (gzip)' : ''}`;
     log(`${name}:`);
-    const ds = await dataset(`s${rows}-seed${seed}`, { rows, seed }, dataRoot, log);
+    const ds = await dataset(`s${rows}${gzip ? 'gz' : ''}-seed${seed}`, { rows, seed, gzip }, dataRoot, log);
     const p: SeriesPoint = { name, gen: ds.truth.generator, lines: ds.truth.rows.lines, imeiKeys: ds.truth.imeiKeys, genS: ds.genS };
-    const out = path.join(outRoot, `s${rows}`);
+    const out = path.join(outRoot, `s${rows}${gzip ? 'gz' : ''}`);
     let detectOk = haveCli;
     if (haveCli) {
       try {
@@ -454,7 +457,7 @@ async function main(): Promise<void> {
       } catch (e) {
         notes.push(`stage probe failed on ${name}: ${(e as Error).message.slice(0, 200)}`);
       }
-      if (rows === profileRows) {
+      if (rows === profileRows && !gzip) {
         try {
           p.profile = await profileDetect(ds.dir, out);
           log(`    CPU profile: ${p.profile.byFile.slice(0, 5).map((x) => `${x.file} ${x.pct.toFixed(0)}%`).join(', ')}`);
