@@ -121,7 +121,8 @@ interface SeriesPoint {
   genS: number;
   detect?: DetectResult;
   twin?: TwinResult;
-  stages?: { readS: number; parseS: number };
+  /** Single runs of the stage probe: wall seconds, and CPU seconds (user + sys) when measured. */
+  stages?: { readS: number; parseS: number; readCpuS?: number; parseCpuS?: number };
   profile?: ProfileSummary;
   /** Why detect failed with default settings, if it did. */
   failed?: string;
@@ -220,10 +221,10 @@ async function profileDetect(dir: string, outRoot: string): Promise<ProfileSumma
   return summariseProfile(path.join(profDir, f));
 }
 
-async function stageProbe(dir: string, stage: 'read' | 'parse'): Promise<number> {
+async function stageProbe(dir: string, stage: 'read' | 'parse'): Promise<{ wallS: number; cpuS: number }> {
   const r = await timed(['node', path.join(BENCH_DIST, 'stage-probe.js'), '--cdrs', path.join(dir, 'cdrs'), '--stage', stage, '--root', SNAPSHOT], ROOT);
   if (r.code !== 0) throw new Error(r.stderr.slice(-500));
-  return r.wallS;
+  return { wallS: r.wallS, cpuS: r.userS + r.sysS };
 }
 
 function machine(): Record<string, string | number> {
@@ -282,12 +283,16 @@ function report(mode: string, m: Record<string, string | number>, series: Series
   out.push('');
   const staged = series.filter((p) => p.stages && p.detect);
   if (staged.length) {
-    out.push('### Where the time goes (single runs, whole process)', '');
-    out.push('| data set | read only s | read + parse + validate s | full detect s (median) | parse share | engine + outputs share |', '|---|---:|---:|---:|---:|---:|');
+    const cpu = staged.every((p) => p.stages!.parseCpuS !== undefined);
+    out.push(`### Where the time goes (${cpu ? 'CPU seconds, user + sys' : 'wall seconds'}; probes are single runs of the whole process)`, '');
+    out.push('| data set | read only | read + CSV parse + validate | full detect (median) | read share | parse + validate share | engine + outputs share |', '|---|---:|---:|---:|---:|---:|---:|');
     for (const p of staged) {
-      const full = p.detect!.wall.median;
+      const full = cpu ? p.detect!.cpuS.median : p.detect!.wall.median;
       const s = p.stages!;
-      out.push(`| ${p.name} | ${s.readS.toFixed(2)} | ${s.parseS.toFixed(2)} | ${full.toFixed(2)} | ${((s.parseS / full) * 100).toFixed(0)}% | ${(((full - s.parseS) / full) * 100).toFixed(0)}% |`);
+      const rd = cpu ? s.readCpuS! : s.readS;
+      const ps = cpu ? s.parseCpuS! : s.parseS;
+      const pct = (x: number) => `${((x / full) * 100).toFixed(0)}%`;
+      out.push(`| ${p.name} | ${rd.toFixed(2)} | ${ps.toFixed(2)} | ${full.toFixed(2)} | ${pct(rd)} | ${pct(ps - rd)} | ${pct(full - ps)} |`);
     }
     out.push('');
   }
@@ -452,8 +457,10 @@ async function main(): Promise<void> {
       const r = p.detect.score.rules.all;
       log(`    engine quality: precision ${r.precision.toFixed(4)}, recall ${r.recall.toFixed(4)}, reject recall ${p.detect.score.rejects.recall.toFixed(4)}, exempt violations ${p.detect.score.exemptViolations}`);
       try {
-        p.stages = { readS: await stageProbe(ds.dir, 'read'), parseS: await stageProbe(ds.dir, 'parse') };
-        log(`    stages: read ${p.stages.readS.toFixed(2)} s, read+parse+validate ${p.stages.parseS.toFixed(2)} s`);
+        const rd = await stageProbe(ds.dir, 'read');
+        const ps = await stageProbe(ds.dir, 'parse');
+        p.stages = { readS: rd.wallS, parseS: ps.wallS, readCpuS: rd.cpuS, parseCpuS: ps.cpuS };
+        log(`    stages: read ${rd.wallS.toFixed(2)} s (CPU ${rd.cpuS.toFixed(2)} s), read+parse+validate ${ps.wallS.toFixed(2)} s (CPU ${ps.cpuS.toFixed(2)} s)`);
       } catch (e) {
         notes.push(`stage probe failed on ${name}: ${(e as Error).message.slice(0, 200)}`);
       }
