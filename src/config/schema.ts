@@ -76,6 +76,10 @@ export const kafkaSchema = z
     commitIntervalMs: z.number().int().positive().default(1000),
     /** Largest fetch per partition (bytes). */
     maxBytesPerPartition: z.number().int().positive().default(1048576),
+    /** Largest fetch response (bytes). */
+    maxBytes: z.number().int().positive().default(10485760),
+    /** Batches kafkajs hands over at once (processing stays serial; more lets fetches overlap it). */
+    partitionsConsumedConcurrently: z.number().int().positive().default(1),
   })
   .strict();
 

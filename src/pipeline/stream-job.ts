@@ -88,6 +88,7 @@ export class StreamJob {
       heartbeatInterval: Math.max(100, Math.floor(k.sessionTimeoutMs / 3)),
       rebalanceTimeout: Math.max(k.sessionTimeoutMs * 2, 10000),
       maxBytesPerPartition: k.maxBytesPerPartition,
+      maxBytes: k.maxBytes,
       maxWaitTimeInMs: 500,
       allowAutoTopicCreation: false,
     });
@@ -162,7 +163,7 @@ export class StreamJob {
     this.runningPromise = consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: k.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.withLock(() => this.onBatch(payload), payload.heartbeat),
     });
     await this.runningPromise;
