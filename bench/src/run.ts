@@ -330,7 +330,7 @@ function report(mode: string, m: Record<string, string | number>, series: Series
     );
   }
   out.push('');
-  const last = [...series].reverse().find((p) => p.detect?.score);
+  const last = [...series].reverse().find((p) => p.detect?.score && !p.gen.gzip) ?? [...series].reverse().find((p) => p.detect?.score);
   if (last) out.push(`#### Details of the engine on ${last.name}`, '', formatScore(last.detect!.score!), '');
   for (const p of series) {
     const a = p.twin?.agreement;
