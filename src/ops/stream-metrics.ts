@@ -12,6 +12,7 @@ export class StreamMetrics {
   readonly commits: Counter;
   readonly sinkFailures: Counter;
   readonly reloads: Counter;
+  readonly consumerRestarts: Counter;
   readonly lag: Gauge;
   readonly partitions: Gauge;
   readonly batchSeconds: Histogram;
@@ -29,6 +30,7 @@ export class StreamMetrics {
     this.commits = r.counter('clonewatch_commits_total', 'Offset commits (each after every sink confirmed)');
     this.sinkFailures = r.counter('clonewatch_sink_failures_total', 'Sink flushes that failed or had to wait, by sink');
     this.reloads = r.counter('clonewatch_reference_reloads_total', 'Reference data reloads by kind and result');
+    this.consumerRestarts = r.counter('clonewatch_consumer_restarts_total', 'Consumer restarts after errors kafkajs does not retry');
     this.lag = r.gauge('clonewatch_consumer_lag', 'Messages behind the partition high watermark, by partition');
     this.partitions = r.gauge('clonewatch_assigned_partitions', 'Partitions of the CDR topic assigned to this instance');
     r.gauge('clonewatch_active_imeis', 'IMEI keys with CDRs in a window', () => [[undefined, stats().activeImeis]]);

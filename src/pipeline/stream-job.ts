@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { PartitionAssigners, type Admin, type Consumer, type ConsumerRunConfig, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import { stickyAssigner } from '../sources/kafka-sticky-assigner.js';
 import type { Config } from '../config/schema.js';
 import type { BlockCandidate, Finding, Reject, RejectReason } from '../domain/types.js';
 import { Engine, type DedupState } from '../engine/engine.js';
@@ -79,6 +80,8 @@ export class StreamJob {
   sinkStalledSinceMs: number | null = null;
   lastBatchMs = 0;
   private runningPromise: Promise<void> | null = null;
+  private runConfig: ConsumerRunConfig | null = null;
+  private restarts: number[] = [];
 
   constructor(private readonly d: StreamJobDeps) {
     const k = d.config.kafka;
@@ -91,6 +94,8 @@ export class StreamJob {
       maxBytes: k.maxBytes,
       maxWaitTimeInMs: 500,
       allowAutoTopicCreation: false,
+      // Sticky first (fewer moved partitions, fewer window re-reads), round-robin for groups with older members.
+      partitionAssigners: [stickyAssigner(() => ({ [k.inputTopic]: this.assignedPartitions() })), PartitionAssigners.roundRobin],
     });
     this.admin = d.kafka.admin();
     this.tz = tzOffsetMinutes(d.config.timezone);
@@ -147,7 +152,7 @@ export class StreamJob {
         }
       }
       this.d.metrics.partitions.set(mine.size);
-      this.d.log.info('joined the consumer group', { groupId: k.groupId, generation: this.generation, partitions: [...mine].sort((a, b) => a - b), leader: e.payload.isLeader });
+      this.d.log.info('joined the consumer group', { groupId: k.groupId, generation: this.generation, protocol: e.payload.groupProtocol, partitions: [...mine].sort((a, b) => a - b), leader: e.payload.isLeader });
     });
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error;
@@ -155,17 +160,36 @@ export class StreamJob {
         this.d.log.warn('consumer crashed; kafkajs restarts it', { error: err.message });
         return;
       }
-      this.fail(new StreamJobError(`Kafka consumer crashed: ${err.message}`, 'CONSUMER_CRASHED', true, { cause: err }));
+      if (this.stopping || this.failure) return;
+      // kafkajs gives up on errors it deems non-retriable (seen: a SyncGroup answered INVALID_REQUEST while a
+      // member joins). Nothing is lost by rejoining: every partition is verified against its commit again.
+      const now = this.clock();
+      this.restarts = this.restarts.filter((t) => now - t < 600_000);
+      if (this.restarts.length >= 5) {
+        this.fail(new StreamJobError(`Kafka consumer crashed 5 times in 10 minutes: ${err.message}`, 'CONSUMER_CRASHED', true, { cause: err }));
+        return;
+      }
+      this.restarts.push(now);
+      this.d.log.warn('consumer crashed with an error kafkajs does not retry; rejoining the group', { error: err.message, restartsIn10Min: this.restarts.length });
+      this.d.metrics.consumerRestarts.inc();
+      setTimeout(() => {
+        if (this.stopping || this.failure) return;
+        void (async () => {
+          await consumer.connect();
+          await consumer.run(this.runConfig!);
+        })().catch((e2: Error) => this.fail(new StreamJobError(`cannot restart the Kafka consumer: ${e2.message}`, 'CONSUMER_CRASHED', true, { cause: e2 })));
+      }, 1000).unref();
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [k.inputTopic], fromBeginning: k.fromBeginning });
     this.lastCommitMs = this.clock();
-    this.runningPromise = consumer.run({
+    this.runConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: k.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.withLock(() => this.onBatch(payload), payload.heartbeat),
-    });
+    };
+    this.runningPromise = consumer.run(this.runConfig);
     await this.runningPromise;
     this.state = 'running';
     const tick = Math.max(50, Math.min(500, Math.floor((this.d.config.stream.idleDrainMs || 1000) / 4)));

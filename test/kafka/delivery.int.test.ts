@@ -140,6 +140,38 @@ describe.skipIf(skip !== null)('run: delivery across crashes, rebalances and out
     expect(cands.sort()).toEqual(expected.candidates.map(candidateKey).sort());
   });
 
+  it('instances joining one after another share the partitions and keep consuming (sticky assignment, rejoin after a crash)', async () => {
+    const b = await broker();
+    const group = `join-${Date.now()}`;
+    const common = ['--group-id', group, '--clickhouse', 'none', '--cells', SMALL_CELLS];
+    expect((await replay(b.brokers, csvPath)).code).toBe(0);
+    const a = await startRun(b.brokers, common);
+    await waitAllCommitted(b.brokers, group, 'cdrs', 60000);
+    const parts = async (r: typeof a) => ((await r.health()).body.partitions as number[]).slice().sort();
+    const second = await startRun(b.brokers, common);
+    await waitFor('two members with two partitions each', async () => (await parts(a)).length === 2 && (await parts(second)).length === 2, 30000, 200);
+    const third = await startRun(b.brokers, common);
+    const [a2, b2, c2] = await waitFor('three members sharing four partitions', async () => {
+      const x = [await parts(a), await parts(second), await parts(third)];
+      return x.every((p) => p.length >= 1) && x.flat().length === 4 ? x : null;
+    }, 30000, 200);
+    expect([...a2, ...b2, ...c2].sort()).toEqual([0, 1, 2, 3]);
+    // New traffic after the joins is consumed and committed by the three together.
+    const more = join(dir, 'more.csv');
+    const moreCsv = generateStream({ devices: 200, clones: 10, hours: 1, seed: 3, idPrefix: 'more-' }).replace(/2026-03-02T0/g, '2026-03-02T1');
+    writeFileSync(more, moreCsv);
+    const before = (await a.metrics()).clonewatch_records_in_total;
+    expect((await replay(b.brokers, more)).code).toBe(0);
+    await waitAllCommitted(b.brokers, group, 'cdrs', 60000);
+    const ms = [await a.metrics(), await second.metrics(), await third.metrics()];
+    const moreRows = moreCsv.trimEnd().split('\n').length - 1;
+    expect(ms[0].clonewatch_records_in_total - before + ms[1].clonewatch_records_in_total + ms[2].clonewatch_records_in_total).toBeGreaterThanOrEqual(moreRows);
+    for (const r of [a, second, third]) {
+      expect(r.log()).toContain('"protocol":"ClonewatchStickyAssigner"');
+      expect((await r.stop()).code).toBe(0);
+    }
+  });
+
   it('ClickHouse down: commits stop and /healthz says so; back up: the job catches up and loses nothing', async () => {
     const b = await broker();
     const group = `outage-${Date.now()}`;
