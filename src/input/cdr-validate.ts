@@ -69,14 +69,7 @@ function allDigits(b: Uint8Array, s: number, e: number): boolean {
 
 /** Non-negative integer of at most 12 digits, or -1. */
 function uint(b: Uint8Array, s: number, e: number): number {
-  if (e <= s || e - s > 12) return -1;
-  let v = 0;
-  for (let i = s; i < e; i++) {
-    const c = b[i] - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
+  return e <= s || e - s > 12 ? -1 : digitsValue(b, s, e);
 }
 
 /** Decimal number `d+[.d*]` or `.d+`, or NaN. */
