@@ -59,7 +59,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
         const why = engine.offer(cdr, now);
         if (why !== null) {
           countReject(counters, why);
-          rejects.push({ source, line, reason: why, detail: why === 'late_record' ? lateDetail(engine.maxEventTimeMs, opts.config.allowedLatenessS) : `record_id ${cdr.recordId} was already accepted`, raw: parser.currentRaw() });
+          rejects.push({ source, line, reason: why, detail: admissionDetail(why, cdr.recordId, engine.maxEventTimeMs, opts.config.allowedLatenessS), raw: parser.currentRaw() });
         }
       },
       reject(reason: RejectReason, detail: string, line: number, raw: string) {
@@ -85,10 +85,13 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
 }
 
-function countReject(c: RunCounters, reason: RejectReason): void {
+export function countReject(c: RunCounters, reason: RejectReason): void {
   c.rejectsByReason[reason] = (c.rejectsByReason[reason] ?? 0) + 1;
 }
 
-function lateDetail(maxEventMs: number, latenessS: number): string {
-  return `starts more than ${latenessS} s before the newest accepted event time ${new Date(maxEventMs).toISOString()}`;
+/** The detail of a duplicate_record or late_record reject. */
+export function admissionDetail(why: 'duplicate_record' | 'late_record', recordId: string, maxEventMs: number, latenessS: number): string {
+  return why === 'late_record'
+    ? `starts more than ${latenessS} s before the newest accepted event time ${new Date(maxEventMs).toISOString()}`
+    : `record_id ${recordId} was already accepted`;
 }

@@ -7,7 +7,7 @@ import { readCdrChunks } from '../input/cdr-files.js';
 import { tzOffsetMinutes } from '../cli/common.js';
 import type { Sink } from '../sinks/sink.js';
 import { batchTransfer, CdrBatchBuilder, type CdrBatch } from './cdr-batch.js';
-import type { FileRunOptions, FileRunResult } from './file-run.js';
+import { admissionDetail, countReject, type FileRunOptions, type FileRunResult } from './file-run.js';
 
 export type ShardRequest = { type: 'batch'; batch: CdrBatch } | { type: 'finish' };
 export interface ShardReply {
@@ -72,7 +72,7 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
           const why = admission.admit(cdr.recordId, cdr.startMs);
           if (why !== null) {
             countReject(counters, why);
-            rejects.push({ source, line, reason: why, detail: why === 'late_record' ? `starts more than ${cfg.allowedLatenessS} s before the newest accepted event time ${new Date(admission.maxEventTimeMs).toISOString()}` : `record_id ${cdr.recordId} was already accepted`, raw: parser.currentRaw() });
+            rejects.push({ source, line, reason: why, detail: admissionDetail(why, cdr.recordId, admission.maxEventTimeMs, cfg.allowedLatenessS), raw: parser.currentRaw() });
             return;
           }
           counters.recordsAccepted++;
@@ -202,10 +202,6 @@ function mergeShards(shards: Shard[]): { findings: Finding[]; candidates: BlockC
     else if (e.c) candidates.push(e.c);
   }
   return { findings, candidates };
-}
-
-function countReject(c: RunCounters, reason: RejectReason): void {
-  c.rejectsByReason[reason] = (c.rejectsByReason[reason] ?? 0) + 1;
 }
 
 export type { Sink };
