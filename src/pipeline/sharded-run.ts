@@ -5,7 +5,6 @@ import { Admission } from '../engine/admission.js';
 import { CdrCsvParser } from '../input/cdr-csv.js';
 import { readCdrChunks } from '../input/cdr-files.js';
 import { tzOffsetMinutes } from '../cli/common.js';
-import type { Sink } from '../sinks/sink.js';
 import { batchTransfer, CdrBatchBuilder, type CdrBatch } from './cdr-batch.js';
 import { admissionDetail, countReject, type FileRunOptions, type FileRunResult } from './file-run.js';
 
@@ -204,4 +203,3 @@ function mergeShards(shards: Shard[]): { findings: Finding[]; candidates: BlockC
   return { findings, candidates };
 }
 
-export type { Sink };
