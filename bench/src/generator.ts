@@ -261,6 +261,7 @@ export async function generate(options: GenOptions): Promise<Truth> {
     const n = Math.max(1, rng.poisson(rowsPerDevice * activity));
     const rows = lifeRows(ctx, rng, p, n);
     if (rows.length) imeiKeys++;
+    const recycled = new Set<string>();
     for (let k = 0; k < rows.length; k++) {
       const r = rows[k];
       // Switches recycle record_ids: an id accepted more than windowS + allowedLatenessS (7,800 s) of event
@@ -268,7 +269,12 @@ export async function generate(options: GenOptions): Promise<Truth> {
       if (k > 0 && rng.chance(opt.duplicateRate / 4)) {
         for (let j = k - 1; j >= 0; j--) {
           if (rows[j].startMs <= r.startMs - 3 * 3600000) {
-            r.rid = rows[j].rid;
+            // Each id is recycled once at most: a second reuse could fall within 7,800 s of the first
+            // reuse, which would make it a real duplicate.
+            if (!recycled.has(rows[j].rid)) {
+              recycled.add(rows[j].rid);
+              r.rid = rows[j].rid;
+            }
             break;
           }
         }

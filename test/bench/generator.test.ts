@@ -92,7 +92,7 @@ describe('bench generator', () => {
     }
   });
 
-  it('keeps every valid row within the 600 s lateness bound', () => {
+  it('keeps every valid row within the 600 s lateness bound, and reuses a record_id only past the dedup horizon', () => {
     const rejected = new Set(read(dirA, 'truth-rejects.ndjson').trim().split('\n').map((l) => {
       const r = JSON.parse(l) as { source: string; line: number };
       return `${r.source}:${r.line}`;
@@ -100,10 +100,13 @@ describe('bench generator', () => {
     let newest = -Infinity;
     let valid = 0;
     let wrapped = 0;
+    let recycledSeen = 0;
+    const lastById = new Map<string, number>();
     for (const f of truth.files) {
       const lines = read(dirA, f).replace(/^\ufeff/, '').split(/\r?\n/);
       const header = lines[0].split(',');
       const col = header.indexOf('start_time');
+      const ridCol = header.indexOf('record_id');
       for (let i = 1; i < lines.length; i++) {
         if (!lines[i]) continue;
         const start = i + 1; // physical line of the record's start
@@ -114,7 +117,15 @@ describe('bench generator', () => {
           wrapped++;
         }
         if (rejected.has(`${f}:${start}`)) continue;
-        const t = parseStart(splitCsv(rec)[col]);
+        const fields = splitCsv(rec);
+        const t = parseStart(fields[col]);
+        const rid = fields[ridCol];
+        const prev = lastById.get(rid);
+        if (prev !== undefined) {
+          expect(Math.abs(t - prev), `record_id ${rid} reused within the dedup horizon at ${f}:${start}`).toBeGreaterThan(7800000);
+          recycledSeen++;
+        }
+        lastById.set(rid, t);
         expect(Number.isFinite(t), `${f}:${start}`).toBe(true);
         expect(newest - t, `${f}:${start}`).toBeLessThanOrEqual(600000);
         newest = Math.max(newest, t);
@@ -122,6 +133,7 @@ describe('bench generator', () => {
       }
     }
     expect(wrapped).toBeGreaterThan(0);
+    expect(recycledSeen).toBeGreaterThan(0);
     expect(valid).toBe(truth.rows.valid);
   });
 
