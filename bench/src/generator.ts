@@ -49,7 +49,12 @@ export interface GenOptions {
   sites?: number;
   /** Print progress on stderr. */
   progress?: boolean;
+  /** Generator version (set by resolveOptions): a cached data set of another version is regenerated. */
+  version?: number;
 }
+
+/** Bump when the same options would produce different data. */
+export const GENERATOR_VERSION = 4;
 
 export const CDR_REASONS = [
   'missing_field',
@@ -161,6 +166,7 @@ export function resolveOptions(o: GenOptions): Required<Omit<GenOptions, 'progre
     rowsPerFile: o.rowsPerFile ?? Math.min(2_000_000, Math.max(25_000, Math.ceil(rows / 4))),
     disorderS: Math.min(560, Math.max(0, o.disorderS ?? 200)),
     sites: o.sites ?? 2500,
+    version: GENERATOR_VERSION,
   };
 }
 
