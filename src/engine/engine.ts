@@ -138,7 +138,10 @@ export class Engine {
     this.waiting = new ReorderBuffer<number>(
       1000,
       (s) => st.start[s],
-      (x, y) => st.start[x] - st.start[y] || (st.recordId[x] < st.recordId[y] ? -1 : st.recordId[x] > st.recordId[y] ? 1 : 0),
+      // Event time, then IMEI key, then record_id: an order that does not depend on arrival. Only the order
+      // within one IMEI changes what is found (and that is start, then record_id); the key comes before the
+      // record_id so that the many CDRs of one second compare as numbers, not strings.
+      (x, y) => st.start[x] - st.start[y] || st.key[x] - st.key[y] || (st.recordId[x] < st.recordId[y] ? -1 : st.recordId[x] > st.recordId[y] ? 1 : 0),
     );
     this.longLived = new MinHeap<number>((x, y) => st.end[x] < st.end[y]);
   }

@@ -39,8 +39,8 @@ interface Shard {
  * `detect --threads N`: the reader admits CDRs on the main thread (duplicates and lateness need every
  * record_id and the newest event time), then shards them by IMEI key to N worker threads, each with its
  * own engine. Findings of one IMEI come from one engine, so they are the same as in one thread; the
- * outputs of the shards are merged back into the order one engine would have written (the start and
- * record_id of each finding's later CDR) and written when the input ends.
+ * outputs of the shards are merged back into the order one engine would have written (the start, IMEI key
+ * and record_id of each finding's later CDR) and written when the input ends.
  */
 export async function runFilesSharded(opts: FileRunOptions & { threads: number; cellsPath: string; exceptionsPath?: string }): Promise<FileRunResult> {
   const started = performance.now();
@@ -179,21 +179,24 @@ function waitFor(s: Shard, ready: () => boolean): Promise<void> {
   });
 }
 
-/** Merge the shards' outputs into one engine's order: by the start and record_id of each finding's later CDR. */
+/** Merge the shards' outputs into one engine's order: by the start, IMEI key and record_id of each finding's later CDR. */
 function mergeShards(shards: Shard[]): { findings: Finding[]; candidates: BlockCandidate[] } {
-  const all: Array<{ t: number; id: string; shard: number; seq: number; f?: Finding; c?: BlockCandidate }> = [];
+  const all: Array<{ t: number; key: number; id: string; shard: number; seq: number; f?: Finding; c?: BlockCandidate }> = [];
   shards.forEach((s, shard) => {
     let t = -Infinity;
+    let key = 0;
     let id = '';
     s.events.forEach((e, seq) => {
       if (e.f) {
         t = Date.parse(e.f.time_b);
+        key = Number(e.f.imei);
         id = e.f.record_b;
       }
-      all.push({ t, id, shard, seq, ...e });
+      all.push({ t, key, id, shard, seq, ...e });
     });
   });
-  all.sort((x, y) => x.t - y.t || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0) || x.shard - y.shard || x.seq - y.seq);
+  // The engine's matching order: start, IMEI key, record_id of the later CDR.
+  all.sort((x, y) => x.t - y.t || x.key - y.key || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0) || x.shard - y.shard || x.seq - y.seq);
   const findings: Finding[] = [];
   const candidates: BlockCandidate[] = [];
   for (const e of all) {
