@@ -134,6 +134,8 @@ const ROOT = process.cwd();
 /** detect runs from a private copy of dist/ taken at the start, so a rebuild by someone else mid-run changes nothing. */
 let SNAPSHOT = path.join(ROOT, 'bench/out/cli-snapshot');
 let CLI = path.join(SNAPSHOT, 'dist/cli/main.js');
+/** Extra detect flags for every timed run (e.g. --threads 2, from the runner's --threads). */
+let DETECT_EXTRA: string[] = [];
 const BENCH_DIST = path.join(ROOT, 'bench/dist');
 
 async function dataset(name: string, o: Omit<GenOptions, 'out'>, dataRoot: string, log: (s: string) => void): Promise<{ dir: string; truth: Truth; genS: number }> {
@@ -156,7 +158,7 @@ async function dataset(name: string, o: Omit<GenOptions, 'out'>, dataRoot: strin
 
 async function runDetect(dir: string, outRoot: string, lines: number, runs: number, warmup: boolean, log: (s: string) => void, traceGc = false, nodeFlags: string[] = []): Promise<DetectResult> {
   const out = path.join(outRoot, 'engine');
-  const cmd = ['node', ...nodeFlags, ...(traceGc ? ['--trace-gc'] : []), CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress'];
+  const cmd = ['node', ...nodeFlags, ...(traceGc ? ['--trace-gc'] : []), CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress', ...DETECT_EXTRA];
   const results: Timed[] = [];
   for (let k = warmup ? -1 : 0; k < runs; k++) {
     fs.rmSync(out, { recursive: true, force: true });
@@ -214,7 +216,7 @@ async function profileDetect(dir: string, outRoot: string): Promise<ProfileSumma
   const profDir = path.join(outRoot, 'cpu-profile');
   fs.rmSync(profDir, { recursive: true, force: true });
   const out = path.join(outRoot, 'engine-profiled');
-  const r = await timed(['node', '--cpu-prof', `--cpu-prof-dir=${profDir}`, CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress'], ROOT);
+  const r = await timed(['node', '--cpu-prof', `--cpu-prof-dir=${profDir}`, CLI, 'detect', '--cdrs', path.join(dir, 'cdrs'), '--cells', path.join(dir, 'cells.csv'), '--exceptions', path.join(dir, 'exceptions.csv'), '--out', out, '--clickhouse', 'none', '--no-progress', ...DETECT_EXTRA], ROOT);
   if (r.code !== 0) throw new Error(r.stderr.slice(-500));
   const f = fs.readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'));
   if (!f) throw new Error('no profile written');
@@ -395,7 +397,10 @@ async function main(): Promise<void> {
   const runs = num(a.runs, 3);
   const seed = num(a.seed, 1);
   const dataRoot = path.join(ROOT, 'bench/data');
-  const outRoot = path.join(ROOT, 'bench/out', mode);
+  // --threads N runs detect with --threads N; --label L keeps such a run apart (bench/out/<mode>-L, its own charts).
+  const label = typeof a.label === 'string' ? a.label : '';
+  if (a.threads !== undefined) DETECT_EXTRA = ['--threads', String(num(a.threads, 1))];
+  const outRoot = path.join(ROOT, 'bench/out', label ? `${mode}-${label}` : mode);
   const log = (s: string) => process.stdout.write(s + '\n');
   const sizes = typeof a.sizes === 'string' ? a.sizes.split(',').map(Number) : full ? [1e5, 3e5, 1e6, 3e6, 1e7] : [1e5, 3e5];
   const gzSizes = typeof a['gzip-sizes'] === 'string' ? a['gzip-sizes'].split(',').map(Number) : full ? [1e6] : [];
@@ -404,6 +409,7 @@ async function main(): Promise<void> {
   const skipTwin = a['skip-twin'] === true;
   const profileRows = num(a['profile-rows'], full ? 1e6 : 1e5);
   const notes: string[] = [];
+  if (DETECT_EXTRA.length) notes.push(`detect ran with \`${DETECT_EXTRA.join(' ')}\` in every timed run.`);
   const m = machine();
   log(`clonewatch bench (${mode}): ${m.nproc} cores, ${m.cpu}, ${m.memoryGiB} GiB, node ${m.node}, load ${m.loadavg}`);
   SNAPSHOT = path.join(outRoot, 'cli-snapshot');
@@ -517,7 +523,7 @@ async function main(): Promise<void> {
   }
   const mEnd = machine();
   notes.push(`Load average at the end: ${mEnd.loadavg} (other engineers' builds and tests share these 2 cores, so absolute numbers carry that noise).`);
-  const chartDir = full ? path.join(ROOT, 'bench/charts') : path.join(outRoot, 'charts');
+  const chartDir = full && !label ? path.join(ROOT, 'bench/charts') : path.join(outRoot, 'charts');
   const written = charts(series, memory, chartDir);
   const md = report(mode, m, series, memory, notes);
   fs.mkdirSync(outRoot, { recursive: true });
