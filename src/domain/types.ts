@@ -39,6 +39,8 @@ export interface CellSite {
 /** A validated CDR, as the engine sees it. */
 export interface Cdr {
   recordId: string;
+  /** Hash of record_id's UTF-8 bytes (engine/id-set.ts idHashBytes), for the duplicate check. */
+  idHash: number;
   eventType: EventType;
   /** The IMEI key, first 14 digits (TAC + serial number), as a number (exact: < 2^53). */
   key: number;

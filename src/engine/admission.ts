@@ -1,4 +1,5 @@
 import type { OfferResult } from './engine.js';
+import { IdSet } from './id-set.js';
 
 /**
  * Which accepted-or-not decisions SPEC makes before matching: a record_id accepted within the last
@@ -7,9 +8,10 @@ import type { OfferResult } from './engine.js';
  */
 export class Admission {
   private maxEventMs = -Infinity;
-  private readonly seenIds = new Set<string>();
+  private readonly seenIds = new IdSet();
   private idQueue: string[] = [];
   private idStart: number[] = [];
+  private idHashes: number[] = [];
   private idHead = 0;
 
   constructor(
@@ -27,13 +29,14 @@ export class Admission {
   }
 
   /** Decide on a CDR; null = accepted (and remembered). */
-  admit(recordId: string, startMs: number): OfferResult {
+  admit(recordId: string, idHash: number, startMs: number): OfferResult {
     this.expire();
-    if (this.seenIds.has(recordId)) return 'duplicate_record';
+    if (this.seenIds.has(recordId, idHash)) return 'duplicate_record';
     if (startMs < this.maxEventMs - this.latenessMs) return 'late_record';
-    this.seenIds.add(recordId);
+    this.seenIds.add(recordId, idHash);
     this.idQueue.push(recordId);
     this.idStart.push(startMs);
+    this.idHashes.push(idHash);
     if (startMs > this.maxEventMs) this.maxEventMs = startMs;
     return null;
   }
@@ -43,9 +46,10 @@ export class Admission {
     const threshold = this.maxEventMs - this.retentionMs;
     const q = this.idQueue;
     const qs = this.idStart;
+    const qh = this.idHashes;
     let h = this.idHead;
     while (h < q.length && qs[h] < threshold) {
-      this.seenIds.delete(q[h]);
+      this.seenIds.delete(q[h], qh[h]);
       q[h] = '';
       h++;
     }
@@ -53,6 +57,7 @@ export class Admission {
     if (h > 4096 && h * 2 > q.length) {
       this.idQueue = q.slice(h);
       this.idStart = qs.slice(h);
+      this.idHashes = qh.slice(h);
       this.idHead = 0;
     }
   }

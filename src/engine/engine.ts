@@ -166,7 +166,7 @@ export class Engine {
    */
   offer(cdr: Cdr, nowMs: number): OfferResult {
     if (this.admission !== null) {
-      const why = this.admission.admit(cdr.recordId, cdr.startMs);
+      const why = this.admission.admit(cdr.recordId, cdr.idHash, cdr.startMs);
       if (why !== null) return why;
     }
     this.counters.recordsAccepted++;

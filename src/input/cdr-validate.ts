@@ -1,6 +1,7 @@
 import type { Cdr, EventType, Radio, RejectReason } from '../domain/types.js';
 import { parseTimeBytes } from '../domain/time.js';
 import { MSISDN_PLUS } from '../domain/identity.js';
+import { idHashBytes } from '../engine/id-set.js';
 
 /** The CDR fields of SPEC Input 1, in the order their checks run. */
 export const CDR_FIELDS = [
@@ -183,6 +184,7 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
   s = starts[F_IMEI];
   return {
     recordId,
+    idHash: idHashBytes(buf, starts[F_RECORD_ID], ends[F_RECORD_ID]),
     eventType: et,
     key,
     imeiLen,

@@ -71,6 +71,7 @@ export function* readBatch(b: CdrBatch): Generator<Cdr> {
     const o = i * B;
     yield {
       recordId: b.recordIds[i],
+      idHash: 0, // admitted on the main thread already: shard engines make no duplicate check
       eventType: EVENT_TYPES[b.u8[o + 5]] as EventType,
       key: b.f64[f],
       imeiLen: b.u8[o + 2],

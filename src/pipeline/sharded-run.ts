@@ -68,7 +68,7 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
       const source = input.name;
       const parser: CdrCsvParser = new CdrCsvParser(source, tz, {
         record(cdr, line) {
-          const why = admission.admit(cdr.recordId, cdr.startMs);
+          const why = admission.admit(cdr.recordId, cdr.idHash, cdr.startMs);
           if (why !== null) {
             countReject(counters, why);
             rejects.push({ source, line, reason: why, detail: admissionDetail(why, cdr.recordId, admission.maxEventTimeMs, cfg.allowedLatenessS), raw: parser.currentRaw() });

@@ -1,6 +1,7 @@
 import { parseConfig, type Config } from '../../src/config/schema.js';
 import type { Cdr, Radio } from '../../src/domain/types.js';
 import { MSISDN_PLUS } from '../../src/domain/identity.js';
+import { idHashString } from '../../src/engine/id-set.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { CellCatalogue } from '../../src/input/cell-catalogue.js';
 import { ExceptionList } from '../../src/input/exception-list.js';
@@ -48,6 +49,7 @@ export function cdr(s: CdrSpec): Cdr {
   const digits = plus ? msisdn.slice(1) : msisdn;
   return {
     recordId: s.id,
+    idHash: idHashString(s.id),
     eventType: 'voice_mo',
     key: Number(imei.slice(0, 14)),
     imeiLen: imei.length,
