@@ -1,3 +1,5 @@
+import { movesIntoHole } from './key-index.js';
+
 /**
  * The record_ids inside the dedup horizon: open addressing over a typed array of hashes, keyed by a hash of
  * the id's UTF-8 bytes that the CSV validator computes while it reads them (Cdr.idHash); the string itself
@@ -49,7 +51,7 @@ export class IdSet {
       const x = hashes[j];
       if (x === 0) break;
       const home = x & mask;
-      if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
+      if (movesIntoHole(home, hole, j)) {
         hashes[hole] = x;
         this.ids[hole] = this.ids[j];
         hole = j;

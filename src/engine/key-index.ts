@@ -1,4 +1,12 @@
 /**
+ * Linear-probing deletion: may the entry at j, whose home slot is `home`, move into the hole? Yes when its
+ * home is not cyclically within (hole, j].
+ */
+export function movesIntoHole(home: number, hole: number, j: number): boolean {
+  return (j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j);
+}
+
+/**
  * IMEI key (a 14-digit integer, never 0) -> the head and tail slot of its window list. Open addressing
  * with linear probing over typed arrays: no allocation per IMEI, no string hashing.
  */
@@ -57,8 +65,7 @@ export class KeyIndex {
       const k = keys[j];
       if (k === 0) break;
       const home = this.slotOf(k);
-      // Move k into the hole when its home is not cyclically within (hole, j].
-      if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
+      if (movesIntoHole(home, hole, j)) {
         keys[hole] = k;
         this.heads[hole] = this.heads[j];
         this.tails[hole] = this.tails[j];
