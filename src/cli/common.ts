@@ -77,9 +77,3 @@ export function buildConfig(values: Record<string, unknown>, extra?: (raw: Recor
   if (!r.ok) throw new UsageError(`invalid configuration: ${r.message}`);
   return r.config;
 }
-
-/** Offset like -05:00 -> minutes east of UTC (-300). */
-export function tzOffsetMinutes(tz: string): number {
-  const sign = tz[0] === '-' ? -1 : 1;
-  return sign * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6)));
-}

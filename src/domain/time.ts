@@ -101,3 +101,9 @@ export function parseTimeBytes(b: Uint8Array, s: number, e: number, defaultOffse
 export function isoUtc(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** A zone offset like -05:00 -> minutes east of UTC (-300). */
+export function tzOffsetMinutes(tz: string): number {
+  const sign = tz[0] === '-' ? -1 : 1;
+  return sign * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6)));
+}

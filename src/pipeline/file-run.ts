@@ -5,7 +5,7 @@ import { CdrCsvParser } from '../input/cdr-csv.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
-import { tzOffsetMinutes } from '../cli/common.js';
+import { tzOffsetMinutes } from '../domain/time.js';
 import type { OutputBatch, Sink } from '../sinks/sink.js';
 
 export interface FileRunOptions {

@@ -4,7 +4,7 @@ import { emptyCounters, RULES } from '../domain/types.js';
 import { Admission } from '../engine/admission.js';
 import { CdrCsvParser } from '../input/cdr-csv.js';
 import { readCdrChunks } from '../input/cdr-files.js';
-import { tzOffsetMinutes } from '../cli/common.js';
+import { tzOffsetMinutes } from '../domain/time.js';
 import { batchTransfer, CdrBatchBuilder, type CdrBatch } from './cdr-batch.js';
 import { admissionDetail, countReject, type FileRunOptions, type FileRunResult } from './file-run.js';
 

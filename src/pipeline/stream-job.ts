@@ -11,7 +11,7 @@ import type { Logger } from '../ops/log.js';
 import type { StreamMetrics } from '../ops/stream-metrics.js';
 import type { KafkaSink } from '../sinks/kafka-sink.js';
 import type { OutputBatch, Sink } from '../sinks/sink.js';
-import { tzOffsetMinutes } from '../cli/common.js';
+import { tzOffsetMinutes } from '../domain/time.js';
 import type { ReferenceData } from './stream-refs.js';
 import { parseRebuildMeta, StreamPartition } from './stream-partition.js';
 
