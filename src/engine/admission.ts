@@ -41,8 +41,8 @@ export class Admission {
     return null;
   }
 
-  /** Forget the ids that left the dedup horizon (start older than the window plus the lateness). */
-  expire(): void {
+  /** Forget the ids that left the dedup horizon (start older than the window plus the lateness); admit() calls it. */
+  private expire(): void {
     const threshold = this.maxEventMs - this.retentionMs;
     const q = this.idQueue;
     const qs = this.idStart;

@@ -12,7 +12,6 @@ import { LINKED, PENDING, RecordStore, UNLINKED } from './record-store.js';
 import { ReorderBuffer } from './reorder-buffer.js';
 import { firedRules, measurePair, type PairMeasures, type RuleCdr, type RuleThresholds } from './rules.js';
 
-
 /** A record still alive this long past the release threshold leaves the FIFO for the long-lived heap. */
 const LONG_LIVED_MS = 60_000;
 
@@ -60,7 +59,6 @@ export interface EngineStats {
   suppressionEntries: number;
   candidateStates: number;
 }
-
 
 /** Stable id of a finding: the same input always gives the same id. */
 export function findingId(imeiKey: string, rule: Rule, recordA: string, recordB: string): string {
@@ -495,7 +493,6 @@ export class Engine {
       st.release(l);
       l = this.longLived.peek();
     }
-    this.admission?.expire();
     // Suppression periods live suppressionS past their finding, candidate states candidateRetentionS; sweep hourly.
     if (this.maxEventMs - this.lastSweepMs > 3_600_000) {
       this.lastSweepMs = this.maxEventMs;

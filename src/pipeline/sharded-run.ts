@@ -86,7 +86,6 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
       });
       for await (const chunk of readCdrChunks(input, opts.onBytes)) {
         parser.push(chunk);
-        admission.expire();
         if (rejects.length) {
           const batch = { findings: [], candidates: [], rejects };
           rejects = [];
