@@ -53,34 +53,33 @@ export async function* readCdrChunks(input: CdrInput, onRaw?: (bytes: number) =>
   if (first.done) return;
   const head = first.value;
   onRaw?.(head.length);
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    const compressed = (async function* () {
-      yield head;
-      for (;;) {
-        const n = await it.next();
-        if (n.done) return;
-        onRaw?.(n.value.length);
-        yield n.value;
+  // The raw chunks, with read errors as InputErrors and progress counted on the compressed bytes.
+  const raw = (async function* () {
+    yield head;
+    for (;;) {
+      let n: IteratorResult<Buffer>;
+      try {
+        n = await it.next();
+      } catch (err) {
+        throw wrap(err);
       }
-    })();
-    const gz = Readable.from(compressed).pipe(createGunzip({ chunkSize: 1 << 20 }));
-    try {
-      for await (const c of gz) yield c as Buffer;
-    } catch (err) {
-      throw new InputError(`cannot read ${input.name}: not a valid gzip stream (${(err as Error).message})`, 'unreadable', { cause: err });
+      if (n.done) return;
+      onRaw?.(n.value.length);
+      yield n.value;
     }
+  })();
+  if (!(head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)) {
+    yield* raw;
     return;
   }
-  yield head;
-  for (;;) {
-    let n: IteratorResult<Buffer>;
-    try {
-      n = await it.next();
-    } catch (err) {
-      throw wrap(err);
-    }
-    if (n.done) return;
-    onRaw?.(n.value.length);
-    yield n.value;
+  const source = Readable.from(raw);
+  const gz = createGunzip({ chunkSize: 1 << 20 });
+  // pipe() does not pass a source error on: end the gunzip with it so the loop below sees it.
+  source.on('error', (err) => gz.destroy(err));
+  try {
+    for await (const c of source.pipe(gz)) yield c as Buffer;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`cannot read ${input.name}: not a valid gzip stream (${(err as Error).message})`, 'unreadable', { cause: err });
   }
 }
