@@ -60,11 +60,11 @@ export async function detectCommand(argv: string[]): Promise<number> {
 
   const threads = values.threads === undefined ? 1 : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads needs a whole number from 1 to 64, got "${values.threads}"`);
-  const inputs = wrapInput(() => listCdrInputs(values.cdrs as string));
+  const inputs = await wrapInput(() => listCdrInputs(values.cdrs as string));
   const startedAt = new Date();
-  const { catalogue, rejects: cellRejects } = await wrapInputAsync(() => loadCellCatalogue(values.cells as string, config));
+  const { catalogue, rejects: cellRejects } = await wrapInput(() => loadCellCatalogue(values.cells as string, config));
   const { list, rejects: exRejects } =
-    typeof values.exceptions === 'string' ? await wrapInputAsync(() => loadExceptionList(values.exceptions as string)) : { list: ExceptionList.empty(), rejects: [] };
+    typeof values.exceptions === 'string' ? await wrapInput(() => loadExceptionList(values.exceptions as string)) : { list: ExceptionList.empty(), rejects: [] };
 
   const runId = randomUUID();
   const sinks: Sink[] = [new NdjsonSink(values.out as string)];
@@ -124,16 +124,8 @@ async function openClickHouse(config: Config, runId: string): Promise<Sink | nul
   }
 }
 
-function wrapInput<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof InputError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-async function wrapInputAsync<T>(f: () => Promise<T>): Promise<T> {
+/** An unreadable input ends `detect` like a bad argument: one line, exit 2. */
+async function wrapInput<T>(f: () => T | Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (err) {
