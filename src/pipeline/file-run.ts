@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Cdr, Reject, RejectReason, RunCounters } from '../domain/types.js';
-import { Engine, type EngineStats } from '../engine/engine.js';
+import { Engine, type EngineStats, type OfferResult } from '../engine/engine.js';
 import { CdrCsvParser } from '../input/cdr-csv.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
@@ -54,19 +54,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
 
   for (const input of opts.inputs) {
     const source = input.name;
-    const parser: CdrCsvParser = new CdrCsvParser(source, tz, {
-      record(cdr: Cdr, line: number) {
-        const why = engine.offer(cdr, now);
-        if (why !== null) {
-          countReject(counters, why);
-          rejects.push({ source, line, reason: why, detail: admissionDetail(why, cdr.recordId, engine.maxEventTimeMs, opts.config.allowedLatenessS), raw: parser.currentRaw() });
-        }
-      },
-      reject(reason: RejectReason, detail: string, line: number, raw: string) {
-        countReject(counters, reason);
-        rejects.push({ source, line, reason, detail, raw });
-      },
-    });
+    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => rejects.push(r), (cdr) => engine.offer(cdr, now), () => engine.maxEventTimeMs);
     for await (const chunk of readCdrChunks(input, opts.onBytes)) {
       now = clock();
       parser.push(chunk);
@@ -83,6 +71,35 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   await emit(true);
   for (const s of opts.sinks) await s.flush();
   return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
+}
+
+/**
+ * A CSV reader for one input: each valid row goes to `admit` (null = accepted); invalid rows and the
+ * duplicate/late verdicts of `admit` become counted rejects with their line and raw text.
+ */
+export function admittingParser(
+  source: string,
+  tzOffsetMin: number,
+  counters: RunCounters,
+  latenessS: number,
+  reject: (r: Reject) => void,
+  admit: (cdr: Cdr) => OfferResult,
+  maxEventMs: () => number,
+): CdrCsvParser {
+  const parser: CdrCsvParser = new CdrCsvParser(source, tzOffsetMin, {
+    record(cdr: Cdr, line: number) {
+      const why = admit(cdr);
+      if (why !== null) {
+        countReject(counters, why);
+        reject({ source, line, reason: why, detail: admissionDetail(why, cdr.recordId, maxEventMs(), latenessS), raw: parser.currentRaw() });
+      }
+    },
+    reject(reason: RejectReason, detail: string, line: number, raw: string) {
+      countReject(counters, reason);
+      reject({ source, line, reason, detail, raw });
+    },
+  });
+  return parser;
 }
 
 export function countReject(c: RunCounters, reason: RejectReason): void {

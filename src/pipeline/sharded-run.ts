@@ -1,12 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import type { BlockCandidate, Finding, Reject, RejectReason, RunCounters } from '../domain/types.js';
+import type { BlockCandidate, Finding, Reject, RunCounters } from '../domain/types.js';
 import { emptyCounters, RULES } from '../domain/types.js';
 import { Admission } from '../engine/admission.js';
-import { CdrCsvParser } from '../input/cdr-csv.js';
 import { readCdrChunks } from '../input/cdr-files.js';
 import { tzOffsetMinutes } from '../domain/time.js';
 import { batchTransfer, CdrBatchBuilder, type CdrBatch } from './cdr-batch.js';
-import { admissionDetail, countReject, type FileRunOptions, type FileRunResult } from './file-run.js';
+import { admittingParser, countReject, type FileRunOptions, type FileRunResult } from './file-run.js';
 
 export type ShardRequest = { type: 'batch'; batch: CdrBatch } | { type: 'finish' };
 export interface ShardReply {
@@ -66,24 +65,15 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
     await Promise.all(shards.map((s) => waitFor(s, () => s.last !== null)));
     for (const input of opts.inputs) {
       const source = input.name;
-      const parser: CdrCsvParser = new CdrCsvParser(source, tz, {
-        record(cdr, line) {
-          const why = admission.admit(cdr.recordId, cdr.idHash, cdr.startMs);
-          if (why !== null) {
-            countReject(counters, why);
-            rejects.push({ source, line, reason: why, detail: admissionDetail(why, cdr.recordId, admission.maxEventTimeMs, cfg.allowedLatenessS), raw: parser.currentRaw() });
-            return;
-          }
-          counters.recordsAccepted++;
-          const s = shards[cdr.key % shards.length];
-          s.builder.add(cdr);
-          if (s.builder.full) send(s);
-        },
-        reject(reason: RejectReason, detail: string, line: number, raw: string) {
-          countReject(counters, reason);
-          rejects.push({ source, line, reason, detail, raw });
-        },
-      });
+      const parser = admittingParser(source, tz, counters, cfg.allowedLatenessS, (r) => rejects.push(r), (cdr) => {
+        const why = admission.admit(cdr.recordId, cdr.idHash, cdr.startMs);
+        if (why !== null) return why;
+        counters.recordsAccepted++;
+        const s = shards[cdr.key % shards.length];
+        s.builder.add(cdr);
+        if (s.builder.full) send(s);
+        return null;
+      }, () => admission.maxEventTimeMs);
       for await (const chunk of readCdrChunks(input, opts.onBytes)) {
         parser.push(chunk);
         if (rejects.length) {
