@@ -32,3 +32,19 @@ export function msisdnText(value: number, lenFlags: number): string {
 export function msisdnDigitsText(value: number, lenFlags: number): string {
   return lenFlags === 0 ? '' : digitsText(value, lenFlags & ~MSISDN_PLUS);
 }
+
+/** Hash of a record_id's UTF-8 bytes [s, e), for the duplicate check (engine/id-set.ts); never 0 (0 marks an empty cell there). */
+export function idHashBytes(b: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x45d9f3b);
+  h ^= h >>> 16;
+  return h === 0 ? 1 : h;
+}
+
+/** The same hash from a string (UTF-8 encoded), for CDRs not built by the byte validator. */
+export function idHashString(id: string): number {
+  const b = Buffer.from(id, 'utf8');
+  return idHashBytes(b, 0, b.length);
+}

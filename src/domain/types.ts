@@ -39,7 +39,7 @@ export interface CellSite {
 /** A validated CDR, as the engine sees it. */
 export interface Cdr {
   recordId: string;
-  /** Hash of record_id's UTF-8 bytes (engine/id-set.ts idHashBytes), for the duplicate check. */
+  /** Hash of record_id's UTF-8 bytes (domain/identity.ts idHashBytes), for the duplicate check. */
   idHash: number;
   eventType: EventType;
   /** The IMEI key, first 14 digits (TAC + serial number), as a number (exact: < 2^53). */
@@ -61,10 +61,6 @@ export interface Cdr {
   mnc: number;
   lac: number;
   ci: number;
-  /** The cell site, once the engine looked it up (null: unknown or not yet). */
-  cell: CellSite | null;
-  /** Engine bookkeeping (the IMEI window holding this CDR); created with the CDR so its shape never changes. */
-  win: Cdr[] | null;
 }
 
 /** Output 1: a suspected clone. */

@@ -1,5 +1,7 @@
-import type { OfferResult } from './engine.js';
 import { IdSet } from './id-set.js';
+
+/** Why a CDR is not admitted (null: admitted). */
+export type OfferResult = 'duplicate_record' | 'late_record' | null;
 
 /**
  * Which accepted-or-not decisions SPEC makes before matching: a record_id accepted within the last

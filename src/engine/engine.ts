@@ -3,26 +3,18 @@ import type { RuleConfig } from '../config/schema.js';
 import type { BlockCandidate, Cdr, Finding, Rule, RunCounters } from '../domain/types.js';
 import { emptyCounters } from '../domain/types.js';
 import { isoUtc } from '../domain/time.js';
-import type { CellCatalogue } from '../input/cell-catalogue.js';
-import type { ExceptionList } from '../input/exception-list.js';
+import type { CellLookup, ExemptionLookup } from '../domain/lookups.js';
 import { MinHeap } from './min-heap.js';
-import { Admission } from './admission.js';
+import { Admission, type OfferResult } from './admission.js';
+import { CandidateLedger, type DedupState } from './candidate-ledger.js';
+import { Exemptions } from './exemption.js';
 import { KeyIndex } from './key-index.js';
-import { LINKED, PENDING, RecordStore, UNLINKED } from './record-store.js';
+import { LINKED, RecordStore, UNLINKED } from './record-store.js';
 import { ReorderBuffer } from './reorder-buffer.js';
 import { firedRules, measurePair, type PairMeasures, type RuleCdr, type RuleThresholds } from './rules.js';
 
 /** A record still alive this long past the release threshold leaves the FIFO for the long-lived heap. */
 const LONG_LIVED_MS = 60_000;
-
-interface CandidateState {
-  imsis: Set<string>;
-  exempt: Set<string>;
-  rules: Set<Rule>;
-  firstEvidenceMs: number;
-  findings: number;
-  lastFindingMs: number;
-}
 
 export interface EngineOptions {
   /**
@@ -39,11 +31,13 @@ export interface EngineOptions {
   admitted?: boolean;
 }
 
-export type OfferResult = 'duplicate_record' | 'late_record' | null;
+export type { OfferResult } from './admission.js';
+export type { DedupState } from './candidate-ledger.js';
 
-export interface DedupState {
-  suppression: Array<[string, number]>;
-  candidates: Array<{ imei: string; imsis: string[]; exempt: string[]; rules: Rule[]; firstEvidenceMs: number; findings: number; lastFindingMs: number }>;
+/** The reference data the engine looks things up in (input/ provides them; see domain/lookups.ts). */
+export interface EngineRefs {
+  cells: CellLookup;
+  exceptions: ExemptionLookup;
 }
 
 /** Heap bytes of a record_id string and its entries in the duplicate set and queue (estimate). */
@@ -80,10 +74,7 @@ export class Engine {
   readonly counters: RunCounters = emptyCounters();
 
   private readonly t: RuleThresholds;
-  private readonly latenessMs: number;
   private readonly retentionMs: number;
-  private readonly suppressionMs: number;
-  private readonly candidateRetentionMs: number;
   private readonly orderingDelayMs: number;
 
   private maxEventMs = -Infinity;
@@ -100,12 +91,10 @@ export class Engine {
   private readonly longLived: MinHeap<number>;
   private windowRecords = 0;
 
-  /** (IMEI key, IMSI pair, rule) -> event time of the finding that opened its suppression period. */
-  private readonly suppression = new Map<string, number>();
-  private readonly candidates = new Map<string, CandidateState>();
-  /** For IMEIs on the exception list: IMSI -> MSISDNs it was seen with, so exemption by MSISDN reaches the IMSI. */
-  private readonly seenMsisdns = new Map<string, Map<string, Set<string>>>();
-  private lastSweepMs = -Infinity;
+  /** Suppression periods and block candidates. */
+  private readonly ledger: CandidateLedger;
+  private cells: CellLookup;
+  private readonly exemptions: Exemptions;
 
   private findings: Finding[] = [];
   private emitted: BlockCandidate[] = [];
@@ -115,23 +104,21 @@ export class Engine {
   private nowIsoMs = NaN;
   private nowIsoText = '';
 
-  constructor(
-    rules: RuleConfig,
-    private refs: { cells: CellCatalogue; exceptions: ExceptionList },
-    opts: EngineOptions = {},
-  ) {
+  constructor(rules: RuleConfig, refs: EngineRefs, opts: EngineOptions = {}) {
     this.t = {
       overlapToleranceMs: rules.overlapToleranceS * 1000,
       windowMs: rules.windowS * 1000,
       minDistanceKm: rules.minDistanceKm,
       maxSpeedKmh: rules.maxSpeedKmh,
     };
-    this.latenessMs = rules.allowedLatenessS * 1000;
-    this.retentionMs = this.t.windowMs + this.latenessMs;
-    this.suppressionMs = rules.suppressionS * 1000;
-    this.candidateRetentionMs = Math.max(rules.candidateRetentionS, rules.suppressionS) * 1000;
-    this.orderingDelayMs = Math.min(opts.orderingDelayMs ?? this.latenessMs, this.latenessMs);
-    this.admission = opts.admitted ? null : new Admission(this.latenessMs, this.retentionMs);
+    const latenessMs = rules.allowedLatenessS * 1000;
+    this.retentionMs = this.t.windowMs + latenessMs;
+    this.orderingDelayMs = Math.min(opts.orderingDelayMs ?? latenessMs, latenessMs);
+    this.admission = opts.admitted ? null : new Admission(latenessMs, this.retentionMs);
+    const candidateRetentionMs = Math.max(rules.candidateRetentionS, rules.suppressionS) * 1000;
+    this.ledger = new CandidateLedger(rules.suppressionS * 1000, candidateRetentionMs, latenessMs);
+    this.cells = refs.cells;
+    this.exemptions = new Exemptions(refs.exceptions);
     const st = this.store;
     this.waiting = new ReorderBuffer<number>(
       1000,
@@ -144,12 +131,12 @@ export class Engine {
     this.longLived = new MinHeap<number>((x, y) => st.end[x] < st.end[y]);
   }
 
-  setCells(cells: CellCatalogue): void {
-    this.refs = { ...this.refs, cells };
+  setCells(cells: CellLookup): void {
+    this.cells = cells;
   }
 
-  setExceptions(exceptions: ExceptionList): void {
-    this.refs = { ...this.refs, exceptions };
+  setExceptions(exceptions: ExemptionLookup): void {
+    this.exemptions.setList(exceptions);
   }
 
   /** Newest event time accepted so far (ms), -Infinity before the first CDR. */
@@ -168,22 +155,9 @@ export class Engine {
       if (why !== null) return why;
     }
     this.counters.recordsAccepted++;
-    const st = this.store;
-    const s = st.alloc();
-    st.start[s] = cdr.startMs;
-    st.end[s] = cdr.endMs;
-    st.key[s] = cdr.key;
-    st.imeiLen[s] = cdr.imeiLen;
-    st.imeiSuffix[s] = cdr.imeiSuffix;
-    st.imsi[s] = cdr.imsi;
-    st.imsiLen[s] = cdr.imsiLen;
-    st.msisdn[s] = cdr.msisdn;
-    st.msisdnLen[s] = cdr.msisdnLen;
-    st.recordId[s] = cdr.recordId;
-    const cell = this.refs.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
+    const cell = this.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
     if (cell === undefined) this.counters.unknownCell++;
-    st.cell[s] = cell ?? null;
-    st.state[s] = PENDING;
+    const s = this.store.put(cdr, cell ?? null);
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
     if (this.orderingDelayMs === 0 || !this.waiting.push(s)) {
       // Its turn has come already (streams, or a CDR behind what was matched): match it now.
@@ -195,53 +169,22 @@ export class Engine {
   }
 
   /**
-   * End of input: match everything still waiting. The engine stays usable: later CDRs are matched against
-   * the window as usual (late ones are still rejected), so a stream calls this when a partition goes idle.
+   * Match everything still waiting in the reorder buffer: at the end of a file run's input, and when a
+   * stream's partition goes idle. The engine stays usable: later CDRs are matched against the window as
+   * usual (late ones are still rejected).
    */
-  finish(nowMs: number): void {
-    this.advance(Infinity, nowMs);
-  }
-
-  /** Match everything buffered without ending the input (same as finish; the name streams use). */
   drain(nowMs: number): void {
     this.advance(Infinity, nowMs);
   }
 
   /** Suppression and candidate state (JSON-serialisable), so a restarted stream emits no finding twice. */
   exportDedupState(): DedupState {
-    return {
-      suppression: [...this.suppression],
-      candidates: [...this.candidates].map(([k, c]) => ({
-        imei: k,
-        imsis: [...c.imsis],
-        exempt: [...c.exempt],
-        rules: [...c.rules],
-        firstEvidenceMs: c.firstEvidenceMs,
-        findings: c.findings,
-        lastFindingMs: c.lastFindingMs,
-      })),
-    };
+    return this.ledger.export();
   }
 
   /** Merge a state from exportDedupState into this engine (before replaying the window). */
   importDedupState(state: DedupState): void {
-    for (const [k, at] of state.suppression) {
-      const cur = this.suppression.get(k);
-      if (cur === undefined || at > cur) this.suppression.set(k, at);
-    }
-    for (const c of state.candidates) {
-      const cur = this.candidates.get(c.imei);
-      if (cur === undefined || cur.findings <= c.findings) {
-        this.candidates.set(c.imei, {
-          imsis: new Set(c.imsis),
-          exempt: new Set(c.exempt),
-          rules: new Set(c.rules),
-          firstEvidenceMs: c.firstEvidenceMs,
-          findings: c.findings,
-          lastFindingMs: c.lastFindingMs,
-        });
-      }
-    }
+    this.ledger.import(state);
   }
 
   /**
@@ -263,8 +206,8 @@ export class Engine {
       windowRecords: this.windowRecords,
       bufferedRecords: this.waiting.size,
       trackedRecordIds: this.trackedIds(),
-      suppressionEntries: this.suppression.size,
-      candidateStates: this.candidates.size,
+      suppressionEntries: this.ledger.suppressionEntries,
+      candidateStates: this.ledger.candidateStates,
     };
   }
 
@@ -301,7 +244,7 @@ export class Engine {
   private match(b: number): void {
     const st = this.store;
     const key = st.key[b];
-    if (st.msisdnLen[b] !== 0 && this.refs.exceptions.size > 0 && this.refs.exceptions.hasKeyNumber(key)) this.noteMsisdn(b);
+    if (st.msisdnLen[b] !== 0 && this.exemptions.watches(key)) this.exemptions.noteMsisdn(st.imeiKeyText(b), st.imsiText(b), st.msisdnDigits(b));
     st.next[b] = -1;
     st.state[b] = LINKED;
     const pos = this.windows.find(key);
@@ -348,18 +291,13 @@ export class Engine {
     const key = st.imeiKeyText(a);
     const imsiA = st.imsiText(a);
     const imsiB = st.imsiText(b);
-    const lo = imsiA < imsiB ? imsiA : imsiB;
-    const hi = imsiA < imsiB ? imsiB : imsiA;
-    const triple = `${key}|${lo}|${hi}|${rule}`;
     const eventMs = st.start[b];
-    const anchor = this.suppression.get(triple);
-    if (anchor !== undefined && Math.abs(eventMs - anchor) < this.suppressionMs) {
+    if (this.ledger.suppressed(key, imsiA, imsiB, rule, eventMs)) {
       this.counters.suppressedByRule[rule]++;
       return false;
     }
-    this.suppression.set(triple, eventMs);
-    const exemptA = this.isExemptImsi(key, imsiA);
-    const exemptB = this.isExemptImsi(key, imsiB);
+    const exemptA = this.exemptions.isExemptImsi(key, imsiA);
+    const exemptB = this.exemptions.isExemptImsi(key, imsiB);
     const exemptImsis: string[] = [];
     if (exemptA) exemptImsis.push(imsiA);
     if (exemptB) exemptImsis.push(imsiB);
@@ -396,72 +334,16 @@ export class Engine {
     };
     this.findings.push(f);
     this.counters.findingsByRule[rule]++;
-    return this.updateCandidate(key, rule, st.start[a], imsiA, imsiB, exemptA, exemptB, eventMs);
-  }
-
-  /** Art. 24-25: a listed IMEI-IMSI pair is never blocked; findings on it still reach analysts. */
-  private updateCandidate(key: string, rule: Rule, startA: number, imsiA: string, imsiB: string, exemptA: boolean, exemptB: boolean, eventMs: number): boolean {
-    let c = this.candidates.get(key);
-    if (c === undefined) {
-      c = { imsis: new Set(), exempt: new Set(), rules: new Set(), firstEvidenceMs: startA, findings: 0, lastFindingMs: eventMs };
-      this.candidates.set(key, c);
-    }
-    c.findings++;
-    c.rules.add(rule);
-    if (startA < c.firstEvidenceMs) c.firstEvidenceMs = startA;
-    if (eventMs > c.lastFindingMs) c.lastFindingMs = eventMs;
-    let joined = false;
-    for (const [imsi, exempt] of [
-      [imsiA, exemptA],
-      [imsiB, exemptB],
-    ] as const) {
-      if (exempt) {
-        c.exempt.add(imsi);
-        if (c.imsis.delete(imsi)) joined = true; // became exempt: the registry must see the list without it
-      } else if (!c.imsis.has(imsi)) {
-        c.imsis.add(imsi);
-        joined = true;
-      }
-    }
-    return joined;
+    return this.ledger.update({ imeiKey: key, rule, startAMs: st.start[a], eventMs, imsiA, imsiB, exemptA, exemptB });
   }
 
   /** A block candidate: only while at least one non-exempt IMSI is involved. */
   private emitCandidate(key: string): void {
-    const c = this.candidates.get(key);
-    if (c === undefined || c.imsis.size === 0) return;
+    const c = this.ledger.candidate(key, this.nowIso());
+    if (c === null) return;
     this.candidateAfter.push(this.findings.length);
-    this.emitted.push({
-      imei: key,
-      imsis: [...c.imsis].sort(),
-      exempt_imsis: [...c.exempt].sort(),
-      rules: [...c.rules].sort(),
-      first_evidence_at: isoUtc(c.firstEvidenceMs),
-      findings: c.findings,
-      emitted_at: this.nowIso(),
-    });
+    this.emitted.push(c);
     this.counters.candidates++;
-  }
-
-  private noteMsisdn(b: number): void {
-    const st = this.store;
-    const key = st.imeiKeyText(b);
-    const imsi = st.imsiText(b);
-    let byImsi = this.seenMsisdns.get(key);
-    if (!byImsi) this.seenMsisdns.set(key, (byImsi = new Map()));
-    let set = byImsi.get(imsi);
-    if (!set) byImsi.set(imsi, (set = new Set()));
-    set.add(st.msisdnDigits(b));
-  }
-
-  /** An IMSI is exempt on an IMEI when it is listed with it, or a CDR of it carried a listed MSISDN. */
-  private isExemptImsi(key: string, imsi: string): boolean {
-    const list = this.refs.exceptions;
-    if (!list.hasKey(key)) return false;
-    if (list.listsImsi(key, imsi)) return true;
-    const msisdns = this.seenMsisdns.get(key)?.get(imsi);
-    if (msisdns) for (const m of msisdns) if (list.isExempt(key, '', m)) return true;
-    return false;
   }
 
   /** Release what can no longer match: older than the window plus the lateness. */
@@ -493,14 +375,7 @@ export class Engine {
       st.release(l);
       l = this.longLived.peek();
     }
-    // Suppression periods live suppressionS past their finding, candidate states candidateRetentionS; sweep hourly.
-    if (this.maxEventMs - this.lastSweepMs > 3_600_000) {
-      this.lastSweepMs = this.maxEventMs;
-      const horizon = this.maxEventMs - this.suppressionMs - this.latenessMs;
-      for (const [k, at] of this.suppression) if (at < horizon) this.suppression.delete(k);
-      const candidateHorizon = this.maxEventMs - this.candidateRetentionMs - this.latenessMs;
-      for (const [k, c] of this.candidates) if (c.lastFindingMs < candidateHorizon) this.candidates.delete(k);
-    }
+    this.ledger.sweep(this.maxEventMs);
   }
 
   /** Unlink the expired records of an IMEI's window (they are freed when the release queue reaches them). */

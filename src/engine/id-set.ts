@@ -79,19 +79,3 @@ export class IdSet {
     for (let i = 0; i < oldH.length; i++) if (oldH[i] !== 0) this.place(oldH[i], oldIds[i]);
   }
 }
-
-/** Hash of a record_id's UTF-8 bytes [s, e); never 0 (0 marks an empty cell). */
-export function idHashBytes(b: Uint8Array, s: number, e: number): number {
-  let h = 0x811c9dc5;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x45d9f3b);
-  h ^= h >>> 16;
-  return h === 0 ? 1 : h;
-}
-
-/** The same hash from a string (UTF-8 encoded), for CDRs not built by the byte validator. */
-export function idHashString(id: string): number {
-  const b = Buffer.from(id, 'utf8');
-  return idHashBytes(b, 0, b.length);
-}

@@ -1,4 +1,4 @@
-import type { CellSite } from '../domain/types.js';
+import type { Cdr, CellSite } from '../domain/types.js';
 import { digitsText, imeiKeyText, imeiText, msisdnDigitsText, msisdnText } from '../domain/identity.js';
 
 /** Slot states. */
@@ -46,6 +46,24 @@ export class RecordStore {
     if (this.freeTop === 0) this.grow(this.capacity * 2);
     const s = this.free[--this.freeTop];
     this.used++;
+    return s;
+  }
+
+  /** Store an accepted CDR with its cell site (null: not in the catalogue) in a free slot, PENDING; returns the slot. */
+  put(cdr: Cdr, cell: CellSite | null): number {
+    const s = this.alloc();
+    this.start[s] = cdr.startMs;
+    this.end[s] = cdr.endMs;
+    this.key[s] = cdr.key;
+    this.imeiLen[s] = cdr.imeiLen;
+    this.imeiSuffix[s] = cdr.imeiSuffix;
+    this.imsi[s] = cdr.imsi;
+    this.imsiLen[s] = cdr.imsiLen;
+    this.msisdn[s] = cdr.msisdn;
+    this.msisdnLen[s] = cdr.msisdnLen;
+    this.recordId[s] = cdr.recordId;
+    this.cell[s] = cell;
+    this.state[s] = PENDING;
     return s;
   }
 

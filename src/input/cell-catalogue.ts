@@ -1,10 +1,11 @@
+import type { CellLookup } from '../domain/lookups.js';
 import type { CellSite, Radio, Reject } from '../domain/types.js';
 import { RADIOS } from '../domain/types.js';
 import type { RuleConfig } from '../config/schema.js';
 import { readCsvTable } from './csv-table.js';
 
 /** The operator's list of base-station sectors, keyed `RADIO:mcc:mnc:lac:ci` (OpenCelliD radio,mcc,net,area,cell). */
-export class CellCatalogue {
+export class CellCatalogue implements CellLookup {
   /** ci -> the cells with that ci (rarely more than one); a number key keeps the per-CDR lookup string-free. */
   private readonly byCi = new Map<number, CatalogueCell | CatalogueCell[]>();
   private n = 0;

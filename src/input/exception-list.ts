@@ -1,3 +1,4 @@
+import type { ExemptionLookup } from '../domain/lookups.js';
 import type { Reject } from '../domain/types.js';
 import { readCsvTable } from './csv-table.js';
 
@@ -15,7 +16,7 @@ export function msisdnDigits(msisdn: string): string {
  * Art. 3.32, 24, 25: IMEIs proven factory-programmed, linked to the IMSI and/or MSISDN active on them.
  * Keyed by the 14-digit IMEI key.
  */
-export class ExceptionList {
+export class ExceptionList implements ExemptionLookup {
   constructor(private readonly byKey: Map<string, Listed>) {
     let n = 0;
     for (const [k, l] of byKey) {

@@ -87,8 +87,6 @@ export function* readBatch(b: CdrBatch): Generator<Cdr> {
       mnc: b.f64[f + 6],
       lac: b.f64[f + 7],
       ci: b.f64[f + 8],
-      cell: null,
-      win: null,
     };
   }
 }

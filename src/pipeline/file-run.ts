@@ -43,7 +43,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   const peak = engine.stats();
 
   const emit = async (final: boolean): Promise<void> => {
-    if (final) engine.finish(now);
+    if (final) engine.drain(now);
     const out = engine.take();
     const batch: OutputBatch = { findings: out.findings, candidates: out.candidates, rejects };
     rejects = [];

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       for (const cdr of readBatch(m.batch as CdrBatch)) engine.offer(cdr, now);
       port.postMessage(reply('ack'));
     } else {
-      engine.finish(now);
+      engine.drain(now);
       port.postMessage(reply('done'));
       port.close();
     }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IdSet, idHashString } from '../../src/engine/id-set.js';
+import { idHashString } from '../../src/domain/identity.js';
+import { IdSet } from '../../src/engine/id-set.js';
 
 describe('IdSet', () => {
   it('behaves like a Set under any sequence of adds and deletes', () => {

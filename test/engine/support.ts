@@ -1,7 +1,7 @@
 import { parseConfig, type Config } from '../../src/config/schema.js';
 import type { Cdr, Radio } from '../../src/domain/types.js';
 import { MSISDN_PLUS } from '../../src/domain/identity.js';
-import { idHashString } from '../../src/engine/id-set.js';
+import { idHashString } from '../../src/domain/identity.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { CellCatalogue } from '../../src/input/cell-catalogue.js';
 import { ExceptionList } from '../../src/input/exception-list.js';
@@ -61,8 +61,6 @@ export function cdr(s: CdrSpec): Cdr {
     startMs: T0 + s.at * 1000,
     endMs: T0 + (s.at + (s.dur ?? 0)) * 1000,
     ...cell,
-    cell: null,
-    win: null,
   };
 }
 
@@ -73,7 +71,7 @@ export function run(
 ) {
   const e = new Engine(config(opts.config), { cells: testCells(), exceptions: opts.exceptions ?? ExceptionList.empty() }, opts.engine);
   const offers = cdrs.map((c) => e.offer({ ...c }, 0));
-  e.finish(0);
+  e.drain(0);
   const out = e.take();
   return { ...out, offers, engine: e };
 }

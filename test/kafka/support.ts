@@ -265,7 +265,7 @@ export async function expectedOutputs(csvPath: string, cellsPath: string, config
   });
   parser.push(readFileSync(csvPath));
   parser.end();
-  engine.finish(0);
+  engine.drain(0);
   const o = engine.take();
   findings.push(...o.findings);
   candidates.push(...o.candidates);

@@ -1,0 +1,23 @@
+import type { CellSite, Radio } from './types.js';
+
+// What the detection core needs of the reference data, and nothing more: the engine depends on these
+// narrow interfaces, input/ implements them (input/cell-catalogue.ts, input/exception-list.ts).
+
+/** Where a serving cell is: the cell catalogue, by number (no string per CDR). */
+export interface CellLookup {
+  lookup(radio: Radio, mcc: number, mnc: number, lac: number, ci: number): CellSite | undefined;
+}
+
+/** Art. 24-25: which IMEI-IMSI and IMEI-MSISDN pairs are listed as genuine (the exception list). */
+export interface ExemptionLookup {
+  /** Number of listed pairs; 0 lets the hot path skip every exemption check. */
+  readonly size: number;
+  /** Is this 14-digit IMEI key on the list at all? */
+  hasKey(imeiKey: string): boolean;
+  /** Same, by the numeric key of Cdr.key. */
+  hasKeyNumber(key: number): boolean;
+  /** Is this IMSI listed with the IMEI key? */
+  listsImsi(imeiKey: string, imsi: string): boolean;
+  /** Is the IMEI key listed with this IMSI, or with this MSISDN (digits; a leading + is ignored)? */
+  isExempt(imeiKey: string, imsi: string, msisdn: string): boolean;
+}
