@@ -1,8 +1,8 @@
 import { listCdrInputs } from '../input/cdr-files.js';
 import { InputError } from '../input/errors.js';
 import { createLogger } from '../ops/log.js';
-import { createKafka } from '../sources/kafka-client.js';
-import { replayCdrs } from '../sources/kafka-replay.js';
+import { createKafka } from '../kafka/client.js';
+import { replayCdrs } from '../kafka/replay.js';
 import { buildConfig, parseCommandArgs, UsageError } from './common.js';
 import { applySettings, KAFKA_SETTINGS, SASL_HELP, settingHelp, settingOptions } from './kafka-options.js';
 

@@ -5,12 +5,12 @@ import { InputError } from '../input/errors.js';
 import { startOpsServer } from '../ops/http.js';
 import { createLogger, type Logger } from '../ops/log.js';
 import { StreamMetrics } from '../ops/stream-metrics.js';
-import { StreamJob } from '../pipeline/stream-job.js';
+import { StreamJob } from '../kafka/stream-job.js';
 import { ReferenceData } from '../pipeline/stream-refs.js';
 import { KafkaSink } from '../sinks/kafka-sink.js';
 import { NdjsonSink } from '../sinks/ndjson-sink.js';
 import type { Sink } from '../sinks/sink.js';
-import { createKafka } from '../sources/kafka-client.js';
+import { createKafka } from '../kafka/client.js';
 import { buildConfig, parseCommandArgs, thresholdHelp, thresholdOptions, UsageError } from './common.js';
 import { applySettings, RUN_SETTINGS, SASL_HELP, settingHelp, settingOptions } from './kafka-options.js';
 

@@ -3,6 +3,13 @@ import { IdSet } from './id-set.js';
 /** Why a CDR is not admitted (null: admitted). */
 export type OfferResult = 'duplicate_record' | 'late_record' | null;
 
+/** The detail of a duplicate_record or late_record reject, the same for files and streams. */
+export function admissionDetail(why: 'duplicate_record' | 'late_record', recordId: string, maxEventMs: number, latenessS: number): string {
+  return why === 'late_record'
+    ? `starts more than ${latenessS} s before the newest accepted event time ${new Date(maxEventMs).toISOString()}`
+    : `record_id ${recordId} was already accepted`;
+}
+
 /**
  * Which accepted-or-not decisions SPEC makes before matching: a record_id accepted within the last
  * windowS + allowedLatenessS is a duplicate delivery; a start more than allowedLatenessS behind the newest

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Cdr, Reject, RejectReason, RunCounters } from '../domain/types.js';
+import { admissionDetail } from '../engine/admission.js';
 import { Engine, type EngineStats, type OfferResult } from '../engine/engine.js';
 import { CdrCsvParser } from '../input/cdr-csv.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
@@ -104,11 +105,4 @@ export function admittingParser(
 
 export function countReject(c: RunCounters, reason: RejectReason): void {
   c.rejectsByReason[reason] = (c.rejectsByReason[reason] ?? 0) + 1;
-}
-
-/** The detail of a duplicate_record or late_record reject. */
-export function admissionDetail(why: 'duplicate_record' | 'late_record', recordId: string, maxEventMs: number, latenessS: number): string {
-  return why === 'late_record'
-    ? `starts more than ${latenessS} s before the newest accepted event time ${new Date(maxEventMs).toISOString()}`
-    : `record_id ${recordId} was already accepted`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stickyAssign } from '../../src/sources/kafka-sticky-assigner.js';
+import { stickyAssign } from '../../src/kafka/sticky-assigner.js';
 
 const P = (n: number) => Array.from({ length: n }, (_, i) => i);
 const counts = (r: Record<string, Record<string, number[]>>, t = 'cdrs') => Object.values(r).map((a) => a[t].length).sort();

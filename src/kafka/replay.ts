@@ -4,8 +4,8 @@ import type { Message, Producer } from 'kafkajs';
 import { CDR_FIELDS } from '../input/cdr-validate.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../input/errors.js';
-import { CsvRecordSplitter, type CsvRecord } from './csv-records.js';
-import { imeiMessageKey } from './kafka-client.js';
+import { CsvRecordSplitter, type CsvRecord } from '../input/csv-records.js';
+import { imeiMessageKey } from './client.js';
 
 export interface ReplayOptions {
   inputs: CdrInput[];

@@ -1,19 +1,36 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PartitionAssigners, type Admin, type Consumer, type ConsumerRunConfig, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
-import { stickyAssigner } from '../sources/kafka-sticky-assigner.js';
 import type { Config } from '../config/schema.js';
-import type { BlockCandidate, Finding, Reject, RejectReason } from '../domain/types.js';
-import { Engine, type DedupState } from '../engine/engine.js';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { validateCdrMessage } from '../sources/cdr-json.js';
+import type { BlockCandidate, Finding, Reject } from '../domain/types.js';
+import { tzOffsetMinutes } from '../domain/time.js';
+import { Engine } from '../engine/engine.js';
 import type { Logger } from '../ops/log.js';
 import type { StreamMetrics } from '../ops/stream-metrics.js';
+import type { ReferenceData } from '../pipeline/stream-refs.js';
 import type { KafkaSink } from '../sinks/kafka-sink.js';
 import type { OutputBatch, Sink } from '../sinks/sink.js';
-import { tzOffsetMinutes } from '../domain/time.js';
-import type { ReferenceData } from './stream-refs.js';
-import { parseRebuildMeta, StreamPartition } from './stream-partition.js';
+import { CrashBudget } from './crash-budget.js';
+import { admitMessage } from './message-admission.js';
+import { planPartition } from './partition-plan.js';
+import { SerialLock, whileHeartbeating } from './serial-lock.js';
+import { SnapshotStore } from './snapshot-store.js';
+import { stickyAssigner } from './sticky-assigner.js';
+import { StreamPartition } from './stream-partition.js';
+
+/** How long a fetch waits for data before returning an empty batch (kafkajs maxWaitTimeInMs). */
+export const FETCH_MAX_WAIT_MS = 500;
+/** Consumer crashes kafkajs does not retry that the job absorbs by rejoining, within CRASH_PERIOD_MS. */
+export const MAX_CONSUMER_CRASHES = 5;
+export const CRASH_PERIOD_MS = 10 * 60_000;
+/** Pause before rejoining the group after such a crash. */
+export const CONSUMER_RESTART_DELAY_MS = 1000;
+/** A commit whose sinks have not confirmed after this long marks the job's sinks as stalled (/healthz, metrics). */
+export const SINK_STALL_WARN_MS = 5000;
+/** Bounds of the group session settings derived from sessionTimeoutMs. */
+const MIN_HEARTBEAT_INTERVAL_MS = 100;
+const MIN_REBALANCE_TIMEOUT_MS = 10_000;
+/** The idle pass runs four times per idleDrainMs, within these bounds. */
+const MIN_IDLE_TICK_MS = 50;
+const MAX_IDLE_TICK_MS = 500;
 
 export interface StreamJobDeps {
   config: Config;
@@ -42,14 +59,6 @@ export class StreamJobError extends Error {
   }
 }
 
-/** A snapshot file of one partition's suppression and candidate state (see StreamJobDeps / stream.stateDir). */
-interface DedupSnapshot {
-  v: 1;
-  /** Every output derived from messages before this offset was confirmed by every sink when it was taken. */
-  offset: number;
-  state: DedupState;
-}
-
 const ZERO_STATS = { activeImeis: 0, windowRecords: 0, bufferedRecords: 0, approxStateBytes: 0 };
 
 /**
@@ -64,7 +73,8 @@ export class StreamJob {
   private readonly parts = new Map<number, StreamPartition>();
   private generation = 0;
   private committed: Promise<Map<number, { offset: number; metadata: string | null }>> | null = null;
-  private lock: Promise<unknown> = Promise.resolve();
+  private readonly lock = new SerialLock();
+  private readonly snapshots: SnapshotStore;
   private lastCommitMs = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   /** Produce timestamps of findings written but not yet confirmed by every sink. */
@@ -81,23 +91,24 @@ export class StreamJob {
   lastBatchMs = 0;
   private runningPromise: Promise<void> | null = null;
   private runConfig: ConsumerRunConfig | null = null;
-  private restarts: number[] = [];
+  private readonly crashes = new CrashBudget(MAX_CONSUMER_CRASHES, CRASH_PERIOD_MS);
 
   constructor(private readonly d: StreamJobDeps) {
     const k = d.config.kafka;
     this.consumer = d.kafka.consumer({
       groupId: k.groupId,
       sessionTimeout: k.sessionTimeoutMs,
-      heartbeatInterval: Math.max(100, Math.floor(k.sessionTimeoutMs / 3)),
-      rebalanceTimeout: Math.max(k.sessionTimeoutMs * 2, 10000),
+      heartbeatInterval: Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.floor(k.sessionTimeoutMs / 3)),
+      rebalanceTimeout: Math.max(k.sessionTimeoutMs * 2, MIN_REBALANCE_TIMEOUT_MS),
       maxBytesPerPartition: k.maxBytesPerPartition,
       maxBytes: k.maxBytes,
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       allowAutoTopicCreation: false,
       // Sticky first (fewer moved partitions, fewer window re-reads), round-robin for groups with older members.
       partitionAssigners: [stickyAssigner(() => ({ [k.inputTopic]: this.assignedPartitions() })), PartitionAssigners.roundRobin],
     });
     this.admin = d.kafka.admin();
+    this.snapshots = new SnapshotStore(d.config.stream.stateDir, k.groupId, k.inputTopic, d.log);
     this.tz = tzOffsetMinutes(d.config.timezone);
     this.clock = d.clock ?? Date.now;
     this.done = new Promise<void>((resolve, reject) => {
@@ -163,14 +174,12 @@ export class StreamJob {
       if (this.stopping || this.failure) return;
       // kafkajs gives up on errors it deems non-retriable (seen: a SyncGroup answered INVALID_REQUEST while a
       // member joins). Nothing is lost by rejoining: every partition is verified against its commit again.
-      const now = this.clock();
-      this.restarts = this.restarts.filter((t) => now - t < 600_000);
-      if (this.restarts.length >= 5) {
-        this.fail(new StreamJobError(`Kafka consumer crashed 5 times in 10 minutes: ${err.message}`, 'CONSUMER_CRASHED', true, { cause: err }));
+      if (!this.crashes.spend(this.clock())) {
+        const msg = `Kafka consumer crashed ${MAX_CONSUMER_CRASHES} times in ${CRASH_PERIOD_MS / 60_000} minutes: ${err.message}`;
+        this.fail(new StreamJobError(msg, 'CONSUMER_CRASHED', true, { cause: err }));
         return;
       }
-      this.restarts.push(now);
-      this.d.log.warn('consumer crashed with an error kafkajs does not retry; rejoining the group', { error: err.message, restartsIn10Min: this.restarts.length });
+      this.d.log.warn('consumer crashed with an error kafkajs does not retry; rejoining the group', { error: err.message, restartsIn10Min: this.crashes.recent });
       this.d.metrics.consumerRestarts.inc();
       setTimeout(() => {
         if (this.stopping || this.failure) return;
@@ -178,7 +187,7 @@ export class StreamJob {
           await consumer.connect();
           await consumer.run(this.runConfig!);
         })().catch((e2: Error) => this.fail(new StreamJobError(`cannot restart the Kafka consumer: ${e2.message}`, 'CONSUMER_CRASHED', true, { cause: e2 })));
-      }, 1000).unref();
+      }, CONSUMER_RESTART_DELAY_MS).unref();
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [k.inputTopic], fromBeginning: k.fromBeginning });
@@ -187,47 +196,21 @@ export class StreamJob {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: k.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.withLock(() => this.onBatch(payload), payload.heartbeat),
+      eachBatch: (payload) => this.lock.run(() => this.onBatch(payload), payload.heartbeat),
     };
     this.runningPromise = consumer.run(this.runConfig);
     await this.runningPromise;
     this.state = 'running';
-    const tick = Math.max(50, Math.min(500, Math.floor((this.d.config.stream.idleDrainMs || 1000) / 4)));
+    const tick = Math.max(MIN_IDLE_TICK_MS, Math.min(MAX_IDLE_TICK_MS, Math.floor((this.d.config.stream.idleDrainMs || 1000) / 4)));
     let queued = false; // at most one idle pass waits for the lock (a stuck sink must not pile them up)
     this.idleTimer = setInterval(() => {
       if (queued) return;
       queued = true;
-      void this.withLock(() => this.onIdle())
+      void this.lock.run(() => this.onIdle())
         .catch((err) => this.fail(err))
         .finally(() => (queued = false));
     }, tick);
     this.idleTimer.unref();
-  }
-
-  /** Serialise batches, idle drains and commits; a waiter keeps the group session alive. */
-  private async withLock<T>(fn: () => Promise<T>, heartbeat?: () => Promise<void>): Promise<T> {
-    const prev = this.lock;
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    this.lock = prev.then(() => mine);
-    try {
-      if (heartbeat) await this.keepAlive(prev.catch(() => {}), heartbeat);
-      else await prev.catch(() => {});
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-
-  /** Await `p`, heartbeating every second so a slow sink does not cost the partitions. */
-  private async keepAlive<T>(p: Promise<T>, heartbeat?: () => Promise<void>): Promise<T> {
-    let settled = false;
-    const guarded = p.finally(() => (settled = true));
-    for (;;) {
-      const r = await Promise.race([guarded.then(() => 'done' as const), sleep(1000).then(() => 'tick' as const)]);
-      if (r === 'done' || settled) return guarded;
-      if (heartbeat) await heartbeat().catch(() => {});
-    }
   }
 
   private committedOffsets(): Promise<Map<number, { offset: number; metadata: string | null }>> {
@@ -244,42 +227,13 @@ export class StreamJob {
     return p;
   }
 
-  private snapshotPath(partition: number): string | null {
-    const dir = this.d.config.stream.stateDir;
-    if (!dir) return null;
-    const k = this.d.config.kafka;
-    const safe = (x: string) => x.replace(/[^A-Za-z0-9._-]/g, '_');
-    return join(dir, `${safe(k.groupId)}__${safe(k.inputTopic)}__${partition}.json`);
-  }
-
-  private loadSnapshot(partition: number): DedupSnapshot | null {
-    const path = this.snapshotPath(partition);
-    if (!path) return null;
-    try {
-      const s = JSON.parse(readFileSync(path, 'utf8')) as DedupSnapshot;
-      if (s.v === 1 && Number.isSafeInteger(s.offset) && s.state && Array.isArray(s.state.suppression)) return s;
-      this.d.log.warn('ignoring a snapshot of another format', { path });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.d.log.warn('cannot read a state snapshot; rebuilding from the window only', { path, error: (err as Error).message });
-    }
-    return null;
-  }
-
-  /** After every sink confirmed: everything in the state before `nextOffset` is delivered. Atomic rename. */
+  /** After every sink confirmed: everything in the state before `nextOffset` is delivered. */
   private saveSnapshots(parts: StreamPartition[], force: boolean): void {
+    if (!this.snapshots.enabled) return;
     const now = this.clock();
     for (const p of parts) {
-      const path = this.snapshotPath(p.partition);
-      if (!path || (!force && now - p.lastSnapshotMs < this.d.config.stream.snapshotIntervalMs)) continue;
-      try {
-        mkdirSync(this.d.config.stream.stateDir!, { recursive: true });
-        const snap: DedupSnapshot = { v: 1, offset: p.nextOffset, state: p.engine.exportDedupState() };
-        writeFileSync(path + '.tmp', JSON.stringify(snap));
-        renameSync(path + '.tmp', path);
-        p.lastSnapshotMs = now;
-      } catch (err) {
-        this.d.log.warn('cannot write a state snapshot', { path, error: (err as Error).message });
-      }
+      if (!force && now - p.lastSnapshotMs < this.d.config.stream.snapshotIntervalMs) continue;
+      if (this.snapshots.save(p.partition, p.nextOffset, p.engine.exportDedupState())) p.snapshotSaved(now);
     }
   }
 
@@ -298,47 +252,34 @@ export class StreamJob {
     const topic = this.d.config.kafka.inputTopic;
     const cur = this.parts.get(partition);
     if (cur && cur.generation === this.generation) {
-      if (cur.seeking) {
-        cur.seeking = false;
-        if (firstOffset > cur.nextOffset) {
-          this.d.log.warn('rebuild start is no longer in the log (retention); the rebuilt window may miss older CDRs', { partition, wanted: cur.nextOffset, got: firstOffset });
-          cur.nextOffset = firstOffset;
-        }
-      }
+      const wanted = cur.seekDone(firstOffset);
+      if (wanted !== null) this.d.log.warn('rebuild start is no longer in the log (retention); the rebuilt window may miss older CDRs', { partition, wanted, got: firstOffset });
       return cur;
     }
     const committed = (await this.committedOffsets()).get(partition) ?? { offset: -1, metadata: null };
-    if (cur && committed.offset === cur.nextOffset && !cur.dirty) {
-      cur.generation = this.generation;
-      return cur;
+    const plan = planPartition(committed.offset, committed.metadata, cur ?? null, firstOffset);
+    if (plan.action === 'reuse') {
+      cur!.verified(this.generation);
+      return cur!;
     }
-    const meta = parseRebuildMeta(committed.metadata);
-    const snapshot = this.loadSnapshot(partition);
+    const snapshot = this.snapshots.load(partition);
     const engine = this.newEngine();
     if (snapshot) {
       engine.importDedupState(snapshot.state);
       this.d.log.info('suppression and candidate state restored from snapshot', { partition, snapshotOffset: snapshot.offset, committed: committed.offset, suppressionEntries: snapshot.state.suppression.length, candidates: snapshot.state.candidates.length });
     }
-    let st: StreamPartition;
-    if (committed.offset >= 0 && meta && meta.from < committed.offset) {
-      st = new StreamPartition(partition, engine, this.d.config, { from: meta.from, rebuildUntil: committed.offset, wmMs: meta.wm, drained: meta.drained, generation: this.generation });
-      this.d.log.info('rebuilding partition state', { partition, from: meta.from, committed: committed.offset, records: committed.offset - meta.from });
-      this.parts.set(partition, st);
-      if (firstOffset !== meta.from) {
-        st.seeking = true;
-        this.consumer.seek({ topic, partition, offset: String(meta.from) });
-        return null;
-      }
-    } else {
-      const from = committed.offset >= 0 ? committed.offset : firstOffset;
-      if (committed.offset > 0 && !meta) this.d.log.warn('committed offset has no rebuild metadata; window state starts empty', { partition, committed: committed.offset });
-      st = new StreamPartition(partition, engine, this.d.config, { from, rebuildUntil: from, wmMs: meta?.wm ?? null, drained: true, generation: this.generation });
-      this.parts.set(partition, st);
-      if (firstOffset < from) {
-        st.seeking = true;
-        this.consumer.seek({ topic, partition, offset: String(from) });
-        return null;
-      }
+    if (plan.action === 'rebuild') {
+      const { from } = plan.start;
+      this.d.log.info('rebuilding partition state', { partition, from, committed: committed.offset, records: committed.offset - from });
+    } else if (plan.metadataMissing) {
+      this.d.log.warn('committed offset has no rebuild metadata; window state starts empty', { partition, committed: committed.offset });
+    }
+    const st = new StreamPartition(partition, engine, this.d.config, plan.start, this.generation);
+    this.parts.set(partition, st);
+    if (plan.seekTo !== null) {
+      st.seekStarted();
+      this.consumer.seek({ topic, partition, offset: String(plan.seekTo) });
+      return null;
     }
     return st;
   }
@@ -355,7 +296,7 @@ export class StreamJob {
     const findings: Finding[] = [];
     const candidates: BlockCandidate[] = [];
     const now = this.clock();
-    const lateness = this.d.config.allowedLatenessS;
+    const latenessS = this.d.config.allowedLatenessS;
     let last = -1;
     let liveCount = 0;
     let rebuildCount = 0;
@@ -365,39 +306,14 @@ export class StreamJob {
       const offset = Number(msg.offset);
       if (offset < st.nextOffset) continue;
       const live = offset >= st.rebuildUntil;
-      let why: RejectReason | null = null;
-      let detail = '';
-      if (msg.value === null || msg.value.length === 0) {
-        why = 'malformed_row';
-        detail = 'empty message value';
-      } else {
-        const v = validateCdrMessage(msg.value, this.tz);
-        if (v.ok) {
-          if (st.lateInReplay(v.cdr.startMs)) {
-            // Behind the watermark the partition had before the rebuild start: late in the original run
-            // (kept out of the rebuilt state), and late now.
-            why = 'late_record';
-            detail = `start is more than ${lateness} s behind the newest event time accepted in partition ${batch.partition}`;
-          } else {
-            const r = st.engine.offer(v.cdr, now);
-            if (r === null) st.drained = false;
-            else {
-              why = r;
-              detail = r === 'late_record' ? `start is more than ${lateness} s behind the newest event time accepted in partition ${batch.partition}` : `record_id ${v.cdr.recordId} was already accepted`;
-            }
-          }
-        } else {
-          why = v.reason;
-          detail = v.detail;
-        }
-      }
-      st.nextOffset = offset + 1;
+      const rejected = admitMessage(st, msg.value, this.tz, now, latenessS);
+      st.processed(offset);
       last = offset;
       if (live) {
         liveCount++;
-        if (why !== null) {
-          m.rejects.inc({ reason: why });
-          rejects.push({ source: `${topic}/${batch.partition}/${offset}`, line: null, reason: why, detail, raw: msg.value === null ? '' : msg.value.toString('utf8') });
+        if (rejected !== null) {
+          m.rejects.inc({ reason: rejected.reason });
+          rejects.push({ source: `${topic}/${batch.partition}/${offset}`, line: null, reason: rejected.reason, detail: rejected.detail, raw: msg.value === null ? '' : msg.value.toString('utf8') });
         }
         const out = st.engine.take();
         if (out.findings.length || out.candidates.length) {
@@ -418,12 +334,12 @@ export class StreamJob {
     }
     if (liveCount > 0) {
       m.recordsIn.inc(undefined, liveCount);
-      st.lastMessageMs = now;
+      st.liveMessageAt(now);
     }
     if (rebuildCount > 0) m.rebuildRecords.inc(undefined, rebuildCount);
     if (last >= 0) {
       resolveOffset(String(last));
-      st.dirty = true;
+      st.resolved();
     }
     await this.emit({ findings, candidates, rejects }, heartbeat);
     const hw = Number(batch.highWatermark);
@@ -438,13 +354,13 @@ export class StreamJob {
     const m = this.d.metrics;
     for (const f of batch.findings) m.findings.inc({ rule: f.rule });
     m.candidates.inc(undefined, batch.candidates.length);
-    await this.keepAlive(Promise.all([this.d.kafkaSink.write(batch), ...this.d.sinks.map((s) => s.write(batch))]), heartbeat);
+    await whileHeartbeating(Promise.all([this.d.kafkaSink.write(batch), ...this.d.sinks.map((s) => s.write(batch))]), heartbeat);
   }
 
   /** Reference rejects (catalogue, exception list) go to the data sinks, not to the CDR dead-letter topic. */
   async emitReferenceRejects(rejects: Reject[]): Promise<void> {
     if (rejects.length === 0) return;
-    await this.withLock(async () => {
+    await this.lock.run(async () => {
       for (const r of rejects) this.d.metrics.rejects.inc({ reason: r.reason });
       await Promise.all(this.d.sinks.map((s) => s.write({ findings: [], candidates: [], rejects })));
     });
@@ -460,10 +376,7 @@ export class StreamJob {
       const candidates: BlockCandidate[] = [];
       for (const st of this.parts.values()) {
         if (st.drained || st.rebuilding || now - st.lastMessageMs < idleMs) continue;
-        st.engine.drain(now);
-        st.drained = true;
-        st.dirty = true; // the commit metadata records the drain
-        const out = st.engine.take();
+        const out = st.drainIdle(now);
         for (const f of out.findings) {
           findings.push(f);
           this.unconfirmed.push(st.lastMessageMs);
@@ -490,9 +403,9 @@ export class StreamJob {
       this.sinkStalledSinceMs = this.clock();
       this.d.metrics.sinkFailures.inc({ sink: 'stalled' });
       this.d.log.warn('sinks are slow to confirm; offsets are not committed until they do', {});
-    }, 5000);
+    }, SINK_STALL_WARN_MS);
     try {
-      await this.keepAlive(
+      await whileHeartbeating(
         Promise.all(
           sinks.map((s) =>
             s.flush().catch((err: Error) => {
@@ -521,7 +434,7 @@ export class StreamJob {
     const offsets = dirty.map((p) => ({ topic, partition: p.partition, offset: String(p.nextOffset), metadata: JSON.stringify(p.rebuildMeta()) }));
     try {
       await this.consumer.commitOffsets(offsets);
-      for (const p of dirty) p.dirty = false;
+      for (const p of dirty) p.committed();
       this.d.metrics.commits.inc();
       this.d.metrics.commitLatency.observe((performance.now() - t0) / 1000);
       if (this.d.log.enabled('debug')) this.d.log.debug('committed', { offsets: offsets.map((o) => `${o.partition}@${o.offset}`) });
@@ -550,7 +463,7 @@ export class StreamJob {
       if (this.idleTimer) clearInterval(this.idleTimer);
       await this.consumer.stop().catch((err) => this.d.log.warn('consumer stop failed', { error: (err as Error).message }));
       if (!wasFailed && !this.failure) {
-        await this.withLock(() => this.commit(undefined, true)).catch(() => {});
+        await this.lock.run(() => this.commit(undefined, true)).catch(() => {});
       }
       await this.consumer.disconnect().catch(() => {});
       await this.admin.disconnect().catch(() => {});

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateCdrObject } from '../../src/input/cdr-validate.js';
-import { validateCdrMessage } from '../../src/sources/cdr-json.js';
+import { validateCdrMessage } from '../../src/input/cdr-json.js';
 
 const slow = (text: string) => {
   try {

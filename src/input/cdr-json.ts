@@ -1,5 +1,5 @@
 import type { Cdr } from '../domain/types.js';
-import { CDR_FIELDS, lastInvalid, N_FIELDS, validateCdrBytes, validateCdrObject, type ValidationResult } from '../input/cdr-validate.js';
+import { CDR_FIELDS, lastInvalid, N_FIELDS, validateCdrBytes, validateCdrObject, type ValidationResult } from './cdr-validate.js';
 
 const FIELD_INDEX = new Map<string, number>(CDR_FIELDS.map((f, i) => [f, i]));
 const starts = new Int32Array(N_FIELDS);
