@@ -1,17 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseConfig, THRESHOLD_FLAGS, ruleSchema, type Config } from '../config/schema.js';
-
-/** An error that ends the command with one clear line and a non-zero exit. */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from '../domain/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

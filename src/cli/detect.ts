@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { REJECT_REASONS, type PipelineRun } from '../domain/types.js';
+import { redactText } from '../config/redact.js';
+import { REJECT_REASONS } from '../domain/types.js';
 import { listCdrInputs, type CdrInput } from '../input/cdr-files.js';
 import { loadCellCatalogue } from '../input/cell-catalogue.js';
-import { InputError } from '../input/errors.js';
+import { UsageError } from '../domain/errors.js';
 import { ExceptionList, loadExceptionList } from '../input/exception-list.js';
 import { runFiles, type FileRunResult } from '../pipeline/file-run.js';
+import { pipelineRun } from '../pipeline/pipeline-run.js';
 import { runFilesSharded } from '../pipeline/sharded-run.js';
 import { NdjsonSink } from '../sinks/ndjson-sink.js';
 import type { Sink } from '../sinks/sink.js';
-import { buildConfig, parseCommandArgs, thresholdHelp, thresholdOptions, UsageError } from './common.js';
+import { buildConfig, parseCommandArgs, thresholdHelp, thresholdOptions } from './common.js';
 
 const HELP = `clonewatch detect: find cloned IMEIs in CDR files (RENTESEG Art. 22)
 
@@ -60,11 +62,11 @@ export async function detectCommand(argv: string[]): Promise<number> {
 
   const threads = values.threads === undefined ? 1 : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads needs a whole number from 1 to 64, got "${values.threads}"`);
-  const inputs = await wrapInput(() => listCdrInputs(values.cdrs as string));
+  const inputs = listCdrInputs(values.cdrs as string);
   const startedAt = new Date();
-  const { catalogue, rejects: cellRejects } = await wrapInput(() => loadCellCatalogue(values.cells as string, config));
+  const { catalogue, rejects: cellRejects } = await loadCellCatalogue(values.cells as string, config);
   const { list, rejects: exRejects } =
-    typeof values.exceptions === 'string' ? await wrapInput(() => loadExceptionList(values.exceptions as string)) : { list: ExceptionList.empty(), rejects: [] };
+    typeof values.exceptions === 'string' ? await loadExceptionList(values.exceptions as string) : { list: ExceptionList.empty(), rejects: [] };
 
   const runId = randomUUID();
   const sinks: Sink[] = [new NdjsonSink(values.out as string)];
@@ -90,24 +92,14 @@ export async function detectCommand(argv: string[]): Promise<number> {
   } catch (err) {
     progress?.done();
     await Promise.allSettled(sinks.map((s) => s.close()));
-    if (err instanceof InputError) throw new UsageError(err.message);
     throw err;
   }
   progress?.done();
-  const run: PipelineRun = {
-    run_id: runId,
-    mode: 'detect',
-    started_at: startedAt.toISOString(),
-    finished_at: new Date().toISOString(),
-    inputs: inputs.map((i) => i.name).join(','),
-    counters: result.counters,
-    config_json: JSON.stringify({ ...config, clickhouse: { ...config.clickhouse, password: undefined } }),
-    notes: [],
-  };
+  const run = pipelineRun({ runId, mode: 'detect', startedAt, inputs: inputs.map((i) => i.name).join(','), counters: result.counters, config });
   for (const s of sinks) if (s.recordRun) await s.recordRun(run);
   const where = sinks.flatMap((s) => s.describe?.() ?? []);
   for (const s of sinks) await s.close();
-  process.stderr.write(summary(result, catalogue.size, list.size, where) + '\n');
+  process.stderr.write(redactText(summary(result, catalogue.size, list.size, where)) + '\n');
   return 0;
 }
 
@@ -117,21 +109,7 @@ async function openClickHouse(config: Config, runId: string): Promise<Sink | nul
     openClickHouseSink?: (cfg: Config['clickhouse'], o: { runId: string; log?: (l: string) => void }) => Promise<Sink>;
   } | null;
   if (!mod?.openClickHouseSink) throw new UsageError('ClickHouse output is not available in this build yet; use --clickhouse none');
-  try {
-    return await mod.openClickHouseSink(config.clickhouse, { runId, log: (l) => process.stderr.write(`clonewatch: ${l}\n`) });
-  } catch (err) {
-    throw new UsageError(`cannot open ClickHouse: ${(err as Error).message}`);
-  }
-}
-
-/** An unreadable input ends `detect` like a bad argument: one line, exit 2. */
-async function wrapInput<T>(f: () => T | Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    if (err instanceof InputError) throw new UsageError(err.message);
-    throw err;
-  }
+  return mod.openClickHouseSink(config.clickhouse, { runId, log: (l) => process.stderr.write(`clonewatch: ${l}\n`) });
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');

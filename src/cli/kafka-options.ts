@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import { UsageError } from './common.js';
+import { UsageError } from '../domain/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { UsageError } from './common.js';
+import { UsageError } from '../domain/errors.js';
+import { redactText } from '../config/redact.js';
+import { exitCodeFor } from './exit-code.js';
 
 const USAGE = `clonewatch: finds cloned IMEIs in CDRs (RENTESEG Art. 22: simultaneity and time-distance conflict)
 
@@ -39,14 +41,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`clonewatch: ${err.message}\n`);
-      process.exitCode = err.exitCode;
-    } else {
-      const e = err as Error;
-      process.stderr.write(`clonewatch: ${e?.message ?? String(err)}\n`);
-      if (process.env.CLONEWATCH_DEBUG) process.stderr.write(`${e?.stack}\n`);
-      process.exitCode = 1;
-    }
+    const e = err as Error;
+    process.stderr.write(`clonewatch: ${redactText(e?.message ?? String(err))}\n`);
+    if (process.env.CLONEWATCH_DEBUG) process.stderr.write(`${redactText(String(e?.stack))}\n`);
+    process.exitCode = exitCodeFor(err);
   },
 );

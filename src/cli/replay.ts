@@ -1,9 +1,9 @@
 import { listCdrInputs } from '../input/cdr-files.js';
-import { InputError } from '../input/errors.js';
+import { InputError, ServiceError, UsageError } from '../domain/errors.js';
 import { createLogger } from '../ops/log.js';
 import { createKafka } from '../kafka/client.js';
 import { replayCdrs } from '../kafka/replay.js';
-import { buildConfig, parseCommandArgs, UsageError } from './common.js';
+import { buildConfig, parseCommandArgs } from './common.js';
 import { applySettings, KAFKA_SETTINGS, SASL_HELP, settingHelp, settingOptions } from './kafka-options.js';
 
 const REPLAY_SETTINGS = KAFKA_SETTINGS.filter((s) => ['brokers', 'client-id', 'topic', 'ssl'].includes(s.flag));
@@ -46,28 +46,22 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const ratePerS = num('rate', values.rate);
   const batchSize = num('batch', values.batch);
   const config = buildConfig(values, (raw) => applySettings(raw, values, REPLAY_SETTINGS));
-  let inputs;
-  try {
-    inputs = listCdrInputs(values.cdrs);
-  } catch (err) {
-    if (err instanceof InputError) throw new UsageError(err.message, 1);
-    throw err;
-  }
+  const inputs = listCdrInputs(values.cdrs);
   const log = createLogger(config.stream.logLevel, { cmd: 'replay' });
   const kafka = createKafka(config.kafka, log, 'replay');
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   try {
     await producer.connect();
   } catch (err) {
-    throw new UsageError(`cannot reach the brokers ${config.kafka.brokers.join(',')}: ${(err as Error).message}`, 1);
+    throw new ServiceError(`cannot reach the brokers ${config.kafka.brokers.join(',')}: ${(err as Error).message}`, 'BROKERS_UNREACHABLE', { retriable: true, cause: err });
   }
   try {
     const r = await replayCdrs({ inputs, producer, topic: config.kafka.inputTopic, ratePerS, batchSize: batchSize && Math.floor(batchSize) });
     const rate = r.elapsedMs > 0 ? Math.round(r.messages / (r.elapsedMs / 1000)) : 0;
     process.stderr.write(`clonewatch: replayed ${r.messages} CDRs into ${config.kafka.inputTopic} in ${(r.elapsedMs / 1000).toFixed(1)} s (${rate} msg/s)\n`);
   } catch (err) {
-    if (err instanceof InputError) throw new UsageError(err.message, 1);
-    throw new UsageError(`replay failed: ${(err as Error).message}`, 1);
+    if (err instanceof InputError) throw err;
+    throw new ServiceError(`replay failed: ${(err as Error).message}`, 'REPLAY_FAILED', { cause: err });
   } finally {
     await producer.disconnect().catch(() => {});
   }

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { emptyCounters, REJECT_REASONS, RULES, type PipelineRun, type Reject } from '../domain/types.js';
-import { InputError } from '../input/errors.js';
+import { emptyCounters, REJECT_REASONS, RULES, type Reject } from '../domain/types.js';
 import { startOpsServer } from '../ops/http.js';
 import { createLogger, type Logger } from '../ops/log.js';
 import { StreamMetrics } from '../ops/stream-metrics.js';
 import { StreamJob } from '../kafka/stream-job.js';
+import { pipelineRun } from '../pipeline/pipeline-run.js';
 import { ReferenceData } from '../pipeline/stream-refs.js';
 import { KafkaSink } from '../sinks/kafka-sink.js';
 import { NdjsonSink } from '../sinks/ndjson-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import { createKafka } from '../kafka/client.js';
-import { buildConfig, parseCommandArgs, thresholdHelp, thresholdOptions, UsageError } from './common.js';
+import { buildConfig, parseCommandArgs, thresholdHelp, thresholdOptions } from './common.js';
 import { applySettings, RUN_SETTINGS, SASL_HELP, settingHelp, settingOptions } from './kafka-options.js';
 
 const USAGE = `clonewatch run: consume CDRs from Kafka and find cloned IMEIs online, until SIGTERM/SIGINT
@@ -52,23 +52,13 @@ export async function runStream(config: Config, log: Logger): Promise<number> {
   const runId = randomUUID();
   const startedAt = new Date();
   const refs = new ReferenceData({ cells: config.stream.cells, exceptions: config.stream.exceptions }, config, log);
-  let referenceRejects: Reject[];
-  try {
-    referenceRejects = await refs.loadInitial();
-  } catch (err) {
-    if (err instanceof InputError) throw new UsageError(err.message, 1);
-    throw err;
-  }
+  const referenceRejects: Reject[] = await refs.loadInitial();
   if (!config.stream.cells) log.warn('no cell catalogue (--cells): time_distance needs cell positions and finds nothing', {});
 
   const sinks: Sink[] = [];
   if (config.clickhouse.target !== 'none') {
     const { openClickHouseSink } = await import('../sinks/clickhouse/index.js');
-    try {
-      sinks.push(await openClickHouseSink(config.clickhouse, { runId, log: (l) => log.info(l, { sink: 'clickhouse' }) }));
-    } catch (err) {
-      throw new UsageError(`cannot open ClickHouse: ${(err as Error).message}`, 1);
-    }
+    sinks.push(await openClickHouseSink(config.clickhouse, { runId, log: (l) => log.info(l, { sink: 'clickhouse' }) }));
   }
   if (config.stream.out) sinks.push(new NdjsonSink(config.stream.out));
 
@@ -151,16 +141,15 @@ export async function runStream(config: Config, log: Logger): Promise<number> {
   }
   for (const r of RULES) counters.findingsByRule[r] = metrics.findings.get({ rule: r });
   counters.candidates = metrics.candidates.get();
-  const run: PipelineRun = {
-    run_id: runId,
+  const run = pipelineRun({
+    runId,
     mode: 'run',
-    started_at: startedAt.toISOString(),
-    finished_at: new Date().toISOString(),
+    startedAt,
     inputs: `kafka:${config.kafka.inputTopic}@${config.kafka.groupId}`,
     counters,
-    config_json: JSON.stringify({ ...config, clickhouse: { ...config.clickhouse, password: undefined }, kafka: { ...config.kafka, sasl: undefined } }),
+    config,
     notes: code === 0 ? [] : [`stopped on error: ${job.error?.message ?? 'start failed'}`],
-  };
+  });
   if (code === 0) {
     for (const s of sinks) if (s.recordRun) await s.recordRun(run).catch((err) => log.warn('cannot record the run', { sink: s.name, error: (err as Error).message }));
   }

@@ -1,5 +1,6 @@
 import type { ClickHouseSettings } from '@clickhouse/client';
-import { buildConfig, parseCommandArgs, UsageError } from './common.js';
+import { ServiceError, UsageError } from '../domain/errors.js';
+import { buildConfig, parseCommandArgs } from './common.js';
 import { ClickHouseStoreError, firstLine, openStore, type ClickHouseStore } from '../sinks/clickhouse/connect.js';
 import { READ_SETTINGS } from '../sinks/clickhouse/read-back.js';
 import { READ_KEYWORDS, sqlShape } from '../sinks/clickhouse/sql-text.js';
@@ -69,11 +70,7 @@ export async function sqlCommand(argv: string[]): Promise<number> {
   const reads = READ_KEYWORDS.has(shape.keyword);
 
   let store: ClickHouseStore;
-  try {
-    store = await openStore(config.clickhouse, { create: write });
-  } catch (err) {
-    throw new UsageError((err as Error).message, 1);
-  }
+  store = await openStore(config.clickhouse, { create: write });
   try {
     if (!write && !reads && store.kind === 'chdb') {
       throw new UsageError(
@@ -116,7 +113,7 @@ export async function sqlCommand(argv: string[]): Promise<number> {
     if (err instanceof UsageError || err instanceof ClickHouseStoreError) throw err;
     const msg = firstLine((err as Error).message ?? String(err));
     const hint = !write && /Code: 164\b|READONLY/.test(msg) ? ' (sql is read-only unless you pass --write)' : '';
-    throw new UsageError(`query failed (${store.label}): ${msg}${hint}`, 1);
+    throw new ServiceError(`query failed (${store.label}): ${msg}${hint}`, 'QUERY_FAILED', { cause: err });
   } finally {
     await store.close().catch(() => {});
   }

@@ -1,6 +1,6 @@
 import type { Cdr, RejectReason } from '../domain/types.js';
-import { CDR_FIELDS, N_FIELDS, lastInvalid, validateCdrBytes } from './cdr-validate.js';
-import { InputError } from './errors.js';
+import { CDR_FIELDS, N_FIELDS, newInvalid, validateCdrBytes } from './cdr-validate.js';
+import { InputError } from '../domain/errors.js';
 
 /** Where parsed rows go. Calls are synchronous, in file order. */
 export interface CdrRowHandler {
@@ -40,6 +40,8 @@ export class CdrCsvParser {
   private nCols = 0;
   private readonly starts = new Int32Array(N_FIELDS);
   private readonly ends = new Int32Array(N_FIELDS);
+  /** Why the last row was invalid (the validator writes it only on failure). */
+  private readonly why = newInvalid();
   private first = true;
   rows = 0;
   /** Unescaped fields of the last quoted record. */
@@ -119,7 +121,7 @@ export class CdrCsvParser {
       }
     });
     const missing = CDR_FIELDS.filter((_, f) => !seen.has(f));
-    if (missing.length) throw new InputError(`${this.source}: the CSV header lacks column(s) ${missing.join(', ')} (line 1 must name the CDR fields)`, 'bad_header');
+    if (missing.length) throw new InputError(`${this.source}: the CSV header lacks column(s) ${missing.join(', ')} (line 1 must name the CDR fields)`, 'BAD_HEADER');
     this.colToField = map;
     this.nCols = fields.length;
   }
@@ -149,7 +151,7 @@ export class CdrCsvParser {
       if (map === null) {
         const r = this.quoted(buf, pos, final);
         if (r === 'more') return pos;
-        if (r === 'broken') throw new InputError(`${this.source}: the CSV header on line 1 has an unterminated quote`, 'bad_header');
+        if (r === 'broken') throw new InputError(`${this.source}: the CSV header on line 1 has an unterminated quote`, 'BAD_HEADER');
         this.readHeader(this.quotedFields(r.count));
         this.line += r.newlines + 1;
         pos = r.next;
@@ -183,12 +185,12 @@ export class CdrCsvParser {
         if (col !== nCols) {
           this.handler.reject('malformed_row', `${col} fields where the header has ${nCols}`, lineNo, buf.toString('utf8', pos, lineEnd));
         } else {
-          const cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin);
+          const cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin, this.why);
           this.rawBuf = buf;
           this.rawStart = pos;
           this.rawEnd = lineEnd;
           if (cdr) this.handler.record(cdr, lineNo);
-          else this.handler.reject(lastInvalid.reason, lastInvalid.detail, lineNo, buf.toString('utf8', pos, lineEnd));
+          else this.handler.reject(this.why.reason, this.why.detail, lineNo, buf.toString('utf8', pos, lineEnd));
         }
         pos = nl + 1;
         continue;
@@ -219,12 +221,12 @@ export class CdrCsvParser {
           ends[f] = this.qEnds[c];
         }
       }
-      const cdr = validateCdrBytes(this.scratch, starts, ends, this.tzOffsetMin);
+      const cdr = validateCdrBytes(this.scratch, starts, ends, this.tzOffsetMin, this.why);
       this.rawBuf = buf;
       this.rawStart = recStart;
       this.rawEnd = r.end;
       if (cdr) this.handler.record(cdr, lineNo);
-      else this.handler.reject(lastInvalid.reason, lastInvalid.detail, lineNo, raw);
+      else this.handler.reject(this.why.reason, this.why.detail, lineNo, raw);
     }
     return pos;
   }

@@ -2,7 +2,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { InputError } from './errors.js';
+import { InputError } from '../domain/errors.js';
 import { describeFsError } from './csv-table.js';
 
 /** One CDR input: a file path, or '-' for standard input. */
@@ -22,13 +22,13 @@ export function listCdrInputs(arg: string): CdrInput[] {
   try {
     st = statSync(arg);
   } catch (err) {
-    throw new InputError(`cannot read CDRs at ${arg}: ${describeFsError(err)}`, 'not_found', { cause: err });
+    throw new InputError(`cannot read CDRs at ${arg}: ${describeFsError(err)}`, 'NOT_FOUND', { cause: err });
   }
   if (!st.isDirectory()) return [{ name: arg, path: arg, bytes: st.size }];
   const names = readdirSync(arg)
     .filter((n) => CDR_FILE.test(n))
     .sort();
-  if (names.length === 0) throw new InputError(`no *.csv or *.csv.gz files in directory ${arg}`, 'not_found');
+  if (names.length === 0) throw new InputError(`no *.csv or *.csv.gz files in directory ${arg}`, 'NOT_FOUND');
   return names.map((n) => {
     const p = join(arg, n);
     return { name: p, path: p, bytes: statSync(p).size };
@@ -43,7 +43,7 @@ export async function* readCdrChunks(input: CdrInput, onRaw?: (bytes: number) =>
   const src: Readable = input.path === '-' ? process.stdin : createReadStream(input.path, { highWaterMark: 1 << 20 });
   const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const wrap = (err: unknown): InputError =>
-    err instanceof InputError ? err : new InputError(`cannot read ${input.name}: ${describeFsError(err)}`, 'unreadable', { cause: err });
+    err instanceof InputError ? err : new InputError(`cannot read ${input.name}: ${describeFsError(err)}`, 'UNREADABLE', { cause: err });
   let first: IteratorResult<Buffer>;
   try {
     first = await it.next();
@@ -80,6 +80,6 @@ export async function* readCdrChunks(input: CdrInput, onRaw?: (bytes: number) =>
     for await (const c of source.pipe(gz)) yield c as Buffer;
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read ${input.name}: not a valid gzip stream (${(err as Error).message})`, 'unreadable', { cause: err });
+    throw new InputError(`cannot read ${input.name}: not a valid gzip stream (${(err as Error).message})`, 'UNREADABLE', { cause: err });
   }
 }

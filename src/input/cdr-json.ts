@@ -1,9 +1,11 @@
 import type { Cdr } from '../domain/types.js';
-import { CDR_FIELDS, lastInvalid, N_FIELDS, validateCdrBytes, validateCdrObject, type ValidationResult } from './cdr-validate.js';
+import { CDR_FIELDS, N_FIELDS, newInvalid, validateCdrBytes, validateCdrObject, type ValidationResult } from './cdr-validate.js';
 
 const FIELD_INDEX = new Map<string, number>(CDR_FIELDS.map((f, i) => [f, i]));
 const starts = new Int32Array(N_FIELDS);
 const ends = new Int32Array(N_FIELDS);
+/** This reader's failure slot (written only when a message is invalid). */
+const why = newInvalid();
 const JSON_NUMBER = /^-?(0|[1-9]\d{0,14})(\.\d+)?$/;
 
 const isWs = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
@@ -18,8 +20,8 @@ const isWs = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9
 export function validateCdrMessage(buf: Buffer, tzOffsetMin: number): ValidationResult {
   const fast = scan(buf);
   if (fast) {
-    const cdr: Cdr | null = validateCdrBytes(buf, starts, ends, tzOffsetMin);
-    return cdr ? { ok: true, cdr } : { ok: false, reason: lastInvalid.reason, detail: lastInvalid.detail };
+    const cdr: Cdr | null = validateCdrBytes(buf, starts, ends, tzOffsetMin, why);
+    return cdr ? { ok: true, cdr } : { ok: false, reason: why.reason, detail: why.detail };
   }
   let obj: unknown;
   try {

@@ -35,16 +35,22 @@ const F_CI = 11;
 
 const MAX_DURATION_S = 86400;
 
-/** Why the last call of validateCdrBytes returned null. */
+/**
+ * Why a validation returned null. The caller owns one and passes it to every call (the validator writes
+ * into it only on failure), so a valid row allocates nothing for it and two readers never share one.
+ */
 export interface Invalid {
   reason: RejectReason;
   detail: string;
 }
-export const lastInvalid: Invalid = { reason: 'malformed_row', detail: '' };
 
-function fail(reason: RejectReason, detail: string): null {
-  lastInvalid.reason = reason;
-  lastInvalid.detail = detail;
+export function newInvalid(): Invalid {
+  return { reason: 'malformed_row', detail: '' };
+}
+
+function fail(why: Invalid, reason: RejectReason, detail: string): null {
+  why.reason = reason;
+  why.detail = detail;
   return null;
 }
 
@@ -125,34 +131,34 @@ function snippet(b: Buffer, s: number, e: number): string {
 
 /**
  * Validate one CDR whose fields lie in `buf` at byte ranges [starts[f], ends[f]) (field order
- * CDR_FIELDS). Returns the CDR, or null with the reason in `lastInvalid`.
+ * CDR_FIELDS). Returns the CDR, or null with the reason in `why`.
  * This is the hot path of `detect`: no regex, no intermediate strings for numeric fields.
  */
-export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Array, tzOffsetMin: number): Cdr | null {
+export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Array, tzOffsetMin: number, why: Invalid): Cdr | null {
   for (let f = 0; f < N_FIELDS; f++) {
-    if (f !== F_MSISDN && ends[f] <= starts[f]) return fail('missing_field', `${CDR_FIELDS[f]} is empty`);
+    if (f !== F_MSISDN && ends[f] <= starts[f]) return fail(why, 'missing_field', `${CDR_FIELDS[f]} is empty`);
   }
   let s = starts[F_RECORD_ID];
   let e = ends[F_RECORD_ID];
   const recordId = buf.toString('utf8', s, e);
-  if (recordId.length > 64) return fail('invalid_record_id', `record_id has ${recordId.length} characters (at most 64)`);
+  if (recordId.length > 64) return fail(why, 'invalid_record_id', `record_id has ${recordId.length} characters (at most 64)`);
 
   const et = eventType(buf, starts[F_EVENT_TYPE], ends[F_EVENT_TYPE]);
-  if (et === null) return fail('invalid_event_type', `event_type "${snippet(buf, starts[F_EVENT_TYPE], ends[F_EVENT_TYPE])}" is not one of voice_mo, voice_mt, sms_mo, sms_mt, data`);
+  if (et === null) return fail(why, 'invalid_event_type', `event_type "${snippet(buf, starts[F_EVENT_TYPE], ends[F_EVENT_TYPE])}" is not one of voice_mo, voice_mt, sms_mo, sms_mt, data`);
 
   s = starts[F_IMEI];
   e = ends[F_IMEI];
   const imeiLen = e - s;
-  if (imeiLen < 14 || imeiLen > 16 || !allDigits(buf, s, e)) return fail('invalid_imei', `imei "${snippet(buf, s, e)}" must have 14, 15 or 16 digits`);
+  if (imeiLen < 14 || imeiLen > 16 || !allDigits(buf, s, e)) return fail(why, 'invalid_imei', `imei "${snippet(buf, s, e)}" must have 14, 15 or 16 digits`);
   let key = 0;
   for (let i = s; i < s + 14; i++) key = key * 10 + (buf[i] - 48);
-  if (key === 0) return fail('invalid_imei', 'imei key (first 14 digits) is all zeros');
+  if (key === 0) return fail(why, 'invalid_imei', 'imei key (first 14 digits) is all zeros');
 
   s = starts[F_IMSI];
   e = ends[F_IMSI];
   const imsiLen = e - s;
   const imsi = imsiLen >= 6 && imsiLen <= 15 ? digitsValue(buf, s, e) : -1;
-  if (imsi < 0) return fail('invalid_imsi', `imsi "${snippet(buf, s, e)}" must have 6 to 15 digits`);
+  if (imsi < 0) return fail(why, 'invalid_imsi', `imsi "${snippet(buf, s, e)}" must have 6 to 15 digits`);
 
   s = starts[F_MSISDN];
   e = ends[F_MSISDN];
@@ -162,23 +168,23 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
     const plus = buf[s] === 43;
     const ds = plus ? s + 1 : s;
     msisdn = e - ds >= 6 && e - ds <= 15 ? digitsValue(buf, ds, e) : -1;
-    if (msisdn < 0) return fail('invalid_msisdn', `msisdn "${snippet(buf, s, e)}" must be empty or 6 to 15 digits with an optional leading +`);
+    if (msisdn < 0) return fail(why, 'invalid_msisdn', `msisdn "${snippet(buf, s, e)}" must be empty or 6 to 15 digits with an optional leading +`);
     msisdnLen = (e - ds) | (plus ? MSISDN_PLUS : 0);
   }
 
   const startMs = parseTimeBytes(buf, starts[F_START], ends[F_START], tzOffsetMin);
-  if (Number.isNaN(startMs)) return fail('invalid_time', `start_time "${snippet(buf, starts[F_START], ends[F_START])}" is not a valid time`);
+  if (Number.isNaN(startMs)) return fail(why, 'invalid_time', `start_time "${snippet(buf, starts[F_START], ends[F_START])}" is not a valid time`);
 
   const dur = decimal(buf, starts[F_DURATION], ends[F_DURATION]);
-  if (!(dur >= 0 && dur <= MAX_DURATION_S)) return fail('invalid_duration', `duration_s "${snippet(buf, starts[F_DURATION], ends[F_DURATION])}" must be a number from 0 to 86400`);
+  if (!(dur >= 0 && dur <= MAX_DURATION_S)) return fail(why, 'invalid_duration', `duration_s "${snippet(buf, starts[F_DURATION], ends[F_DURATION])}" must be a number from 0 to 86400`);
 
   const r = radio(buf, starts[F_RADIO], ends[F_RADIO]);
-  if (r === null) return fail('invalid_cell', `radio "${snippet(buf, starts[F_RADIO], ends[F_RADIO])}" is not one of GSM, UMTS, LTE, NR`);
+  if (r === null) return fail(why, 'invalid_cell', `radio "${snippet(buf, starts[F_RADIO], ends[F_RADIO])}" is not one of GSM, UMTS, LTE, NR`);
   const mcc = uint(buf, starts[F_MCC], ends[F_MCC]);
   const mnc = uint(buf, starts[F_MNC], ends[F_MNC]);
   const lac = uint(buf, starts[F_LAC], ends[F_LAC]);
   const ci = uint(buf, starts[F_CI], ends[F_CI]);
-  if (mcc < 0 || mnc < 0 || lac < 0 || ci < 0) return fail('invalid_cell', 'mcc, mnc, lac and ci must be non-negative integers');
+  if (mcc < 0 || mnc < 0 || lac < 0 || ci < 0) return fail(why, 'invalid_cell', 'mcc, mnc, lac and ci must be non-negative integers');
 
   s = starts[F_IMEI];
   return {
@@ -209,14 +215,14 @@ const scratchEnds = new Int32Array(N_FIELDS);
  * Validate already-split field values (a Kafka JSON message, or a quoted CSV row).
  * Numbers may be JSON numbers or strings; null/undefined count as empty.
  */
-export function validateCdrValues(values: ReadonlyArray<unknown>, tzOffsetMin: number): Cdr | null {
+export function validateCdrValues(values: ReadonlyArray<unknown>, tzOffsetMin: number, why: Invalid): Cdr | null {
   const parts: string[] = new Array(N_FIELDS);
   for (let f = 0; f < N_FIELDS; f++) {
     const v = values[f];
     if (v === null || v === undefined) parts[f] = '';
     else if (typeof v === 'string') parts[f] = v;
     else if (typeof v === 'number' && Number.isFinite(v)) parts[f] = numberText(v);
-    else return fail('malformed_row', `${CDR_FIELDS[f]} has a ${Array.isArray(v) ? 'array' : typeof v} value`);
+    else return fail(why, 'malformed_row', `${CDR_FIELDS[f]} has a ${Array.isArray(v) ? 'array' : typeof v} value`);
   }
   let total = 0;
   const bufs = parts.map((p) => Buffer.from(p, 'utf8'));
@@ -225,7 +231,7 @@ export function validateCdrValues(values: ReadonlyArray<unknown>, tzOffsetMin: n
     total += bufs[f].length;
     scratchEnds[f] = total;
   }
-  return validateCdrBytes(Buffer.concat(bufs, total), scratchStarts, scratchEnds, tzOffsetMin);
+  return validateCdrBytes(Buffer.concat(bufs, total), scratchStarts, scratchEnds, tzOffsetMin, why);
 }
 
 /** JSON numbers as plain decimals (no exponent), so 1e-7 s or 1e21 ms are judged by value, not text. */
@@ -241,9 +247,11 @@ export type ValidationResult = { ok: true; cdr: Cdr } | { ok: false; reason: Rej
 export function validateCdrObject(obj: unknown, tzOffsetMin: number): ValidationResult {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return { ok: false, reason: 'malformed_row', detail: 'message value is not a JSON object' };
   const o = obj as Record<string, unknown>;
+  const why = newInvalid();
   const cdr = validateCdrValues(
     CDR_FIELDS.map((f) => o[f]),
     tzOffsetMin,
+    why,
   );
-  return cdr ? { ok: true, cdr } : { ok: false, reason: lastInvalid.reason, detail: lastInvalid.detail };
+  return cdr ? { ok: true, cdr } : { ok: false, reason: why.reason, detail: why.detail };
 }

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'fast-csv';
-import { InputError } from './errors.js';
+import { InputError } from '../domain/errors.js';
 
 export interface TableRow {
   /** Physical line of the row (header = 1), assuming no multi-line quoted fields. */
@@ -24,7 +24,7 @@ export async function readCsvTable(
   let header: string[] = [];
   let line = 1;
   await new Promise<void>((resolve, reject) => {
-    input.on('error', (err) => reject(new InputError(`cannot read ${path}: ${describeFsError(err)}`, 'unreadable', { cause: err })));
+    input.on('error', (err) => reject(new InputError(`cannot read ${path}: ${describeFsError(err)}`, 'UNREADABLE', { cause: err })));
     stream
       .pipe(
         parse({
@@ -37,7 +37,7 @@ export async function readCsvTable(
           trim: true,
         }),
       )
-      .on('error', (err) => reject(new InputError(`${path}: not a readable CSV: ${err.message}`, 'unreadable', { cause: err })))
+      .on('error', (err) => reject(new InputError(`${path}: not a readable CSV: ${err.message}`, 'UNREADABLE', { cause: err })))
       .on('data', (row: Record<string, string>) => {
         line++;
         rows.push({ line, values: row, raw: header.map((h) => row[h] ?? '').join(',') });
@@ -49,7 +49,7 @@ export async function readCsvTable(
       .on('end', () => resolve());
   });
   const missing = required.filter((c) => !header.includes(c));
-  if (missing.length) throw new InputError(`${path}: the CSV header lacks column(s) ${missing.join(', ')}`, 'bad_header');
+  if (missing.length) throw new InputError(`${path}: the CSV header lacks column(s) ${missing.join(', ')}`, 'BAD_HEADER');
   return { header, rows };
 }
 

@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Message, Producer } from 'kafkajs';
 import { CDR_FIELDS } from '../input/cdr-validate.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
-import { InputError } from '../input/errors.js';
+import { InputError } from '../domain/errors.js';
 import { CsvRecordSplitter, type CsvRecord } from '../input/csv-records.js';
 import { imeiMessageKey } from './client.js';
 
@@ -48,7 +48,7 @@ export async function replayCdrs(opts: ReplayOptions): Promise<{ messages: numbe
     let cols: Array<[string, number]> | null = null;
     const onRecord = async (r: CsvRecord): Promise<void> => {
       if (cols === null) {
-        if (r.broken) throw new InputError(`${input.name}: the CSV header on line 1 has an unterminated quote`, 'bad_header');
+        if (r.broken) throw new InputError(`${input.name}: the CSV header on line 1 has an unterminated quote`, 'BAD_HEADER');
         const names = r.fields.map((x) => x.trim().toLowerCase());
         cols = CDR_FIELDS.filter((f) => names.includes(f)).map((f) => [f, names.indexOf(f)]);
         return;

@@ -1,5 +1,6 @@
 import { PartitionAssigners, type Admin, type Consumer, type ConsumerRunConfig, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from '../config/schema.js';
+import { ClonewatchError } from '../domain/errors.js';
 import type { BlockCandidate, Finding, Reject } from '../domain/types.js';
 import { tzOffsetMinutes } from '../domain/time.js';
 import { Engine } from '../engine/engine.js';
@@ -47,15 +48,9 @@ export interface StreamJobDeps {
 }
 
 /** A failure of the job itself (a sink that gave up, a consumer that crashed): the process must stop. */
-export class StreamJobError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'SINK_FAILED' | 'CONSUMER_CRASHED' | 'COMMIT_FAILED',
-    readonly retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StreamJobError';
+export class StreamJobError extends ClonewatchError {
+  constructor(message: string, code: 'SINK_FAILED' | 'CONSUMER_CRASHED' | 'COMMIT_FAILED', retriable: boolean, options?: { cause?: unknown }) {
+    super(message, code, { retriable, cause: options?.cause });
   }
 }
 

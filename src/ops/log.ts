@@ -1,4 +1,5 @@
 // JSON-lines logs on stderr: one object a line with ts, level, msg and fields, for log shippers.
+import { redact, redactText } from '../config/redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -15,8 +16,9 @@ export function createLogger(level: LogLevel, base: Record<string, unknown> = {}
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (RANK[lvl] < min) return;
-    const rec: Record<string, unknown> = { ts: new Date().toISOString(), level: lvl, msg, ...base };
-    if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = v instanceof Error ? v.message : v;
+    // Redacted like everything shown: a URL with a password or a secret-named field never reaches a log.
+    const rec: Record<string, unknown> = { ts: new Date().toISOString(), level: lvl, msg: redactText(msg), ...redact(base) };
+    if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = v instanceof Error ? redactText(v.message) : redact({ [k]: v })[k];
     let line: string;
     try {
       line = JSON.stringify(rec);

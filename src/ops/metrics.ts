@@ -1,5 +1,6 @@
 // A small Prometheus registry (text exposition format 0.0.4): counters, gauges and histograms with labels.
 // Hand-written to add no dependency; only what /metrics of `clonewatch run` needs.
+import { redactText } from '../config/redact.js';
 
 type Labels = Record<string, string | number>;
 
@@ -122,7 +123,8 @@ export class Registry {
     for (const m of this.metrics) {
       out.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, ...m.render());
     }
-    return out.join('\n') + '\n';
+    // Labels are fixed sets today; the exposition is redacted anyway, like every other place a target can show.
+    return redactText(out.join('\n') + '\n');
   }
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Cdr, RejectReason } from '../../src/domain/types.js';
 import { CdrCsvParser } from '../../src/input/cdr-csv.js';
-import { InputError } from '../../src/input/errors.js';
+import { InputError } from '../../src/domain/errors.js';
 
 const HEADER = 'record_id,event_type,imei,imsi,msisdn,start_time,duration_s,radio,mcc,mnc,lac,ci';
 const ROW = (id: string) => `${id},voice_mo,356938035643809,716100000000001,51999000001,2026-03-01T10:00:00Z,60,LTE,716,10,100,1`;

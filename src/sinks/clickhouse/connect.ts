@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../../config/schema.js';
+import { redactText } from '../../config/redact.js';
+import { ClonewatchError } from '../../domain/errors.js';
 
 /**
  * One connection to ClickHouse, whichever kind: a server over HTTP(S) or an embedded chDB directory.
@@ -19,15 +21,9 @@ export interface ClickHouseStore {
 }
 
 /** A failure to reach or use ClickHouse. `retriable` says whether trying again later may help. */
-export class ClickHouseStoreError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ClickHouseStoreError';
+export class ClickHouseStoreError extends ClonewatchError {
+  constructor(message: string, code: string, retriable: boolean, options?: { cause?: unknown }) {
+    super(message, code, { retriable, cause: options?.cause });
   }
 }
 
@@ -58,23 +54,33 @@ export function resolveServerParams(
   cfg: Pick<Config['clickhouse'], 'database' | 'username' | 'password'>,
   env: NodeJS.ProcessEnv = process.env,
 ): ServerParams {
+  // Every message below shows the target redacted: a password never reaches an error line.
+  const shown = JSON.stringify(redactText(target));
+  const encodeHint = 'characters / ? # @ : % in a user or password must be percent-encoded (%2F %3F %23 %40 %3A %25)';
   let u: URL;
   try {
     u = new URL(target);
   } catch {
-    throw new ClickHouseStoreError(`--clickhouse ${JSON.stringify(redactUrl(target))} is not a valid URL`, 'BAD_TARGET', false);
+    throw new ClickHouseStoreError(`--clickhouse ${shown} is not a valid URL (${encodeHint})`, 'BAD_TARGET', false);
   }
-  const urlDb = decodeURIComponent(u.pathname.replace(/^\/+|\/+$/g, '')) || u.searchParams.get('database') || '';
-  const username = decodeURIComponent(u.username) || env.CLICKHOUSE_USER || cfg.username || 'default';
-  const password = decodeURIComponent(u.password) || env.CLICKHOUSE_PASSWORD || cfg.password || '';
+  // An @ the parser did not take as the end of user:password (a raw / ? or # before it) would otherwise
+  // turn part of the password into the host, port or database name.
+  if (u.username === '' && u.password === '' && target.includes('@')) {
+    throw new ClickHouseStoreError(`--clickhouse ${shown}: the part before @ is not read as user:password (${encodeHint})`, 'BAD_TARGET', false);
+  }
+  const decode = (part: string, what: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new ClickHouseStoreError(`--clickhouse ${shown}: the ${what} has a malformed percent-escape (write a literal % as %25)`, 'BAD_TARGET', false);
+    }
+  };
+  const urlDb = decode(u.pathname.replace(/^\/+|\/+$/g, ''), 'database path') || u.searchParams.get('database') || '';
+  const username = decode(u.username, 'user') || env.CLICKHOUSE_USER || cfg.username || 'default';
+  const password = decode(u.password, 'password') || env.CLICKHOUSE_PASSWORD || cfg.password || '';
   const database = urlDb || env.CLICKHOUSE_DATABASE || cfg.database;
   const origin = `${u.protocol}//${u.host}`;
   return { url: origin, username, password, database, safeUrl: origin };
-}
-
-/** A URL with any password replaced, for messages. */
-export function redactUrl(s: string): string {
-  return s.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }
 
 function checkDatabase(database: string): void {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { latLngToCell } from 'h3-js';
+import { redactJsonText } from '../../config/redact.js';
 import type { BlockCandidate, Finding, PipelineRun, Reject, Rule } from '../../domain/types.js';
 
 /**
@@ -131,17 +132,6 @@ export function rejectRow(r: Reject, runId: string, nowMs: number): Row {
   };
 }
 
-const SECRET_KEY = /pass(word)?|secret|token|credential/i;
-
-/** config_json without secrets (the Kafka SASL password, the ClickHouse password). */
-export function redactConfigJson(json: string): string {
-  try {
-    return JSON.stringify(JSON.parse(json), (k, v) => (k && SECRET_KEY.test(k) && typeof v === 'string' ? '***' : v));
-  } catch {
-    return SECRET_KEY.test(json) ? '' : json;
-  }
-}
-
 export function runRow(run: PipelineRun, extraNotes: string[], outageS: number): Row {
   const started = epochMs(run.started_at, 'started_at');
   const finished = epochMs(run.finished_at, 'finished_at');
@@ -170,7 +160,7 @@ export function runRow(run: PipelineRun, extraNotes: string[], outageS: number):
     clickhouse_outage_s: outageS,
     notes: [...run.notes, ...extraNotes],
     counters_json: JSON.stringify(c),
-    config_json: redactConfigJson(run.config_json),
+    config_json: redactJsonText(run.config_json),
   };
 }
 
