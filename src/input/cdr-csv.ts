@@ -1,6 +1,7 @@
 import type { Cdr, RejectReason } from '../domain/types.js';
 import { CDR_FIELDS, N_FIELDS, newInvalid, validateCdrBytes } from './cdr-validate.js';
 import { InputError } from '../domain/errors.js';
+import { QuotedRecordParser } from './csv-records.js';
 
 /** Where parsed rows go. Calls are synchronous, in file order. */
 export interface CdrRowHandler {
@@ -12,21 +13,6 @@ const LF = 10;
 const CR = 13;
 const COMMA = 44;
 const QUOTE = 34;
-
-/** A quoted record may span lines (RFC 4180), but not without bound: past this it is a broken quote. */
-const MAX_QUOTED_RECORD_BYTES = 1 << 20;
-
-interface QuotedRecord {
-  /** Number of fields; their unescaped bytes are in the parser's scratch buffer at qStarts/qEnds. */
-  count: number;
-  /** Index just past the record's line end (after LF), or buffer length at EOF. */
-  next: number;
-  /** Index of the record's end, before CR/LF. */
-  end: number;
-  newlines: number;
-}
-
-type QuotedResult = QuotedRecord | 'more' | 'broken';
 
 /**
  * Streaming CDR CSV reader (RFC 4180, UTF-8, BOM, LF/CRLF, header in any column order, extra
@@ -44,11 +30,8 @@ export class CdrCsvParser {
   private readonly why = newInvalid();
   private first = true;
   rows = 0;
-  /** Unescaped fields of the last quoted record. */
-  private scratch = Buffer.allocUnsafe(4096);
-  private scratchLen = 0;
-  private qStarts: number[] = [];
-  private qEnds: number[] = [];
+  /** RFC 4180 parse of the header and of lines with a quoted field (csv-records.ts). */
+  private readonly q = new QuotedRecordParser();
   private rawBuf: Buffer | null = null;
   private rawStart = 0;
   private rawEnd = 0;
@@ -149,10 +132,10 @@ export class CdrCsvParser {
       }
       const map = this.colToField;
       if (map === null) {
-        const r = this.quoted(buf, pos, final);
+        const r = this.q.parse(buf, pos, final);
         if (r === 'more') return pos;
         if (r === 'broken') throw new InputError(`${this.source}: the CSV header on line 1 has an unterminated quote`, 'BAD_HEADER');
-        this.readHeader(this.quotedFields(r.count));
+        this.readHeader(this.q.fields(r.count));
         this.line += r.newlines + 1;
         pos = r.next;
         continue;
@@ -195,7 +178,7 @@ export class CdrCsvParser {
         pos = nl + 1;
         continue;
       }
-      const r = this.quoted(buf, pos, final);
+      const r = this.q.parse(buf, pos, final);
       if (r === 'more') return pos;
       this.rows++;
       if (r === 'broken' || (r.newlines > 0 && r.count !== nCols)) {
@@ -217,11 +200,11 @@ export class CdrCsvParser {
       for (let c = 0; c < nCols; c++) {
         const f = map[c];
         if (f >= 0) {
-          starts[f] = this.qStarts[c];
-          ends[f] = this.qEnds[c];
+          starts[f] = this.q.starts[c];
+          ends[f] = this.q.ends[c];
         }
       }
-      const cdr = validateCdrBytes(this.scratch, starts, ends, this.tzOffsetMin, this.why);
+      const cdr = validateCdrBytes(this.q.scratch, starts, ends, this.tzOffsetMin, this.why);
       this.rawBuf = buf;
       this.rawStart = recStart;
       this.rawEnd = r.end;
@@ -229,89 +212,5 @@ export class CdrCsvParser {
       else this.handler.reject(this.why.reason, this.why.detail, lineNo, raw);
     }
     return pos;
-  }
-
-  private quotedFields(count: number): string[] {
-    const out: string[] = [];
-    for (let i = 0; i < count; i++) out.push(this.scratch.toString('utf8', this.qStarts[i], this.qEnds[i]));
-    return out;
-  }
-
-  /** Append bytes [s, e) of buf to the scratch buffer. */
-  private copy(buf: Buffer, s: number, e: number): void {
-    const n = e - s;
-    if (this.scratchLen + n > this.scratch.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratchLen + n));
-      this.scratch.copy(bigger, 0, 0, this.scratchLen);
-      this.scratch = bigger;
-    }
-    // Fields are short: a plain loop beats Buffer#copy's per-call checks.
-    const dst = this.scratch;
-    let d = this.scratchLen;
-    for (let i = s; i < e; i++) dst[d++] = buf[i];
-    this.scratchLen = d;
-  }
-
-  /** Full RFC 4180 record parse starting at `start`; the unescaped fields go to the scratch buffer. */
-  private quoted(buf: Buffer, start: number, final: boolean): QuotedResult {
-    this.scratchLen = 0;
-    const qs = this.qStarts;
-    const qe = this.qEnds;
-    let count = 0;
-    const len = buf.length;
-    let i = start;
-    let newlines = 0;
-    for (;;) {
-      qs[count] = this.scratchLen;
-      // At a field start.
-      if (i < len && buf[i] === QUOTE) {
-        let segStart = i + 1;
-        i++;
-        for (;;) {
-          if (i - start > MAX_QUOTED_RECORD_BYTES) return 'broken';
-          if (i >= len) return final ? 'broken' : 'more';
-          const c = buf[i];
-          if (c === QUOTE) {
-            if (i + 1 < len && buf[i + 1] === QUOTE) {
-              this.copy(buf, segStart, i + 1);
-              i += 2;
-              segStart = i;
-              continue;
-            }
-            if (i + 1 >= len && !final) return 'more';
-            this.copy(buf, segStart, i);
-            i++;
-            break;
-          }
-          if (c === LF) newlines++;
-          i++;
-        }
-        qe[count++] = this.scratchLen;
-        // After a closing quote: comma, line end or end of data; anything else is malformed.
-        if (i >= len) return { count, next: len, end: len, newlines };
-        const c = buf[i];
-        if (c === COMMA) {
-          i++;
-          continue;
-        }
-        if (c === LF) return { count, next: i + 1, end: i, newlines };
-        if (c === CR && (i + 1 >= len || buf[i + 1] === LF)) {
-          if (i + 1 >= len && !final) return 'more';
-          return { count, next: Math.min(i + 2, len), end: i, newlines };
-        }
-        return 'broken';
-      }
-      // Unquoted field: up to comma or line end (a quote inside it is taken literally).
-      let j = i;
-      while (j < len && buf[j] !== COMMA && buf[j] !== LF) j++;
-      if (j >= len && !final) return 'more';
-      let fe = j;
-      if (fe > i && buf[fe - 1] === CR && (j >= len || buf[j] === LF)) fe--;
-      this.copy(buf, i, fe);
-      qe[count++] = this.scratchLen;
-      if (j >= len) return { count, next: len, end: fe, newlines };
-      if (buf[j] === LF) return { count, next: j + 1, end: fe, newlines };
-      i = j + 1;
-    }
   }
 }

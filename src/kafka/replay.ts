@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StringDecoder } from 'node:string_decoder';
 import type { Message, Producer } from 'kafkajs';
 import { CDR_FIELDS } from '../input/cdr-validate.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
@@ -43,7 +42,6 @@ export async function replayCdrs(opts: ReplayOptions): Promise<{ messages: numbe
   const limit = opts.ratePerS ? Math.max(1, Math.min(batchSize, Math.ceil(opts.ratePerS / 10))) : batchSize;
   for (const input of opts.inputs) {
     const splitter = new CsvRecordSplitter();
-    const decoder = new StringDecoder('utf8');
     /** Column index of each CDR field, from the header. */
     let cols: Array<[string, number]> | null = null;
     const onRecord = async (r: CsvRecord): Promise<void> => {
@@ -68,9 +66,9 @@ export async function replayCdrs(opts: ReplayOptions): Promise<{ messages: numbe
       if (pending.length >= limit) await send();
     };
     for await (const chunk of readCdrChunks(input)) {
-      for (const r of splitter.push(decoder.write(chunk))) await onRecord(r);
+      for (const r of splitter.push(chunk)) await onRecord(r);
     }
-    for (const r of splitter.push(decoder.end(), true)) await onRecord(r);
+    for (const r of splitter.push(Buffer.alloc(0), true)) await onRecord(r);
   }
   await send();
   return { messages: sent, elapsedMs: performance.now() - started };
