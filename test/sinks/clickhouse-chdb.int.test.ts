@@ -41,7 +41,7 @@ describe('ClickHouse sink on embedded chDB', () => {
       );
       expect(err?.message).toMatch(
         new RegExp(
-          `^ClickHouse data directory ${busy} is in use by another clonewatch process \\(pid ${holder.pid}\\) ` +
+          `^cannot open ClickHouse: ClickHouse data directory ${busy} is in use by another clonewatch process \\(pid ${holder.pid}\\) ` +
             '\\(chDB allows one process per directory\\); wait for it to finish, or pass another --clickhouse directory or a server URL$',
         ),
       );
