@@ -1,10 +1,10 @@
 import type { Config } from '../config/schema.js';
-import { redactedJson } from '../config/redact.js';
+import { redactedJson, redactText } from '../config/redact.js';
 import type { PipelineRun, RunCounters } from '../domain/types.js';
 
 /**
- * The record of a finished run (`pipeline_runs`), the same for `detect` and `run`. Its config is stored
- * redacted: no password of the ClickHouse URL, the config or the Kafka SASL settings.
+ * The record of a finished run (`pipeline_runs`), the same for `detect` and `run`. Its config and notes are
+ * stored redacted: no password of the ClickHouse URL, the config or the Kafka SASL settings.
  */
 export function pipelineRun(o: {
   runId: string;
@@ -24,6 +24,6 @@ export function pipelineRun(o: {
     inputs: o.inputs,
     counters: o.counters,
     config_json: redactedJson(o.config),
-    notes: o.notes ?? [],
+    notes: (o.notes ?? []).map(redactText),
   };
 }

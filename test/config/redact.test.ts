@@ -56,10 +56,11 @@ describe('every place a config or target is shown or stored', () => {
 
   it('pipeline_runs.config_json of detect and run (the PipelineRun builder and the row written)', () => {
     for (const mode of ['detect', 'run'] as const) {
-      const run = pipelineRun({ runId: 'r', mode, startedAt: new Date(0), inputs: 'x', counters: emptyCounters(), config: cfg });
+      const run = pipelineRun({ runId: 'r', mode, startedAt: new Date(0), inputs: 'x', counters: emptyCounters(), config: cfg, notes: [`stopped on error: cannot reach ${cfg.clickhouse.target}`] });
       expect(run.config_json).not.toContain(SECRET);
       expect(JSON.parse(run.config_json).clickhouse.target).toBe('http://analyst:***@ch:8123/db');
-      expect(JSON.stringify(runRow(run, [], 0))).not.toContain(SECRET);
+      expect(run.notes).toEqual(['stopped on error: cannot reach http://analyst:***@ch:8123/db']);
+      expect(JSON.stringify(runRow(run, [`outage at ${cfg.clickhouse.target}`], 0))).not.toContain(SECRET);
     }
   });
 

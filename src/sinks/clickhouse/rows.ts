@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { latLngToCell } from 'h3-js';
-import { redactJsonText } from '../../config/redact.js';
+import { redactJsonText, redactText } from '../../config/redact.js';
 import type { BlockCandidate, Finding, PipelineRun, Reject, Rule } from '../../domain/types.js';
 
 /**
@@ -158,7 +158,7 @@ export function runRow(run: PipelineRun, extraNotes: string[], outageS: number):
     candidates: String(c.candidates),
     unknown_cell: String(c.unknownCell),
     clickhouse_outage_s: outageS,
-    notes: [...run.notes, ...extraNotes],
+    notes: [...run.notes, ...extraNotes].map(redactText),
     counters_json: JSON.stringify(c),
     config_json: redactJsonText(run.config_json),
   };
