@@ -11,6 +11,6 @@ echo
 echo "First findings ($out/clones.ndjson):"
 head -n 3 "$out/clones.ndjson"
 echo
-q="SELECT rule, count() AS findings, uniqExact(imei) AS imeis FROM clonewatch.suspected_clones FINAL GROUP BY rule ORDER BY rule"
+q="SELECT rule, count() AS findings, uniqExact(imei) AS imeis FROM suspected_clones FINAL GROUP BY rule ORDER BY rule"
 echo "\$ npx clonewatch sql \"$q\""
 npx clonewatch sql "$q"

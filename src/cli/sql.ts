@@ -1,9 +1,9 @@
 import type { ClickHouseSettings } from '@clickhouse/client';
 import { ServiceError, UsageError } from '../domain/errors.js';
 import { buildConfig, parseCommandArgs } from './common.js';
-import { ClickHouseStoreError, firstLine, openStore, type ClickHouseStore } from '../sinks/clickhouse/connect.js';
 import { READ_SETTINGS } from '../sinks/clickhouse/read-back.js';
-import { READ_KEYWORDS, sqlShape } from '../sinks/clickhouse/sql-text.js';
+import { ClickHouseStoreError, firstLine, openStore, sqlString, type ClickHouseStore } from '../sinks/clickhouse/connect.js';
+import { readOnlyRefusal, READ_KEYWORDS, sqlShape } from '../sinks/clickhouse/sql-text.js';
 
 const HELP = `clonewatch sql "<query>": run one query against the clonewatch ClickHouse store and print the result
 
@@ -15,13 +15,14 @@ Usage:
                           A server also takes CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE.
   --config <file>         the JSON config file of detect/run (its clickhouse section is used)
   --format <f>            table (default: aligned columns), jsonl (one JSON object a line), csv (with a header)
-  --write                 allow statements that change data (INSERT, CREATE, ALTER, DROP...); without it the
-                          query runs read-only (readonly=2 on a server; only SELECT, WITH, SHOW, DESCRIBE,
-                          EXPLAIN and EXISTS on the embedded store)
+  --write                 allow statements that change data (INSERT, CREATE, ALTER, DROP, SET, INTO OUTFILE...).
+                          Without it sql is read-only in effect: only ${[...READ_KEYWORDS].join(', ')} run, never
+                          INTO OUTFILE, and ClickHouse runs the query with readonly=1 (no writes, no DDL, no
+                          SETTINGS or SET, no table functions such as file(), url() or s3())
   -h, --help              this help
 
-One statement per call. The tables live in the database clonewatch (see docs/clickhouse.md), e.g.
-  clonewatch sql "SELECT rule, count() FROM clonewatch.suspected_clones FINAL GROUP BY rule"
+One statement per call. The configured database (clonewatch unless set) is the session's default, e.g.
+  clonewatch sql "SELECT rule, count() FROM suspected_clones FINAL GROUP BY rule"
 
 chDB allows one process per data directory: stop a running detect before querying its directory.`;
 
@@ -65,20 +66,20 @@ export async function sqlCommand(argv: string[]): Promise<number> {
   if (config.clickhouse.target === 'none') throw new UsageError('sql needs a ClickHouse store: --clickhouse <url|dir>, not none');
 
   const shape = sqlShape(positionals[0]);
+  if (shape.error !== null) throw new UsageError(`the query cannot be read: ${shape.error}`);
   if (shape.statements === 0) throw new UsageError('the query is empty');
   if (shape.statements > 1) throw new UsageError('one statement per call (ClickHouse 18.16 and chDB run one at a time): split the query');
   const reads = READ_KEYWORDS.has(shape.keyword);
+  const refusal = write ? null : readOnlyRefusal(shape);
+  if (refusal !== null) throw new UsageError(refusal);
 
   let store: ClickHouseStore;
-  store = await openStore(config.clickhouse, { create: write });
+  store = await openStore(config.clickhouse, { create: write, useDatabase: true });
   try {
-    if (!write && !reads && store.kind === 'chdb') {
-      throw new UsageError(
-        `${shape.keyword || 'this'} statements need --write: without it sql only runs ${[...READ_KEYWORDS].join(', ')}`,
-      );
-    }
-    // readonly=2: no writes or DDL, but per-query settings stay allowed (the client sends some).
-    const settings: ClickHouseSettings = write ? { ...READ_SETTINGS } : { ...READ_SETTINGS, readonly: '2' };
+    // readonly=1 on both kinds of store: no writes, no DDL, no SET or SETTINGS, no table functions. It comes
+    // last, since chDB applies the settings one SET at a time and readonly=1 forbids any SET after it.
+    const settings: ClickHouseSettings = write ? { ...READ_SETTINGS } : { ...READ_SETTINGS, readonly: '1' };
+    if (!write && store.kind === 'chdb') await checkWithParser(store, shape.text, settings);
     const started = Date.now();
     if (shape.format !== null) {
       // The query names its own output format: pass the bytes through.
@@ -112,11 +113,28 @@ export async function sqlCommand(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError || err instanceof ClickHouseStoreError) throw err;
     const msg = firstLine((err as Error).message ?? String(err));
-    const hint = !write && /Code: 164\b|READONLY/.test(msg) ? ' (sql is read-only unless you pass --write)' : '';
+    const hint = !write && /Code: 164\b|READONLY|readonly mode/i.test(msg) ? ' (sql is read-only unless you pass --write)' : '';
     throw new ServiceError(`query failed (${store.label}): ${msg}${hint}`, 'QUERY_FAILED', { cause: err });
   } finally {
     await store.close().catch(() => {});
   }
+}
+
+/**
+ * chDB runs `INTO OUTFILE` even with readonly=1 (a server refuses it over HTTP). Ask ClickHouse's own parser
+ * for the query's canonical text (comments gone, literals requoted) and check that too, so a lexer that read
+ * the query differently from ClickHouse cannot let a write through.
+ */
+async function checkWithParser(store: ClickHouseStore, text: string, settings: ClickHouseSettings): Promise<void> {
+  const rs = await store.client.query({
+    query: `SELECT formatQuerySingleLine(${sqlString(text)}) AS q`,
+    format: 'JSONEachRow',
+    clickhouse_settings: settings,
+  });
+  const [row] = (await rs.json()) as { q: string }[];
+  const canonical = sqlShape(row?.q ?? '');
+  const refusal = canonical.error !== null ? `the query cannot be checked: ${canonical.error}` : readOnlyRefusal(canonical);
+  if (refusal !== null) throw new UsageError(refusal);
 }
 
 function elapsed(started: number): string {

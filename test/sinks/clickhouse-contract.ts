@@ -11,7 +11,7 @@ import { ensureSchema, SCHEMA_VERSION } from '../../src/sinks/clickhouse/schema.
 import { sqlCommand } from '../../src/cli/sql.js';
 import { sampleCandidates, sampleFindings, sampleRejects, sampleRun } from './clickhouse-data.js';
 
-const DOC_IMEI = '35209900176148';
+const DOC_IMEI = '35209900000066';
 
 /** The ```sql blocks of docs/clickhouse.md. */
 export function docQueries(): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderTable } from '../../src/cli/sql.js';
-import { sqlShape } from '../../src/sinks/clickhouse/sql-text.js';
+import { readOnlyRefusal, sqlShape } from '../../src/sinks/clickhouse/sql-text.js';
 import { resolveServerParams, sqlString } from '../../src/sinks/clickhouse/connect.js';
 import { isRetriable } from '../../src/sinks/clickhouse/retry.js';
 
@@ -19,6 +19,39 @@ describe('sqlShape (the guard of clonewatch sql)', () => {
     ['-- only a comment', 0, ''],
   ])('%s: %i statement(s), first keyword %s', (sql, statements, keyword) => {
     expect(sqlShape(sql)).toMatchObject({ statements, keyword });
+  });
+
+  it.each([
+    ['/* /* */ SELECT */ TRUNCATE TABLE t', 'TRUNCATE'],
+    ['/* a /* b */ c */ /**/ DROP TABLE t', 'DROP'],
+    ['# note\nALTER TABLE t DELETE WHERE 1', 'ALTER'],
+    ['-- SELECT\nSYSTEM STOP MERGES', 'SYSTEM'],
+    ['$$SELECT$$', ''],
+  ])('reads comments as ClickHouse does: %s starts with %s', (sql, keyword) => {
+    expect(sqlShape(sql).keyword).toBe(keyword);
+  });
+
+  it.each([
+    ["SELECT 1 INTO OUTFILE 'f'", true],
+    ["SELECT 1 into /* x */ outfile 'f'", true],
+    ["SELECT 1 INTO -- x\n OUTFILE 'f'", true],
+    ["SELECT 'INTO OUTFILE' AS s", false],
+    ['SELECT 1 AS `INTO OUTFILE`', false],
+    ["SELECT $t$ INTO OUTFILE $t$ AS s", false],
+    ["SELECT 1 /* INTO OUTFILE 'f' */", false],
+  ])('%s writes a file: %s', (sql, into) => {
+    expect(sqlShape(sql).intoOutfile).toBe(into);
+    expect(readOnlyRefusal(sqlShape(sql)) !== null).toBe(into);
+  });
+
+  it('an unterminated comment or string is an error, not a shorter query', () => {
+    expect(sqlShape('SELECT 1 /* /* */ INTO OUTFILE').error).toMatch(/unterminated comment/);
+    expect(sqlShape("SELECT 'abc").error).toMatch(/unterminated string/);
+  });
+
+  it('names --write when it refuses', () => {
+    expect(readOnlyRefusal(sqlShape('DROP TABLE t'))).toMatch(/^DROP statements need --write/);
+    expect(readOnlyRefusal(sqlShape('SELECT 1'))).toBeNull();
   });
 
   it('finds a trailing FORMAT clause, not one inside a string', () => {

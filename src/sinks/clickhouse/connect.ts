@@ -99,26 +99,50 @@ function checkDatabase(database: string): void {
  */
 export async function openStore(
   cfg: Config['clickhouse'],
-  opts: { requestTimeoutMs?: number; /** Create a missing chDB directory (default true; sql says it is missing instead). */ create?: boolean } = {},
+  opts: {
+    requestTimeoutMs?: number;
+    /** Create a missing chDB directory (default true; sql says it is missing instead). */
+    create?: boolean;
+    /** Make the configured database the session's default, so `FROM suspected_clones` names its table (sql). */
+    useDatabase?: boolean;
+  } = {},
 ): Promise<ClickHouseStore> {
   const target = cfg.target;
   if (target === 'none') throw new ClickHouseStoreError('ClickHouse is turned off (--clickhouse none)', 'BAD_TARGET', false);
   if (isServerTarget(target)) {
     const p = resolveServerParams(target, cfg);
     checkDatabase(p.database);
-    const client = createClient({
-      url: p.url,
-      username: p.username,
-      password: p.password,
-      request_timeout: opts.requestTimeoutMs ?? 60_000,
-      // 18.16 answers compressed responses fine, but plain bodies keep errors readable.
-      compression: { request: false, response: false },
-      max_open_connections: 4,
-      application: 'clonewatch',
-      // The sink reports failures itself (once per outage, without the password); the client's own
-      // logger would print every failed attempt with its stack.
-      log: { level: ClickHouseLogLevel.OFF },
-    });
+    const connect = (database?: string) =>
+      createClient({
+        url: p.url,
+        username: p.username,
+        password: p.password,
+        request_timeout: opts.requestTimeoutMs ?? 60_000,
+        // 18.16 answers compressed responses fine, but plain bodies keep errors readable.
+        compression: { request: false, response: false },
+        max_open_connections: 4,
+        ...(database !== undefined ? { database } : {}),
+        application: 'clonewatch',
+        // The sink reports failures itself (once per outage, without the password); the client's own
+        // logger would print every failed attempt with its stack.
+        log: { level: ClickHouseLogLevel.OFF },
+      });
+    let client = connect();
+    // The database becomes the default only once it exists: a server refuses every query naming a missing one.
+    if (opts.useDatabase) {
+      let exists: boolean;
+      try {
+        exists = await databaseExists(client, p.database);
+      } catch (err) {
+        await client.close().catch(() => {});
+        const msg = firstLine(err instanceof Error ? err.message : String(err));
+        throw new ClickHouseStoreError(`cannot reach ClickHouse server ${p.safeUrl}: ${msg}`, 'UNREACHABLE', true, { cause: err });
+      }
+      if (exists) {
+        await client.close();
+        client = connect(p.database);
+      }
+    }
     return {
       kind: 'server',
       client,
@@ -154,6 +178,15 @@ export async function openStore(
   }
   // chdb declares the Connection type of @clickhouse/client-common, the client its own copy of it: same shape.
   const client = createClient({ connection: connection as unknown as ClientConnection });
+  if (opts.useDatabase) {
+    // A chDB session keeps its current database from one query to the next.
+    try {
+      if (await databaseExists(client, database)) await client.command({ query: `USE ${database}` });
+    } catch (err) {
+      await client.close().catch(() => {});
+      throw chdbOpenError(target, dir, err);
+    }
+  }
   return {
     kind: 'chdb',
     client,
@@ -162,6 +195,11 @@ export async function openStore(
     target,
     close: () => client.close(),
   };
+}
+
+async function databaseExists(client: ClickHouseClient, database: string): Promise<boolean> {
+  const rs = await client.query({ query: `SELECT name FROM system.databases WHERE name = ${sqlString(database)}`, format: 'JSONEachRow' });
+  return ((await rs.json()) as unknown[]).length > 0;
 }
 
 /**
