@@ -54,7 +54,7 @@ export function buildConfig(values: Record<string, unknown>, extra?: (raw: Recor
   for (const [flag, { key }] of Object.entries(THRESHOLD_FLAGS)) {
     const v = values[flag.slice(2)];
     if (typeof v !== 'string') continue;
-    if (key === 'timezone') {
+    if (key === 'timezone' || key === 'minEventTime') {
       raw[key] = v;
       continue;
     }

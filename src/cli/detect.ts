@@ -9,7 +9,7 @@ import { ExceptionList, loadExceptionList } from '../input/exception-list.js';
 import { runFiles, type FileRunResult } from '../pipeline/file-run.js';
 import { pipelineRun } from '../pipeline/pipeline-run.js';
 import { runFilesSharded } from '../pipeline/sharded-run.js';
-import { NdjsonSink } from '../sinks/ndjson-sink.js';
+import { NdjsonSink, OutputDirError } from '../sinks/ndjson-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import { buildConfig, parseCommandArgs, thresholdHelp, thresholdOptions } from './common.js';
 
@@ -69,7 +69,14 @@ export async function detectCommand(argv: string[]): Promise<number> {
     typeof values.exceptions === 'string' ? await loadExceptionList(values.exceptions as string) : { list: ExceptionList.empty(), rejects: [] };
 
   const runId = randomUUID();
-  const sinks: Sink[] = [new NdjsonSink(values.out as string)];
+  let files: NdjsonSink;
+  try {
+    files = new NdjsonSink(values.out as string);
+  } catch (err) {
+    if (err instanceof OutputDirError) throw new UsageError(err.message);
+    throw err;
+  }
+  const sinks: Sink[] = [files];
   const clickhouse = await openClickHouse(config, runId);
   if (clickhouse) sinks.push(clickhouse);
 
@@ -125,6 +132,7 @@ function summary(r: FileRunResult, cells: number, exceptions: number, where: str
     `  accepted           ${fmt(c.recordsAccepted)} (unknown cell: ${fmt(c.unknownCell)})`,
     `  rejected           ${fmt(totalRejected - r.referenceRejects)} CDRs${r.referenceRejects ? `, ${fmt(r.referenceRejects)} catalogue/exception rows` : ''}${rejected.length ? '' : ' (none)'}`,
     ...rejected.map((k) => `    ${k.padEnd(19)}${fmt(c.rejectsByReason[k] ?? 0)}`),
+    ...(c.rejectsNotWritten ? [`    (${fmt(c.rejectsNotWritten)} of them counted, not written: over maxRejectsPerReason)`] : []),
     `  findings           simultaneity ${fmt(c.findingsByRule.simultaneity)}, time_distance ${fmt(c.findingsByRule.time_distance)}` +
       ` (repeat evidence suppressed: ${fmt(c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance)})`,
     `  block candidates   ${fmt(c.candidates)}`,

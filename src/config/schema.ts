@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+/** An instant given as ISO-8601 text with a zone or as epoch milliseconds, in epoch ms (NaN when unreadable). */
+export function instantMs(v: string | number): number {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : NaN;
+  if (/^-?\d+$/.test(v.trim())) return Number(v);
+  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v.trim())) return NaN;
+  return Date.parse(v.trim().replace(' ', 'T'));
+}
+
 /**
  * The one config of clonewatch: every threshold with SPEC.md's default, in one place.
  * A JSON config file uses these keys; every threshold is also a CLI flag (see THRESHOLD_FLAGS).
@@ -27,6 +35,23 @@ export const ruleSchema = z
     defaultRangeM: z.number().min(0).default(1000),
     /** Cell ranges are capped at this (m). */
     maxRangeM: z.number().min(0).default(10000),
+    /** Plausible times: a start_time more than this after the wall clock at reading is invalid_time (s). */
+    maxFutureS: z.number().min(0).default(86400),
+    /** Plausible times: a start_time before this instant is invalid_time (ISO-8601 with a zone, or epoch ms). */
+    minEventTime: z
+      .union([z.string(), z.number()])
+      .default('2000-01-01T00:00:00Z')
+      .refine((v) => Number.isFinite(instantMs(v)), { message: 'minEventTime must be an ISO-8601 instant with a zone (2000-01-01T00:00:00Z) or epoch milliseconds' })
+      .refine((v) => instantMs(v) >= 0, { message: 'minEventTime must not be before 1970-01-01T00:00:00Z (ClickHouse DateTime starts there)' }),
+    /** A CSV line longer than this is a malformed_row; reading goes on at the next line (bytes). */
+    maxLineBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /**
+     * detect writes at most this many rejects of one reason to the outputs; the rest are counted in the
+     * summary and pipeline_runs but not written (0 = no cap).
+     */
+    maxRejectsPerReason: z.number().int().min(0).default(100000),
+    /** Pair findings (simultaneity, time_distance) per IMEI key per suppressionS; the rest are counted as suppressed. */
+    maxPairFindingsPerImei: z.number().int().min(1).default(100),
     /** Zone of CDR times written without one, as ±hh:mm. */
     timezone: z
       .string()
@@ -155,6 +180,11 @@ export const THRESHOLD_FLAGS: Record<string, { key: keyof RuleConfig; help: stri
   '--candidate-retention-s': { key: 'candidateRetentionS', help: "keep an IMEI's candidate state this long after its last finding (s)" },
   '--default-range-m': { key: 'defaultRangeM', help: 'cell range when the catalogue has none or 0 (m)' },
   '--max-range-m': { key: 'maxRangeM', help: 'cell ranges are capped at this (m)' },
+  '--max-future-s': { key: 'maxFutureS', help: 'a start_time further than this after the wall clock is invalid_time (s)' },
+  '--min-event-time': { key: 'minEventTime', help: 'a start_time before this instant is invalid_time (ISO-8601 with zone)' },
+  '--max-line-bytes': { key: 'maxLineBytes', help: 'a CSV line longer than this is malformed_row (bytes)' },
+  '--max-rejects-per-reason': { key: 'maxRejectsPerReason', help: 'detect writes at most this many rejects per reason, counts the rest (0 = all)' },
+  '--max-pair-findings-per-imei': { key: 'maxPairFindingsPerImei', help: 'pair findings per IMEI key per suppressionS; the rest are suppressed' },
   '--timezone': { key: 'timezone', help: 'zone of CDR times written without one (±hh:mm)' },
 };
 

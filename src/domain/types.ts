@@ -122,6 +122,8 @@ export interface RunCounters {
   suppressedByRule: Record<Rule, number>;
   candidates: number;
   unknownCell: number;
+  /** detect: rejects counted in rejectsByReason but not written, past maxRejectsPerReason of their reason. */
+  rejectsNotWritten?: number;
 }
 
 export function emptyCounters(): RunCounters {

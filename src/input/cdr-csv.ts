@@ -2,6 +2,7 @@ import type { Cdr, RejectReason } from '../domain/types.js';
 import { CDR_FIELDS, N_FIELDS, newInvalid, validateCdrBytes } from './cdr-validate.js';
 import { InputError } from '../domain/errors.js';
 import { QuotedRecordParser } from './csv-records.js';
+import { cutNote, MAX_REJECT_RAW_BYTES, rawFromBytes } from '../domain/reject.js';
 
 /** Where parsed rows go. Calls are synchronous, in file order. */
 export interface CdrRowHandler {
@@ -13,6 +14,9 @@ const LF = 10;
 const CR = 13;
 const COMMA = 44;
 const QUOTE = 34;
+
+/** SPEC's default maxLineBytes: a longer line is a malformed_row. */
+export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 
 /**
  * Streaming CDR CSV reader (RFC 4180, UTF-8, BOM, LF/CRLF, header in any column order, extra
@@ -31,18 +35,38 @@ export class CdrCsvParser {
   private first = true;
   rows = 0;
   /** RFC 4180 parse of the header and of lines with a quoted field (csv-records.ts). */
-  private readonly q = new QuotedRecordParser();
+  private readonly q: QuotedRecordParser;
   private rawBuf: Buffer | null = null;
   private rawStart = 0;
   private rawEnd = 0;
+  /** A line longer than maxLineBytes being skipped: its number, length so far and first bytes (for the reject). */
+  private skip: { line: number; bytes: number; head: Buffer } | null = null;
 
+  /**
+   * @param maxLineBytes a longer physical line (or quoted record) is a malformed_row; its bytes are dropped
+   *   as they arrive, so memory stays bounded whatever the input (a line without end, a gzip bomb).
+   */
   constructor(
     private readonly source: string,
     private readonly tzOffsetMin: number,
     private readonly handler: CdrRowHandler,
-  ) {}
+    private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  ) {
+    this.q = new QuotedRecordParser(maxLineBytes);
+  }
 
   push(chunk: Buffer): void {
+    if (this.skip) {
+      const nl = chunk.indexOf(LF);
+      if (nl < 0) {
+        this.skip.bytes += chunk.length;
+        return;
+      }
+      this.skip.bytes += nl;
+      this.endSkip();
+      chunk = chunk.subarray(nl + 1);
+      if (chunk.length === 0) return;
+    }
     let buf = chunk;
     if (this.carry) {
       const carry = this.carry;
@@ -71,16 +95,40 @@ export class CdrCsvParser {
       if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     }
     const pos = this.consume(buf, false);
-    if (pos < buf.length) this.carry = Buffer.from(buf.subarray(pos));
+    if (pos >= buf.length) return;
+    if (buf.length - pos > this.maxLineBytes && buf.indexOf(LF, pos) < 0) {
+      // The pending line is already too long: keep its head for the reject, drop the rest up to its end.
+      if (this.colToField === null) {
+        throw new InputError(`${this.source}: the header on line 1 is longer than maxLineBytes (${this.maxLineBytes} bytes)`, 'BAD_HEADER');
+      }
+      this.skip = { line: this.line + 1, bytes: buf.length - pos, head: Buffer.from(buf.subarray(pos, pos + MAX_REJECT_RAW_BYTES + 4)) };
+      return;
+    }
+    this.carry = Buffer.from(buf.subarray(pos));
   }
 
   end(): void {
+    if (this.skip) this.endSkip();
     let buf = this.carry;
     this.carry = null;
     if (!buf || buf.length === 0) return;
     if (this.first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     this.first = false;
     this.consume(buf, true);
+  }
+
+  private endSkip(): void {
+    const s = this.skip!;
+    this.skip = null;
+    this.line++;
+    this.rows++;
+    this.rejectLong(s.line, s.head, 0, s.head.length, s.bytes);
+  }
+
+  private rejectLong(line: number, buf: Buffer, start: number, end: number, bytes: number): void {
+    const { raw } = rawFromBytes(buf, start, end);
+    const detail = `line of ${bytes} bytes is longer than maxLineBytes (${this.maxLineBytes}); reading goes on at the next line`;
+    this.handler.reject('malformed_row', cutNote(detail, bytes), line, raw);
   }
 
   /** Text of the row being handed to `record` (valid during that call only). */
@@ -131,6 +179,13 @@ export class CdrCsvParser {
         continue;
       }
       const map = this.colToField;
+      if (lineEnd - pos > this.maxLineBytes && map !== null) {
+        this.line++;
+        this.rows++;
+        this.rejectLong(lineNo, buf, pos, lineEnd, lineEnd - pos);
+        pos = nl + 1;
+        continue;
+      }
       if (map === null) {
         const r = this.q.parse(buf, pos, final);
         if (r === 'more') return pos;

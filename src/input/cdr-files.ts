@@ -1,4 +1,4 @@
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, lstatSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -18,21 +18,68 @@ const CDR_FILE = /\.csv(\.gz)?$/i;
 /** `--cdrs <file|dir|->`: a directory means every *.csv and *.csv.gz in it, in name order. */
 export function listCdrInputs(arg: string): CdrInput[] {
   if (arg === '-') return [{ name: 'stdin', path: '-', bytes: 0 }];
-  let st;
-  try {
-    st = statSync(arg);
-  } catch (err) {
-    throw new InputError(`cannot read CDRs at ${arg}: ${describeFsError(err)}`, 'NOT_FOUND', { cause: err });
+  const st = statInput(arg, arg);
+  if (!st.isDirectory()) {
+    // A named pipe (`<(zcat day.csv.gz)`) streams; a device (/dev/zero) or socket is no CDR file.
+    if (!st.isFile() && !st.isFIFO()) throw new InputError(`--cdrs ${arg} is not a file, a pipe or a directory (${kindOf(st)})`, 'UNREADABLE');
+    return [{ name: arg, path: arg, bytes: st.isFile() ? st.size : 0 }];
   }
-  if (!st.isDirectory()) return [{ name: arg, path: arg, bytes: st.size }];
-  const names = readdirSync(arg)
-    .filter((n) => CDR_FILE.test(n))
-    .sort();
+  let names: string[];
+  try {
+    names = readdirSync(arg);
+  } catch (err) {
+    throw new InputError(`cannot read CDR directory ${arg}: ${describeFsError(err)}`, 'UNREADABLE', { cause: err });
+  }
+  names = names.filter((n) => CDR_FILE.test(n)).sort();
   if (names.length === 0) throw new InputError(`no *.csv or *.csv.gz files in directory ${arg}`, 'NOT_FOUND');
   return names.map((n) => {
     const p = join(arg, n);
-    return { name: p, path: p, bytes: statSync(p).size };
+    const s = statInput(p, arg);
+    // Opening a FIFO would wait for a writer forever: in a directory only regular files are CDR files.
+    if (!s.isFile()) throw new InputError(`${p} in --cdrs directory ${arg} is not a regular file (${kindOf(s)}): move it out or rename it`, 'UNREADABLE');
+    return { name: p, path: p, bytes: s.size };
   });
+}
+
+/** stat() that follows links, with symlink loops and dangling links named as such. */
+function statInput(p: string, arg: string): Stats {
+  try {
+    return statSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = p === arg ? `--cdrs ${p}` : `${p} in --cdrs directory ${arg}`;
+    if (code === 'ELOOP') throw new InputError(`${what} is a symbolic link loop`, 'UNREADABLE', { cause: err });
+    if (code === 'ENOENT' && isLink(p)) {
+      throw new InputError(`${what} is a dangling symbolic link (to ${safeReadlink(p)}, which does not exist)`, 'NOT_FOUND', { cause: err });
+    }
+    if (code === 'ENOTDIR') throw new InputError(`cannot read CDRs at ${p}: a part of the path is a file, not a directory`, 'NOT_FOUND', { cause: err });
+    throw new InputError(`cannot read CDRs at ${p}: ${describeFsError(err)}`, 'NOT_FOUND', { cause: err });
+  }
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function safeReadlink(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '?';
+  }
+}
+
+function kindOf(s: Stats): string {
+  if (s.isDirectory()) return 'a directory';
+  if (s.isFIFO()) return 'a named pipe';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isSocket()) return 'a socket';
+  return 'not a regular file';
 }
 
 /**

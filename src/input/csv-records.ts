@@ -28,6 +28,9 @@ export interface QuotedRecord {
  * text after a closing quote.
  */
 export class QuotedRecordParser {
+  /** @param maxRecordBytes a record running longer than this is broken (the CDR reader passes maxLineBytes). */
+  constructor(private readonly maxRecordBytes = MAX_QUOTED_RECORD_BYTES) {}
+
   scratch = Buffer.allocUnsafe(4096);
   private scratchLen = 0;
   readonly starts: number[] = [];
@@ -60,7 +63,7 @@ export class QuotedRecordParser {
         let segStart = i + 1;
         i++;
         for (;;) {
-          if (i - start > MAX_QUOTED_RECORD_BYTES) return 'broken';
+          if (i - start > this.maxRecordBytes) return 'broken';
           if (i >= len) return final ? 'broken' : 'more';
           const c = buf[i];
           if (c === QUOTE) {
@@ -96,6 +99,7 @@ export class QuotedRecordParser {
       // Unquoted field: up to comma or line end (a quote inside it is taken literally).
       let j = i;
       while (j < len && buf[j] !== COMMA && buf[j] !== LF) j++;
+      if (j - start > this.maxRecordBytes) return 'broken';
       if (j >= len && !final) return 'more';
       let fe = j;
       if (fe > i && buf[fe - 1] === CR && (j >= len || buf[j] === LF)) fe--;

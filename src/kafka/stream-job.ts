@@ -1,3 +1,4 @@
+import { makeReject } from '../domain/reject.js';
 import { PartitionAssigners, type Admin, type Consumer, type ConsumerRunConfig, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from '../config/schema.js';
 import { ClonewatchError } from '../domain/errors.js';
@@ -308,7 +309,7 @@ export class StreamJob {
         liveCount++;
         if (rejected !== null) {
           m.rejects.inc({ reason: rejected.reason });
-          rejects.push({ source: `${topic}/${batch.partition}/${offset}`, line: null, reason: rejected.reason, detail: rejected.detail, raw: msg.value === null ? '' : msg.value.toString('utf8') });
+          rejects.push(makeReject(`${topic}/${batch.partition}/${offset}`, null, rejected.reason, rejected.detail, msg.value ?? ''));
         }
         const out = st.engine.take();
         if (out.findings.length || out.candidates.length) {

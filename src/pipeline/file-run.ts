@@ -8,6 +8,7 @@ import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
 import { tzOffsetMinutes } from '../domain/time.js';
 import type { OutputBatch, Sink } from '../sinks/sink.js';
+import { boundReject, makeReject } from '../domain/reject.js';
 
 export interface FileRunOptions {
   inputs: CdrInput[];
@@ -38,8 +39,12 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   const engine = new Engine(opts.config, { cells: opts.cells, exceptions: opts.exceptions });
   const counters = engine.counters;
   const tz = tzOffsetMinutes(opts.config.timezone);
-  let rejects: Reject[] = [...opts.referenceRejects];
-  for (const r of rejects) countReject(counters, r.reason);
+  const keep = rejectCap(opts.config.maxRejectsPerReason, counters);
+  let rejects: Reject[] = [];
+  for (const r of opts.referenceRejects) {
+    countReject(counters, r.reason);
+    if (keep(r)) rejects.push(boundReject(r));
+  }
   let now = clock();
   const peak = engine.stats();
 
@@ -55,7 +60,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
 
   for (const input of opts.inputs) {
     const source = input.name;
-    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => rejects.push(r), (cdr) => engine.offer(cdr, now), () => engine.maxEventTimeMs);
+    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => keep(r) && rejects.push(r), (cdr) => engine.offer(cdr, now), () => engine.maxEventTimeMs, opts.config.maxLineBytes);
     for await (const chunk of readCdrChunks(input, opts.onBytes)) {
       now = clock();
       parser.push(chunk);
@@ -86,21 +91,41 @@ export function admittingParser(
   reject: (r: Reject) => void,
   admit: (cdr: Cdr) => OfferResult,
   maxEventMs: () => number,
+  maxLineBytes: number,
 ): CdrCsvParser {
   const parser: CdrCsvParser = new CdrCsvParser(source, tzOffsetMin, {
     record(cdr: Cdr, line: number) {
       const why = admit(cdr);
       if (why !== null) {
         countReject(counters, why);
-        reject({ source, line, reason: why, detail: admissionDetail(why, cdr.recordId, maxEventMs(), latenessS), raw: parser.currentRaw() });
+        reject(makeReject(source, line, why, admissionDetail(why, cdr.recordId, maxEventMs(), latenessS), parser.currentRaw()));
       }
     },
     reject(reason: RejectReason, detail: string, line: number, raw: string) {
       countReject(counters, reason);
-      reject({ source, line, reason, detail, raw });
+      reject(makeReject(source, line, reason, detail, raw));
     },
-  });
+  }, maxLineBytes);
   return parser;
+}
+
+/**
+ * detect's cap on written rejects: at most `max` of one reason reach the outputs (0 = no cap); the rest are
+ * counted (counters.rejectsNotWritten, with every reject still in rejectsByReason). A feed that is broken the
+ * same way on every row then gives a sample of it, not a copy of the feed.
+ */
+export function rejectCap(max: number, counters: RunCounters): (r: Reject) => boolean {
+  if (max === 0) return () => true;
+  const written = new Map<RejectReason, number>();
+  return (r) => {
+    const n = written.get(r.reason) ?? 0;
+    if (n >= max) {
+      counters.rejectsNotWritten = (counters.rejectsNotWritten ?? 0) + 1;
+      return false;
+    }
+    written.set(r.reason, n + 1);
+    return true;
+  };
 }
 
 export function countReject(c: RunCounters, reason: RejectReason): void {

@@ -5,7 +5,8 @@ import { Admission } from '../engine/admission.js';
 import { readCdrChunks } from '../input/cdr-files.js';
 import { tzOffsetMinutes } from '../domain/time.js';
 import { batchTransfer, CdrBatchBuilder, type CdrBatch } from './cdr-batch.js';
-import { admittingParser, countReject, type FileRunOptions, type FileRunResult } from './file-run.js';
+import { boundReject } from '../domain/reject.js';
+import { admittingParser, countReject, rejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
 
 export type ShardRequest = { type: 'batch'; batch: CdrBatch } | { type: 'finish' };
 export interface ShardReply {
@@ -48,8 +49,12 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
   const latenessMs = cfg.allowedLatenessS * 1000;
   const admission = new Admission(latenessMs, cfg.windowS * 1000 + latenessMs);
   const tz = tzOffsetMinutes(cfg.timezone);
-  let rejects: Reject[] = [...opts.referenceRejects];
-  for (const r of rejects) countReject(counters, r.reason);
+  const keep = rejectCap(cfg.maxRejectsPerReason, counters);
+  let rejects: Reject[] = [];
+  for (const r of opts.referenceRejects) {
+    countReject(counters, r.reason);
+    if (keep(r)) rejects.push(boundReject(r));
+  }
 
   const shards: Shard[] = [];
   for (let i = 0; i < opts.threads; i++) shards.push(startShard(cfg, opts.cellsPath, opts.exceptionsPath));
@@ -65,7 +70,7 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
     await Promise.all(shards.map((s) => waitFor(s, () => s.last !== null)));
     for (const input of opts.inputs) {
       const source = input.name;
-      const parser = admittingParser(source, tz, counters, cfg.allowedLatenessS, (r) => rejects.push(r), (cdr) => {
+      const parser = admittingParser(source, tz, counters, cfg.allowedLatenessS, (r) => keep(r) && rejects.push(r), (cdr) => {
         const why = admission.admit(cdr.recordId, cdr.idHash, cdr.startMs);
         if (why !== null) return why;
         counters.recordsAccepted++;
@@ -73,7 +78,7 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
         s.builder.add(cdr);
         if (s.builder.full) send(s);
         return null;
-      }, () => admission.maxEventTimeMs);
+      }, () => admission.maxEventTimeMs, cfg.maxLineBytes);
       for await (const chunk of readCdrChunks(input, opts.onBytes)) {
         parser.push(chunk);
         if (rejects.length) {

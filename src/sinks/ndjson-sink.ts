@@ -1,15 +1,59 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ClonewatchError } from '../domain/errors.js';
 import type { OutputBatch, Sink } from './sink.js';
 
-/** One NDJSON file written with backpressure. */
+/** The output directory or one of its files cannot be used; the message is one line a user can act on. */
+export class OutputDirError extends ClonewatchError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, 'OUT_DIR', { cause: options.cause });
+  }
+}
+
+/** The longest piece of text handed to the file stream at once: output stays in bounded pieces. */
+const WRITE_PIECE_CHARS = 1 << 20;
+
+/** Create `dir` (and its parents), or say in one line why it cannot be an output directory. */
+export function prepareOutDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new OutputDirError(`--out ${dir} is a file, not a directory`, { cause: err });
+    if (code === 'ENOTDIR') {
+      // Name the file that stands where a directory should be.
+      let p = dirname(dir);
+      while (p !== dirname(p)) {
+        try {
+          if (!statSync(p).isDirectory()) break;
+        } catch {
+          /* missing: keep going up */
+        }
+        p = dirname(p);
+      }
+      throw new OutputDirError(`--out ${dir} is under ${p}, which is a file, not a directory`, { cause: err });
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new OutputDirError(`--out ${dir}: cannot create the directory (${code === 'EROFS' ? 'read-only file system' : 'permission denied'})`, { cause: err });
+    throw new OutputDirError(`--out ${dir}: cannot create the directory (${code ?? (err as Error).message})`, { cause: err });
+  }
+}
+
+/** One NDJSON file written with backpressure, in bounded pieces. */
 class NdjsonFile {
   private readonly stream: WriteStream;
   private failed: Error | null = null;
   lines = 0;
 
   constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { flags: 'w' });
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (err as Error).message);
+      throw new OutputDirError(`cannot write ${path}: ${why}`, { cause: err });
+    }
+    this.stream = createWriteStream(path, { fd });
     this.stream.on('error', (err) => {
       this.failed = err;
     });
@@ -19,8 +63,19 @@ class NdjsonFile {
     if (this.failed) throw this.failed;
     if (items.length === 0) return;
     let text = '';
-    for (const it of items) text += JSON.stringify(it) + '\n';
-    this.lines += items.length;
+    for (const it of items) {
+      text += JSON.stringify(it) + '\n';
+      this.lines++;
+      if (text.length >= WRITE_PIECE_CHARS) {
+        await this.put(text);
+        text = '';
+      }
+    }
+    if (text !== '') await this.put(text);
+  }
+
+  private async put(text: string): Promise<void> {
+    if (this.failed) throw this.failed;
     if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
   }
 
@@ -45,7 +100,7 @@ export class NdjsonSink implements Sink {
   private closed = false;
 
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    prepareOutDir(dir);
     this.clones = new NdjsonFile(join(dir, 'clones.ndjson'));
     this.candidates = new NdjsonFile(join(dir, 'block-candidates.ndjson'));
     this.rejects = new NdjsonFile(join(dir, 'rejects.ndjson'));

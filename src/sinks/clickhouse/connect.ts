@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../../config/schema.js';
@@ -168,12 +168,18 @@ export async function openStore(
   }
   // chDB is heavy (~0.5 s to load): import it only when a directory is used.
   const { createChdbConnection } = await import('chdb/connection');
-  // Check the lock first: chDB itself would also print its own multi-line complaint on stderr.
-  if (holderPid(dir) !== null) throw chdbOpenError(target, dir, new Error('directory locked'));
+  // Our own lock first, taken atomically: chDB's would print a multi-line complaint on stderr when two
+  // processes start on one directory at the same instant.
+  const unlock = lockDir(dir, target);
+  if (holderPid(dir) !== null) {
+    unlock();
+    throw chdbOpenError(target, dir, new Error('directory locked'));
+  }
   let connection: ReturnType<typeof createChdbConnection>;
   try {
     connection = createChdbConnection({ path: dir });
   } catch (err) {
+    unlock();
     throw chdbOpenError(target, dir, err);
   }
   // chdb declares the Connection type of @clickhouse/client-common, the client its own copy of it: same shape.
@@ -184,6 +190,7 @@ export async function openStore(
       if (await databaseExists(client, database)) await client.command({ query: `USE ${database}` });
     } catch (err) {
       await client.close().catch(() => {});
+      unlock();
       throw chdbOpenError(target, dir, err);
     }
   }
@@ -193,13 +200,87 @@ export async function openStore(
     database,
     label: `chDB ${target}`,
     target,
-    close: () => client.close(),
+    close: () => client.close().finally(unlock),
   };
 }
 
 async function databaseExists(client: ClickHouseClient, database: string): Promise<boolean> {
   const rs = await client.query({ query: `SELECT name FROM system.databases WHERE name = ${sqlString(database)}`, format: 'JSONEachRow' });
   return ((await rs.json()) as unknown[]).length > 0;
+}
+
+/** Directories this process holds, with how many stores use each. */
+const heldDirs = new Map<string, number>();
+
+/**
+ * Take `dir/clonewatch.lock` (created exclusively, holding our PID) or fail with the busy message. A lock
+ * whose process is gone (killed) is taken over. Returns the release function (safe to call twice).
+ */
+function lockDir(dir: string, target: string): () => void {
+  const lock = join(dir, 'clonewatch.lock');
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    const n = (heldDirs.get(dir) ?? 1) - 1;
+    if (n > 0) {
+      heldDirs.set(dir, n);
+      return;
+    }
+    heldDirs.delete(dir);
+    try {
+      if (readFileSync(lock, 'utf8').trim() === String(process.pid)) unlinkSync(lock);
+    } catch {
+      /* already gone */
+    }
+  };
+  const held = heldDirs.get(dir);
+  if (held !== undefined) {
+    heldDirs.set(dir, held + 1);
+    return release;
+  }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      heldDirs.set(dir, 1);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new ClickHouseStoreError(`cannot open ClickHouse data directory ${target}: cannot create ${lock} (${(err as NodeJS.ErrnoException).code})`, 'CHDB_OPEN', false, { cause: err });
+      }
+    }
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(lock, 'utf8').trim() || 'NaN');
+    } catch {
+      continue; // removed meanwhile: try again
+    }
+    // An empty lock is one being written right now: its owner is alive.
+    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
+      try {
+        unlinkSync(lock);
+      } catch {
+        /* another process took it over first */
+      }
+      continue;
+    }
+    throw chdbOpenError(target, dir, new Error('directory locked'), Number.isInteger(pid) ? pid : null);
+  }
+  throw chdbOpenError(target, dir, new Error('directory locked'));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -220,10 +301,10 @@ function holderPid(dir: string): number | null {
   }
 }
 
-function chdbOpenError(target: string, dir: string, err: unknown): ClickHouseStoreError {
+function chdbOpenError(target: string, dir: string, err: unknown, lockPid: number | null = null): ClickHouseStoreError {
   const msg = err instanceof Error ? err.message : String(err);
-  const pid = holderPid(dir);
-  if (/Cannot lock file|already running/i.test(msg) || pid !== null) {
+  const pid = lockPid ?? holderPid(dir);
+  if (/Cannot lock file|already running|directory locked/i.test(msg) || pid !== null) {
     return new ClickHouseStoreError(
       `ClickHouse data directory ${target} is in use by another clonewatch process${pid !== null ? ` (pid ${pid})` : ''} (chDB allows one process per directory); ` +
         'wait for it to finish, or pass another --clickhouse directory or a server URL',
