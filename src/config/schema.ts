@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TimeBounds } from '../domain/time.js';
 
 /** An instant given as ISO-8601 text with a zone or as epoch milliseconds, in epoch ms (NaN when unreadable). */
 export function instantMs(v: string | number): number {
@@ -199,4 +200,9 @@ export function parseConfig(input: unknown): { ok: true; config: Config } | { ok
   const r = configSchema.safeParse(input);
   if (r.success) return { ok: true, config: r.data };
   return { ok: false, message: formatConfigError(r.error) };
+}
+
+/** SPEC's plausible-time bounds of a config (minEventTime, maxFutureS). */
+export function timeBounds(config: Pick<RuleConfig, 'maxFutureS' | 'minEventTime'>): TimeBounds {
+  return { minMs: instantMs(config.minEventTime), maxFutureMs: config.maxFutureS * 1000 };
 }

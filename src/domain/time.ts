@@ -107,3 +107,34 @@ export function tzOffsetMinutes(tz: string): number {
   const sign = tz[0] === '-' ? -1 : 1;
   return sign * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6)));
 }
+
+/** The last instant ClickHouse's DateTime (UInt32 seconds) can hold: 2106-02-07T06:28:15Z. */
+export const DATETIME_MAX_MS = 4294967295 * 1000;
+
+/** SPEC "Plausible times only": the bounds a start_time must fall within. */
+export interface TimeBounds {
+  /** Earliest accepted start (minEventTime), epoch ms. */
+  minMs: number;
+  /** How far after the wall clock at reading a start may be (maxFutureS), ms. */
+  maxFutureMs: number;
+}
+
+/**
+ * Why `startMs` is not a plausible CDR time (the detail of an invalid_time reject, naming the bound), or
+ * null. `nowMs` is the wall clock when the row is read. Every accepted time also fits ClickHouse's DateTime.
+ */
+export function implausibleTime(startMs: number, nowMs: number, b: TimeBounds): string | null {
+  if (startMs < b.minMs) return `start_time ${anyIso(startMs)} is before minEventTime ${isoUtc(b.minMs)}`;
+  const latest = Math.min(nowMs + b.maxFutureMs, DATETIME_MAX_MS);
+  if (startMs > latest) {
+    return latest === DATETIME_MAX_MS
+      ? `start_time ${anyIso(startMs)} is after ${isoUtc(DATETIME_MAX_MS)}, the last time ClickHouse can store`
+      : `start_time ${anyIso(startMs)} is more than maxFutureS (${b.maxFutureMs / 1000} s) after the wall clock (${isoUtc(nowMs)})`;
+  }
+  return null;
+}
+
+/** isoUtc for any number (a Date holds +-8.64e15 ms; an epoch-ms field may hold more). */
+function anyIso(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? isoUtc(ms) : `${ms} ms since 1970`;
+}

@@ -55,9 +55,14 @@ export function planPartition(
   metadata: string | null,
   current: { nextOffset: number; dirty: boolean } | null,
   firstOffset: number,
+  /** The latest plausible event time now (wall clock + maxFutureS): a watermark past it is ignored. */
+  plausibleMaxMs = Infinity,
 ): PartitionPlan {
   if (current && committed === current.nextOffset && !current.dirty) return { action: 'reuse' };
   const meta = parseRebuildMeta(metadata);
+  // A watermark moved by an implausible time (committed by a version without the plausible-time check)
+  // would make every later CDR late_record, restart after restart: forget it, the window re-read rebuilds one.
+  if (meta && meta.wm !== null && meta.wm > plausibleMaxMs) meta.wm = null;
   if (committed >= 0 && meta && meta.from < committed) {
     return {
       action: 'rebuild',

@@ -3,7 +3,8 @@ import { PartitionAssigners, type Admin, type Consumer, type ConsumerRunConfig, 
 import type { Config } from '../config/schema.js';
 import { ClonewatchError } from '../domain/errors.js';
 import type { BlockCandidate, Finding, Reject } from '../domain/types.js';
-import { tzOffsetMinutes } from '../domain/time.js';
+import { tzOffsetMinutes, type TimeBounds } from '../domain/time.js';
+import { timeBounds } from '../config/schema.js';
 import { Engine } from '../engine/engine.js';
 import type { Logger } from '../ops/log.js';
 import type { StreamMetrics } from '../ops/stream-metrics.js';
@@ -76,6 +77,7 @@ export class StreamJob {
   /** Produce timestamps of findings written but not yet confirmed by every sink. */
   private unconfirmed: number[] = [];
   private readonly tz: number;
+  private readonly bounds: TimeBounds;
   private readonly clock: () => number;
   private stopping: Promise<void> | null = null;
   private crashed: ((err: Error) => void) | null = null;
@@ -106,6 +108,7 @@ export class StreamJob {
     this.admin = d.kafka.admin();
     this.snapshots = new SnapshotStore(d.config.stream.stateDir, k.groupId, k.inputTopic, d.log);
     this.tz = tzOffsetMinutes(d.config.timezone);
+    this.bounds = timeBounds(d.config);
     this.clock = d.clock ?? Date.now;
     this.done = new Promise<void>((resolve, reject) => {
       this.crashed = reject;
@@ -253,7 +256,7 @@ export class StreamJob {
       return cur;
     }
     const committed = (await this.committedOffsets()).get(partition) ?? { offset: -1, metadata: null };
-    const plan = planPartition(committed.offset, committed.metadata, cur ?? null, firstOffset);
+    const plan = planPartition(committed.offset, committed.metadata, cur ?? null, firstOffset, Date.now() + this.bounds.maxFutureMs);
     if (plan.action === 'reuse') {
       cur!.verified(this.generation);
       return cur!;
@@ -302,7 +305,7 @@ export class StreamJob {
       const offset = Number(msg.offset);
       if (offset < st.nextOffset) continue;
       const live = offset >= st.rebuildUntil;
-      const rejected = admitMessage(st, msg.value, this.tz, now, latenessS);
+      const rejected = admitMessage(st, msg.value, this.tz, now, latenessS, this.bounds);
       st.processed(offset);
       last = offset;
       if (live) {

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import { timeBounds, type Config } from '../config/schema.js';
 import type { Cdr, Reject, RejectReason, RunCounters } from '../domain/types.js';
 import { admissionDetail } from '../engine/admission.js';
 import { Engine, type EngineStats, type OfferResult } from '../engine/engine.js';
@@ -6,7 +6,7 @@ import { CdrCsvParser } from '../input/cdr-csv.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
-import { tzOffsetMinutes } from '../domain/time.js';
+import { implausibleTime, tzOffsetMinutes } from '../domain/time.js';
 import type { OutputBatch, Sink } from '../sinks/sink.js';
 import { boundReject, makeReject } from '../domain/reject.js';
 
@@ -60,7 +60,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
 
   for (const input of opts.inputs) {
     const source = input.name;
-    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => keep(r) && rejects.push(r), (cdr) => engine.offer(cdr, now), () => engine.maxEventTimeMs, opts.config.maxLineBytes);
+    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => keep(r) && rejects.push(r), (cdr) => engine.offer(cdr, now), () => engine.maxEventTimeMs, opts.config);
     for await (const chunk of readCdrChunks(input, opts.onBytes)) {
       now = clock();
       parser.push(chunk);
@@ -91,10 +91,18 @@ export function admittingParser(
   reject: (r: Reject) => void,
   admit: (cdr: Cdr) => OfferResult,
   maxEventMs: () => number,
-  maxLineBytes: number,
+  config: Pick<Config, 'maxLineBytes' | 'maxFutureS' | 'minEventTime'>,
 ): CdrCsvParser {
+  const bounds = timeBounds(config);
   const parser: CdrCsvParser = new CdrCsvParser(source, tzOffsetMin, {
     record(cdr: Cdr, line: number) {
+      // Plausible times: checked before admission, so an implausible row never moves event time.
+      const implausible = implausibleTime(cdr.startMs, Date.now(), bounds);
+      if (implausible !== null) {
+        countReject(counters, 'invalid_time');
+        reject(makeReject(source, line, 'invalid_time', implausible, parser.currentRaw()));
+        return;
+      }
       const why = admit(cdr);
       if (why !== null) {
         countReject(counters, why);
@@ -105,7 +113,7 @@ export function admittingParser(
       countReject(counters, reason);
       reject(makeReject(source, line, reason, detail, raw));
     },
-  }, maxLineBytes);
+  }, config.maxLineBytes);
   return parser;
 }
 

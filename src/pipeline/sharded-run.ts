@@ -78,7 +78,7 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
         s.builder.add(cdr);
         if (s.builder.full) send(s);
         return null;
-      }, () => admission.maxEventTimeMs, cfg.maxLineBytes);
+      }, () => admission.maxEventTimeMs, cfg);
       for await (const chunk of readCdrChunks(input, opts.onBytes)) {
         parser.push(chunk);
         if (rejects.length) {

@@ -211,3 +211,52 @@ describe('--cdrs and --out that are not what they should be: one line, exit 2', 
     expectOneLine(await detect(cdrDir(), out), /cannot write .*clones\.ndjson: it is a directory/);
   });
 });
+
+describe('plausible times (maxFutureS, minEventTime)', () => {
+  const at = (id: string, imsi: string, start: string) => `${id},voice_mo,356938035643809,${imsi},,${start},60,LTE,716,10,1001,25601`;
+
+  it('a CDR dated 9999, 2200 or 1969 is invalid_time naming its bound and moves no event time', async () => {
+    const dir = fresh('times');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'a.csv'),
+      [
+        HEADER,
+        at('f1', '716100000000009', '9999-12-31T00:00:00Z'),
+        at('f2', '716100000000009', '2200-01-01T00:00:00Z'),
+        at('f3', '716100000000009', '99999999999999999'),
+        at('p1', '716100000000007', '1969-06-01T10:00:00Z'),
+        at('p2', '716100000000008', '1969-06-01T10:00:30Z'),
+        at('r1', '716100000000001', '2026-03-01T10:00:00-05:00'),
+        at('r2', '716100000000002', '2026-03-01T10:00:30-05:00'),
+        '',
+      ].join('\n'),
+    );
+    const out = fresh('out');
+    const r = await runCli(['detect', '--cdrs', dir, '--cells', CELLS, '--out', out, '--clickhouse', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    const rejects = readNdjson(join(out, 'rejects.ndjson'));
+    expect(rejects.map((x) => [x.line, x.reason])).toEqual([2, 3, 4, 5, 6].map((l) => [l, 'invalid_time']));
+    expect(rejects[0].detail).toMatch(/^start_time 9999-12-31T00:00:00.000Z is more than maxFutureS \(86400 s\) after the wall clock/);
+    expect(rejects[3].detail).toBe('start_time 1969-06-01T10:00:00.000Z is before minEventTime 2000-01-01T00:00:00.000Z');
+    const clones = readNdjson(join(out, 'clones.ndjson'));
+    expect(clones.map((f) => [f.record_a, f.record_b])).toEqual([['r1', 'r2']]);
+  });
+
+  it('--max-future-s and --min-event-time move the bounds; a bound before 1970 is refused', async () => {
+    const dir = fresh('times2');
+    mkdirSync(dir);
+    const soon = new Date(Date.now() + 3_600_000).toISOString();
+    writeFileSync(join(dir, 'a.csv'), [HEADER, at('s1', '716100000000001', soon), at('o1', '716100000000002', '2005-01-01T00:00:00Z'), ''].join('\n'));
+    const out = fresh('out');
+    const r = await runCli(['detect', '--cdrs', dir, '--cells', CELLS, '--out', out, '--clickhouse', 'none', '--max-future-s', '60', '--min-event-time', '2010-01-01T00:00:00Z']);
+    expect(r.code, r.stderr).toBe(0);
+    const rejects = readNdjson(join(out, 'rejects.ndjson'));
+    expect(rejects.map((x) => [x.line, x.reason])).toEqual([[2, 'invalid_time'], [3, 'invalid_time']]);
+    expect(rejects[0].detail).toMatch(/maxFutureS \(60 s\)/);
+    expect(rejects[1].detail).toMatch(/before minEventTime 2010-01-01/);
+    const bad = await runCli(['detect', '--cdrs', dir, '--cells', CELLS, '--out', out, '--clickhouse', 'none', '--min-event-time', '1960-01-01T00:00:00Z']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/minEventTime must not be before 1970/);
+  });
+});

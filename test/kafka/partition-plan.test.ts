@@ -76,4 +76,14 @@ describe('parseRebuildMeta', () => {
       expect(parseRebuildMeta(bad)).toBeNull();
     }
   });
+
+  it('forgets a watermark past the latest plausible time, so a poisoned commit does not make every CDR late again', () => {
+    const poisoned = Date.parse('9999-12-31T00:00:00Z');
+    const now = Date.parse('2026-03-02T00:00:00Z');
+    const p = planPartition(150, meta(100, poisoned, true), null, 100, now + 86_400_000);
+    expect(p).toMatchObject({ action: 'rebuild', start: { wmMs: null } });
+    const s = planPartition(150, meta(150, poisoned, true), null, 150, now + 86_400_000);
+    expect(s).toMatchObject({ action: 'start', start: { wmMs: null } });
+    expect(planPartition(150, meta(100, now, true), null, 100, now + 86_400_000)).toMatchObject({ start: { wmMs: now } });
+  });
 });
