@@ -9,6 +9,7 @@ import { openClickHouseSink } from '../../src/sinks/clickhouse/index.js';
 import { countRows, readCandidates, readFindings, readRejects, selectRows } from '../../src/sinks/clickhouse/read-back.js';
 import { ensureSchema, SCHEMA_VERSION } from '../../src/sinks/clickhouse/schema.js';
 import { sqlCommand } from '../../src/cli/sql.js';
+import { exitCodeFor } from '../../src/cli/exit-code.js';
 import { sampleCandidates, sampleFindings, sampleRejects, sampleRun } from './clickhouse-data.js';
 
 const DOC_IMEI = '35209900000066';
@@ -19,7 +20,7 @@ export function docQueries(): string[] {
   return [...md.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1].trim());
 }
 
-/** Run `clonewatch sql` in-process, capturing its output; a UsageError becomes a non-zero code. */
+/** Run `clonewatch sql` in-process, capturing its output; an error becomes the exit code main would give. */
 export async function runSql(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -29,7 +30,7 @@ export async function runSql(argv: string[]): Promise<{ code: number; stdout: st
     const code = await sqlCommand(argv);
     return { code, stdout, stderr: stderr.replace(/^\d+ rows? \([\d.]+ s\)\n/gm, '') };
   } catch (e) {
-    return { code: (e as { exitCode?: number }).exitCode ?? 1, stdout, stderr: stderr + (e as Error).message };
+    return { code: exitCodeFor(e), stdout, stderr: stderr + (e as Error).message };
   } finally {
     out.mockRestore();
     err.mockRestore();

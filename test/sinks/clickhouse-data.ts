@@ -94,7 +94,7 @@ export function sampleRun(runId: string): PipelineRun {
     finished_at: '2026-11-24T18:00:05.250Z',
     inputs: 'fixtures/x',
     counters,
-    config_json: JSON.stringify({ windowS: 7200, clickhouse: { password: 'hunter2' }, kafka: { sasl: { password: 's3cret' } } }),
+    config_json: JSON.stringify({ windowS: 7200, clickhouse: { password: 'hunter2', target: 'http://analyst:hunter2@ch.example:8123/db' }, kafka: { sasl: { password: 's3cret' } } }),
     notes: [],
   };
 }
