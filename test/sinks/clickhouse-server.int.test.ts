@@ -54,7 +54,7 @@ describe.skipIf(skip !== null)('ClickHouse sink on a Debian clickhouse-server', 
       await sink.close();
       process.env.CLICKHOUSE_PASSWORD = 'wrong';
       const err = await openClickHouseSink(clickhouseSchema.parse({ target: server.url }), { runId: 'env' }).then(() => null, (e: Error) => e);
-      expect(err?.message).toMatch(/^cannot prepare ClickHouse \(server http:\/\/127\.0\.0\.1:\d+ \(user analyst\), database cw_env\): .*(password|Authentication)/);
+      expect(err?.message).toMatch(/^cannot open ClickHouse: cannot prepare ClickHouse \(server http:\/\/127\.0\.0\.1:\d+ \(user analyst\), database cw_env\): .*(password|Authentication)/);
       expect(err?.message).not.toContain('wrong');
     } finally {
       process.env = saved;
