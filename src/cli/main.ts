@@ -11,6 +11,10 @@ Usage:
   clonewatch run    [--config <file>] [--brokers h:p,...] [thresholds]   consume CDRs from Kafka
   clonewatch replay --cdrs <file|dir> --brokers h:p,... [--rate N]       produce CDR files into Kafka
   clonewatch sql "<query>" [--clickhouse <url|dir>] [--format table|jsonl|csv] [--write]
+  clonewatch explain <imei> [--clickhouse <url|dir>] [--cells <file>] [--out <file.html>]
+                                                                         one IMEI's evidence as an HTML page
+  clonewatch report [--from <date>] [--to <date>] [--clickhouse <url|dir>] --out <dir>
+                                                                         report.html and candidates.csv
 
 Run "clonewatch <command> --help" for the flags of a command.`;
 
@@ -22,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,
   replay: async () => (await import('./replay.js')).replayCommand,
   sql: async () => (await import('./sql.js')).sqlCommand,
+  explain: async () => (await import('./explain.js')).explainCommand,
+  report: async () => (await import('./report.js')).reportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

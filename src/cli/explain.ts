@@ -1,0 +1,135 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { buildConfig, parseCommandArgs, UsageError } from './common.js';
+import { loadCellCatalogue } from '../input/cell-catalogue.js';
+import { ClickHouseStoreError, firstLine, openStore, type ClickHouseStore } from '../sinks/clickhouse/connect.js';
+import type { CellRange } from '../views/evidence-map.js';
+import { explainPage } from '../views/explain-page.js';
+import { readExplainInput } from '../views/store.js';
+import type { Radio } from '../domain/types.js';
+
+const HELP = `clonewatch explain <imei>: one self-contained HTML page with the evidence of one IMEI key
+
+Usage:
+  clonewatch explain <imei> [--clickhouse <url|dir>] [--cells <file>] [--out <file.html>] [--config <file>]
+
+  <imei>                  14, 15 or 16 digits; the page is for its IMEI key (the first 14)
+  --clickhouse <url|dir>  the store detect/run wrote to: a chDB data directory (default ./clonewatch-data/clickhouse)
+                          or http(s)://[user[:password]@]host:port[/database] (see clonewatch sql --help)
+  --cells <file>          the cell catalogue, for the coverage radius of each evidence cell; without it the
+                          circles show the configured default range (defaultRangeM) and say so
+  --out <file.html>       where to write the page (default ./explain-<imei key>.html)
+  --config <file>         the JSON config file of detect/run (clickhouse section, defaultRangeM, maxRangeM)
+  -h, --help              this help
+
+The page needs no network: styles, script, base map (Natural Earth via world-atlas) and data are inline.
+It shows the block candidate, a map of the evidence cells, a timeline with one lane per IMSI and the findings.
+Exit status: 0 when the page is written; 2 with one line on stderr for a malformed IMEI, an IMEI key with no
+findings in the store, or an unreadable catalogue; 1 when the store cannot be read.`;
+
+/** The IMEI key of an IMEI argument (SPEC Input 1: first 14 of 14-16 digits, not all zeros). */
+export function imeiKeyArg(arg: string): string {
+  const s = arg.trim();
+  if (!/^\d{14,16}$/.test(s)) throw new UsageError(`explain needs an IMEI of 14, 15 or 16 digits, got ${JSON.stringify(arg.slice(0, 40))}`);
+  const key = s.slice(0, 14);
+  if (/^0+$/.test(key)) throw new UsageError(`IMEI ${s} has an all-zero key: not a valid IMEI`);
+  return key;
+}
+
+function parseCellId(id: string): { radio: Radio; mcc: number; mnc: number; lac: number; ci: number } | null {
+  const m = /^(GSM|UMTS|LTE|NR):(\d+):(\d+):(\d+):(\d+)$/.exec(id);
+  return m ? { radio: m[1] as Radio, mcc: +m[2], mnc: +m[3], lac: +m[4], ci: +m[5] } : null;
+}
+
+export async function explainCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      clickhouse: { type: 'string' },
+      config: { type: 'string' },
+      cells: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(positionals.length === 0 ? 'explain needs an IMEI: clonewatch explain <imei> (see --help)' : 'explain takes one IMEI');
+  }
+  const imei = imeiKeyArg(positionals[0]);
+  const config = buildConfig(values, (raw) => {
+    if (typeof values.clickhouse === 'string') {
+      raw.clickhouse = { ...((raw.clickhouse as Record<string, unknown>) ?? {}), target: values.clickhouse };
+    }
+  });
+  if (config.clickhouse.target === 'none') throw new UsageError('explain reads ClickHouse: --clickhouse <url|dir>, not none');
+  const out = resolve((values.out as string | undefined) ?? `explain-${imei}.html`);
+  const cellsPath = values.cells as string | undefined;
+
+  let store: ClickHouseStore;
+  try {
+    store = await openStore(config.clickhouse, { create: false });
+  } catch (err) {
+    throw new UsageError((err as Error).message, 1);
+  }
+  let input;
+  try {
+    input = await readExplainInput(store, imei);
+  } catch (err) {
+    if (err instanceof ClickHouseStoreError) throw new UsageError(err.message, 1);
+    throw new UsageError(`cannot read the findings of IMEI ${imei} (${store.label}): ${firstLine((err as Error).message ?? String(err))}`, 1);
+  } finally {
+    await store.close().catch(() => {});
+  }
+  if (input.findings.length === 0) {
+    throw new UsageError(
+      `no findings for IMEI key ${imei} in ${store.label}, database ${store.database}: nothing to explain ` +
+        `(list IMEIs with findings: clonewatch sql "SELECT imei, count() FROM suspected_clones FINAL GROUP BY imei")`,
+    );
+  }
+
+  const ranges = new Map<string, CellRange>();
+  const ids = new Set(input.findings.flatMap((f) => [f.cell_a, f.cell_b]).filter((c): c is string => c !== null));
+  let rangeNote = `Ranges are the configured default (${config.defaultRangeM} m, dashed): pass --cells <catalogue> for each cell's own.`;
+  if (cellsPath) {
+    let catalogue;
+    try {
+      ({ catalogue } = await loadCellCatalogue(cellsPath, config));
+    } catch (err) {
+      throw new UsageError(`cannot read cell catalogue ${cellsPath}: ${firstLine((err as NodeJS.ErrnoException).code ?? (err as Error).message)}`);
+    }
+    let missing = 0;
+    for (const id of ids) {
+      const k = parseCellId(id);
+      const site = k ? catalogue.lookup(k.radio, k.mcc, k.mnc, k.lac, k.ci) : undefined;
+      if (site) ranges.set(id, { rangeM: site.rangeM, source: 'catalogue' });
+      else missing++;
+    }
+    rangeNote = `Ranges from ${cellsPath}${missing ? `; ${missing} cell(s) not in it drawn with the default ${config.defaultRangeM} m (dashed)` : ''}.`;
+  }
+  for (const id of ids) if (!ranges.has(id)) ranges.set(id, { rangeM: config.defaultRangeM, source: 'assumed' });
+
+  const html = explainPage({
+    imei,
+    findings: input.findings,
+    candidates: input.candidates,
+    ranges,
+    rangeNote,
+    source: `${store.label}, database ${store.database}`,
+    generatedAt: new Date().toISOString(),
+  });
+  try {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, html);
+  } catch (err) {
+    throw new UsageError(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  process.stderr.write(
+    `explain: IMEI ${imei}: ${input.findings.length} finding(s), ${input.candidates.length ? 'block candidate' : 'no block candidate (all IMSIs exempt)'}; wrote ${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KB)\n`,
+  );
+  return 0;
+}
