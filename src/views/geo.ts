@@ -83,7 +83,7 @@ export function circlePath(projection: GeoProjection, lon: number, lat: number, 
   const circle = geoCircle()
     .center([lon, lat])
     .radius(Math.max(radiusKm, 0.001) / KM_PER_DEGREE)
-    .precision(4)();
+    .precision(10)();
   return geoPath(projection).digits(1)(circle);
 }
 
