@@ -70,7 +70,9 @@ export function evidenceMapSvg(cells: EvidenceCell[], findings: readonly Finding
     const speed = f.speed_kmh === null ? '∞ km/h (gap 0)' : `${fmtNum(f.speed_kmh)} km/h`;
     const label = `${fmtNum(f.distance_km, 1)} km · ${speed}`;
     const mx = (x1 + x2) / 2;
-    const my = (y1 + y2) / 2 + k * 15;
+    // A short line (nearby cells) gets its label above, clear of the two markers.
+    const short = Math.hypot(x2 - x1, y2 - y1) < 60;
+    const my = (y1 + y2) / 2 + k * 15 - (short ? 14 : 0);
     const colour = ruleColour('time_distance');
     parts.push(
       `<g class="td-line" data-finding-id="${esc(f.finding_id)}">` +
