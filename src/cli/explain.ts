@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { buildConfig, parseCommandArgs, UsageError } from './common.js';
+import { ServiceError, UsageError } from '../domain/errors.js';
+import { buildConfig, parseCommandArgs } from './common.js';
 import { loadCellCatalogue } from '../input/cell-catalogue.js';
 import { ClickHouseStoreError, firstLine, openStore, type ClickHouseStore } from '../sinks/clickhouse/connect.js';
 import type { CellRange } from '../views/evidence-map.js';
@@ -25,7 +26,7 @@ Usage:
 The page needs no network: styles, script, base map (Natural Earth via world-atlas) and data are inline.
 It shows the block candidate, a map of the evidence cells, a timeline with one lane per IMSI and the findings.
 Exit status: 0 when the page is written; 2 with one line on stderr for a malformed IMEI, an IMEI key with no
-findings in the store, or an unreadable catalogue; 1 when the store cannot be read.`;
+findings in the store, an unreadable catalogue, or a store that cannot be opened; 1 when a query fails.`;
 
 /** The IMEI key of an IMEI argument (SPEC Input 1: first 14 of 14-16 digits, not all zeros). */
 export function imeiKeyArg(arg: string): string {
@@ -70,18 +71,13 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const out = resolve((values.out as string | undefined) ?? `explain-${imei}.html`);
   const cellsPath = values.cells as string | undefined;
 
-  let store: ClickHouseStore;
-  try {
-    store = await openStore(config.clickhouse, { create: false });
-  } catch (err) {
-    throw new UsageError((err as Error).message, 1);
-  }
+  const store: ClickHouseStore = await openStore(config.clickhouse, { create: false });
   let input;
   try {
     input = await readExplainInput(store, imei);
   } catch (err) {
-    if (err instanceof ClickHouseStoreError) throw new UsageError(err.message, 1);
-    throw new UsageError(`cannot read the findings of IMEI ${imei} (${store.label}): ${firstLine((err as Error).message ?? String(err))}`, 1);
+    if (err instanceof ClickHouseStoreError) throw err;
+    throw new ServiceError(`cannot read the findings of IMEI ${imei} (${store.label}): ${firstLine((err as Error).message ?? String(err))}`, 'QUERY', { cause: err });
   } finally {
     await store.close().catch(() => {});
   }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildConfig, parseCommandArgs, UsageError } from './common.js';
+import { ServiceError, UsageError } from '../domain/errors.js';
+import { buildConfig, parseCommandArgs } from './common.js';
 import { ClickHouseStoreError, firstLine, openStore, type ClickHouseStore } from '../sinks/clickhouse/connect.js';
 import { candidatesCsv } from '../views/candidates-csv.js';
 import { reportPage } from '../views/report-page.js';
@@ -24,7 +25,7 @@ a map of findings by H3 cell, the runs. candidates.csv: one row per IMEI key wit
 is a block candidate, its current state, in the columns
 imei,imsis,exempt_imsis,rules,first_evidence_at,findings,likely_genuine_imsi,notify_msisdns (lists |-separated):
 the list the operator remits to OSIPTEL. Exit status: 0 when written (an empty range included), 2 for bad
-arguments, 1 when the store cannot be read.`;
+arguments or a store that cannot be opened, 1 when a query fails.`;
 
 /** Epoch ms of the start of a UTC day given as YYYY-MM-DD; a date that does not exist is a UsageError. */
 export function dayStartMs(flag: string, s: string): number {
@@ -73,18 +74,13 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (config.clickhouse.target === 'none') throw new UsageError('report reads ClickHouse: --clickhouse <url|dir>, not none');
   const outDir = resolve(values.out as string);
 
-  let store: ClickHouseStore;
-  try {
-    store = await openStore(config.clickhouse, { create: false });
-  } catch (err) {
-    throw new UsageError((err as Error).message, 1);
-  }
+  const store: ClickHouseStore = await openStore(config.clickhouse, { create: false });
   let input;
   try {
     input = await readReportInput(store, range);
   } catch (err) {
-    if (err instanceof ClickHouseStoreError) throw new UsageError(err.message, 1);
-    throw new UsageError(`cannot read the report's data (${store.label}): ${firstLine((err as Error).message ?? String(err))}`, 1);
+    if (err instanceof ClickHouseStoreError) throw err;
+    throw new ServiceError(`cannot read the report's data (${store.label}): ${firstLine((err as Error).message ?? String(err))}`, 'QUERY', { cause: err });
   } finally {
     await store.close().catch(() => {});
   }

@@ -40,10 +40,10 @@ describe('explain and report arguments', () => {
     });
   }
 
-  it('a store that does not exist: one line, exit 1, nothing created', async () => {
+  it('a store that does not exist: one line, exit 2 (an unusable --clickhouse), nothing created', async () => {
     const dir = join(tempDir(), 'no-store');
     const r = await runCli(['report', '--clickhouse', dir, '--out', join(dir, 'out')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no ClickHouse data in .*run clonewatch detect first/);
     expect(existsSync(dir)).toBe(false);
   });
