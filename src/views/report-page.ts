@@ -200,7 +200,7 @@ export function reportPage(v: ReportView): string {
     const notes = Array.isArray(r.notes) ? (r.notes as string[]).join('; ') : '';
     return [
       `<span class="mono">${esc(String(r.run_id).slice(0, 8))}</span>`,
-      esc(r.mode),
+      esc(r.mode_name),
       esc(fmtTime(isoOfMs(r.started_at_ms))),
       esc(fmtTime(isoOfMs(r.finished_at_ms))),
       `<span title="${esc(r.inputs)}">${esc(String(r.inputs).length > 48 ? String(r.inputs).slice(0, 47) + '…' : r.inputs)}</span>`,

@@ -89,7 +89,7 @@ export async function readReportInput(store: ClickHouseStore, range: DayRange): 
   const inRange = timeWhere('time_a', range);
   const perDay = await selectRows(
     store,
-    `SELECT toString(toDate(time_a)) AS day, toString(rule) AS rule, count() AS n FROM ${db}.suspected_clones FINAL WHERE ${inRange} GROUP BY day, rule ORDER BY day, rule`,
+    `SELECT toString(toDate(time_a)) AS day, toString(rule) AS rule_name, count() AS n FROM ${db}.suspected_clones FINAL WHERE ${inRange} GROUP BY day, rule_name ORDER BY day, rule_name`,
   );
   const perH3 = await selectRows(
     store,
@@ -106,6 +106,7 @@ export async function readReportInput(store: ClickHouseStore, range: DayRange): 
     if (!cur || emissionOrder(cur, c) < 0) latest.set(c.imei, c);
   }
   const candidates = [...latest.values()].sort((a, b) => Date.parse(a.first_evidence_at) - Date.parse(b.first_evidence_at) || a.imei.localeCompare(b.imei));
+  // Aliases never reuse a column's name (ClickHouse 18.16 reads `toString(x) AS x` as a cyclic alias).
   // Rejects and runs are facts of processing, not of events: the range selects the runs that wrote a finding
   // in it and the runs started in it, and the rejects of those runs.
   const runWhere =
@@ -114,20 +115,20 @@ export async function readReportInput(store: ClickHouseStore, range: DayRange): 
       : `(run_id IN (SELECT run_id FROM ${db}.suspected_clones FINAL WHERE ${inRange}) OR ${timeWhere('started_at', range)})`;
   const rejects = await selectRows(
     store,
-    `SELECT toString(reason) AS reason, count() AS n FROM ${db}.rejected_cdrs FINAL WHERE ${
+    `SELECT toString(reason) AS reason_name, count() AS n FROM ${db}.rejected_cdrs FINAL WHERE ${
       runWhere === '1' ? '1' : `run_id IN (SELECT run_id FROM ${db}.pipeline_runs FINAL WHERE ${runWhere})`
-    } GROUP BY reason ORDER BY n DESC, reason`,
+    } GROUP BY reason_name ORDER BY n DESC, reason_name`,
   );
   const runsTotal = await selectRows(store, `SELECT count() AS n FROM ${db}.pipeline_runs FINAL WHERE ${runWhere}`);
   const runs = await selectRows(
     store,
-    `SELECT run_id, toString(mode) AS mode, started_at_ms, finished_at_ms, inputs, records_read, records_accepted, rejected, candidates, unknown_cell, clickhouse_outage_s, notes, counters_json FROM ${db}.pipeline_runs FINAL WHERE ${runWhere} ORDER BY started_at_ms DESC LIMIT ${MAX_RUNS}`,
+    `SELECT run_id, toString(mode) AS mode_name, started_at_ms, finished_at_ms, inputs, records_read, records_accepted, rejected, candidates, unknown_cell, clickhouse_outage_s, notes, counters_json FROM ${db}.pipeline_runs FINAL WHERE ${runWhere} ORDER BY started_at_ms DESC LIMIT ${MAX_RUNS}`,
   );
   return {
-    findingsPerDay: perDay.map((r) => ({ day: String(r.day), rule: String(r.rule), n: Number(r.n) })),
+    findingsPerDay: perDay.map((r) => ({ day: String(r.day), rule: String(r.rule_name), n: Number(r.n) })),
     findingsPerH3: perH3.map((r) => ({ h3: String(r.h3), n: Number(r.n) })),
     candidates,
-    rejectsByReason: rejects.map((r) => ({ reason: String(r.reason), n: Number(r.n) })),
+    rejectsByReason: rejects.map((r) => ({ reason: String(r.reason_name), n: Number(r.n) })),
     runs,
     runsTotal: Number(runsTotal[0]?.n ?? 0),
   };
