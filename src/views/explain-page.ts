@@ -70,6 +70,20 @@ function num(n: number | null): string {
   return n === null ? '—' : String(n);
 }
 
+/** SPEC Output 1's fields; anything else a finding carries (a criterion's own fields) goes to the detail column. */
+const OUTPUT1_FIELDS = new Set([
+  'imei', 'imei_reported_a', 'imei_reported_b', 'rule', 'imsi_a', 'imsi_b', 'msisdn_a', 'msisdn_b', 'record_a', 'record_b',
+  'time_a', 'time_b', 'cell_a', 'cell_b', 'lat_a', 'lon_a', 'lat_b', 'lon_b', 'distance_km', 'gap_s', 'overlap_s',
+  'speed_kmh', 'exempt_imsis', 'detected_at', 'finding_id',
+]);
+
+function detail(f: Finding): string {
+  return Object.entries(f)
+    .filter(([k, v]) => !OUTPUT1_FIELDS.has(k) && v !== null && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0))
+    .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join('|') : String(v)}`)
+    .join(', ');
+}
+
 function findingsTable(findings: Finding[]): string {
   const rows = findings
     .map(
@@ -77,12 +91,12 @@ function findingsTable(findings: Finding[]): string {
 <td>${ruleTag(f.rule)}</td><td>${esc(fmtTime(f.time_a))}</td><td class="mono">${esc(f.imsi_a)}</td><td class="mono">${esc(f.msisdn_a)}</td><td class="mono">${esc(f.cell_a ?? '—')}</td>
 <td>${esc(fmtTime(f.time_b))}</td><td class="mono">${esc(f.imsi_b)}</td><td class="mono">${esc(f.msisdn_b)}</td><td class="mono">${esc(f.cell_b ?? '—')}</td>
 <td class="num distance">${num(f.distance_km)}</td><td class="num gap">${f.gap_s}</td><td class="num overlap">${f.overlap_s}</td><td class="num speed">${num(f.speed_kmh)}</td>
-<td class="mono">${esc(f.exempt_imsis.join(', '))}</td><td class="mono">${esc(f.record_a)} / ${esc(f.record_b)}</td><td class="mono">${esc(f.finding_id)}</td></tr>`,
+<td class="mono">${esc(f.exempt_imsis.join(', '))}</td><td class="detail">${esc(detail(f))}</td><td class="mono">${esc(f.record_a)} / ${esc(f.record_b)}</td><td class="mono">${esc(f.finding_id)}</td></tr>`,
     )
     .join('');
   return `<div class="wrap"><table class="findings"><thead><tr><th>rule</th><th>time a</th><th>IMSI a</th><th>MSISDN a</th><th>cell a</th>
 <th>time b</th><th>IMSI b</th><th>MSISDN b</th><th>cell b</th><th class="num">distance km</th><th class="num">gap s</th><th class="num">overlap s</th><th class="num">speed km/h</th>
-<th>exempt IMSIs</th><th>records a / b</th><th>finding_id</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+<th>exempt IMSIs</th><th>detail</th><th>records a / b</th><th>finding_id</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 // Clicking a finding highlights its line, overlap or gap and its CDRs; clicking again clears it.

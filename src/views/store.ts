@@ -10,7 +10,8 @@ import { rowToCandidate, type Row } from '../sinks/clickhouse/rows.js';
  */
 
 /** A block candidate emission, with the fields SPEC's "what the operator needs to act" adds when the store has them. */
-export interface CandidateView extends BlockCandidate {
+type ActFields = 'likely_genuine_imsi' | 'likely_genuine_reason' | 'notify_msisdns' | 'imsi_count';
+export interface CandidateView extends Omit<BlockCandidate, ActFields> {
   likely_genuine_imsi?: string | null;
   likely_genuine_reason?: string | null;
   notify_msisdns?: string[];
@@ -18,7 +19,7 @@ export interface CandidateView extends BlockCandidate {
 }
 
 export function rowToCandidateView(r: Row): CandidateView {
-  const c: CandidateView = rowToCandidate(r);
+  const c: CandidateView = { ...(rowToCandidate(r) as CandidateView) };
   if ('likely_genuine_imsi' in r) c.likely_genuine_imsi = r.likely_genuine_imsi === null ? null : String(r.likely_genuine_imsi);
   if ('likely_genuine_reason' in r) c.likely_genuine_reason = r.likely_genuine_reason === null ? null : String(r.likely_genuine_reason);
   if ('notify_msisdns' in r && Array.isArray(r.notify_msisdns)) c.notify_msisdns = (r.notify_msisdns as unknown[]).map(String);
