@@ -12,7 +12,8 @@ import type { Radio } from '../domain/types.js';
 const HELP = `clonewatch explain <imei>: one self-contained HTML page with the evidence of one IMEI key
 
 Usage:
-  clonewatch explain <imei> [--clickhouse <url|dir>] [--cells <file>] [--out <file.html>] [--config <file>]
+  clonewatch explain <imei> [--clickhouse <url|dir>] [--cells <file>] [--out <file.html>] [--max-findings <n>]
+                            [--config <file>]
 
   <imei>                  14, 15 or 16 digits; the page is for its IMEI key (the first 14)
   --clickhouse <url|dir>  the store detect/run wrote to: a chDB data directory (default ./clonewatch-data/clickhouse)
@@ -20,6 +21,8 @@ Usage:
   --cells <file>          the cell catalogue, for the coverage radius of each evidence cell; without it the
                           circles show the configured default range (defaultRangeM) and say so
   --out <file.html>       where to write the page (default ./explain-<imei key>.html)
+  --max-findings <n>      show the latest n findings (default 100, the per-IMEI cap of one suppression period);
+                          the page says how many there are in all
   --config <file>         the JSON config file of detect/run (clickhouse section, defaultRangeM, maxRangeM)
   -h, --help              this help
 
@@ -42,6 +45,9 @@ function parseCellId(id: string): { radio: Radio; mcc: number; mnc: number; lac:
   return m ? { radio: m[1] as Radio, mcc: +m[2], mnc: +m[3], lac: +m[4], ci: +m[5] } : null;
 }
 
+/** Findings shown at most by default: what one IMEI key can get in one suppression period (maxPairFindingsPerImei). */
+export const DEFAULT_MAX_FINDINGS = 100;
+
 export async function explainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
@@ -50,6 +56,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
       config: { type: 'string' },
       cells: { type: 'string' },
       out: { type: 'string' },
+      'max-findings': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     true,
@@ -62,6 +69,9 @@ export async function explainCommand(argv: string[]): Promise<number> {
     throw new UsageError(positionals.length === 0 ? 'explain needs an IMEI: clonewatch explain <imei> (see --help)' : 'explain takes one IMEI');
   }
   const imei = imeiKeyArg(positionals[0]);
+  const maxArg = (values['max-findings'] as string | undefined) ?? String(DEFAULT_MAX_FINDINGS);
+  const maxFindings = Number(maxArg);
+  if (!/^\d+$/.test(maxArg) || maxFindings < 1) throw new UsageError(`--max-findings needs a whole number >= 1, got ${JSON.stringify(maxArg)}`);
   const config = buildConfig(values, (raw) => {
     if (typeof values.clickhouse === 'string') {
       raw.clickhouse = { ...((raw.clickhouse as Record<string, unknown>) ?? {}), target: values.clickhouse };
@@ -74,7 +84,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const store: ClickHouseStore = await openStore(config.clickhouse, { create: false });
   let input;
   try {
-    input = await readExplainInput(store, imei);
+    input = await readExplainInput(store, imei, maxFindings);
   } catch (err) {
     if (err instanceof ClickHouseStoreError) throw err;
     throw new ServiceError(`cannot read the findings of IMEI ${imei} (${store.label}): ${firstLine((err as Error).message ?? String(err))}`, 'QUERY', { cause: err });
@@ -112,6 +122,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const html = explainPage({
     imei,
     findings: input.findings,
+    totalFindings: input.totalFindings,
     candidates: input.candidates,
     ranges,
     rangeNote,
@@ -125,7 +136,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
     throw new UsageError(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   process.stderr.write(
-    `explain: IMEI ${imei}: ${input.findings.length} finding(s), ${input.candidates.length ? 'block candidate' : 'no block candidate (all IMSIs exempt)'}; wrote ${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KB)\n`,
+    `explain: IMEI ${imei}: ${input.totalFindings} finding(s)${input.totalFindings > input.findings.length ? ` (the latest ${input.findings.length} shown; --max-findings)` : ''}, ${input.candidates.length ? 'block candidate' : 'no block candidate (all IMSIs exempt)'}; wrote ${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KB)\n`,
   );
   return 0;
 }

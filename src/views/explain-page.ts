@@ -8,7 +8,10 @@ import { timelineSvg } from './timeline.js';
 /** Everything the explain page shows; built by the CLI from ClickHouse (and the cell catalogue for ranges). */
 export interface ExplainView {
   imei: string;
+  /** The findings shown (the latest ones when there are more than --max-findings). */
   findings: Finding[];
+  /** All findings of the IMEI key in the store (default: those shown). */
+  totalFindings?: number;
   /** Emissions of the IMEI's block candidate, oldest first; empty when every IMSI is exempt. */
   candidates: CandidateView[];
   /** Coverage radius of each evidence cell. */
@@ -134,7 +137,11 @@ export function explainPage(v: ExplainView): string {
 <section id="summary"><dl class="kv">
 <dt>IMEI key</dt><dd>${esc(v.imei)}</dd>
 <dt>IMEIs as reported</dt><dd>${esc(reported.join(', '))}</dd>
-<dt>Findings</dt><dd>${v.findings.length} (${esc(byRule)})</dd>
+<dt>Findings</dt><dd class="finding-count">${v.findings.length} (${esc(byRule)})${
+    (v.totalFindings ?? v.findings.length) > v.findings.length
+      ? ` <strong>: the latest ${v.findings.length} of ${v.totalFindings}</strong> (clonewatch explain --max-findings N shows more)`
+      : ''
+  }</dd>
 <dt>IMSIs</dt><dd>${model.lanes.length}</dd>
 <dt>Evidence from</dt><dd>${esc(fmtTime(new Date(model.startMs).toISOString()))} to ${esc(fmtTime(new Date(model.endMs).toISOString()))}</dd>
 </dl></section>

@@ -44,15 +44,30 @@ export function emissionOrder(a: CandidateView, b: CandidateView): number {
 }
 
 export interface ExplainInput {
+  /** The latest `maxFindings` findings, oldest first. */
   findings: Finding[];
+  /** All findings of the IMEI key in the store. */
+  totalFindings: number;
   candidates: CandidateView[];
 }
 
-export async function readExplainInput(store: ClickHouseStore, imei: string): Promise<ExplainInput> {
-  const findings = await readFindings(store, `imei = ${sqlString(imei)}`);
-  findings.sort((a, b) => Date.parse(a.time_a) - Date.parse(b.time_a) || Date.parse(a.time_b) - Date.parse(b.time_b) || a.finding_id.localeCompare(b.finding_id));
-  const candidates = findings.length ? await readCandidateHistory(store, imei) : [];
-  return { findings, candidates };
+function findingOrder(a: Finding, b: Finding): number {
+  return Date.parse(a.time_a) - Date.parse(b.time_a) || Date.parse(a.time_b) - Date.parse(b.time_b) || a.finding_id.localeCompare(b.finding_id);
+}
+
+/**
+ * The latest `max` findings in event order. Pair findings are capped per IMEI key per suppression period, not
+ * over its whole history: a clone active for a month can have thousands, and one page must stay small.
+ */
+export function latestFindings(findings: Finding[], max: number): Finding[] {
+  const sorted = [...findings].sort(findingOrder);
+  return sorted.length > max ? sorted.slice(sorted.length - max) : sorted;
+}
+
+export async function readExplainInput(store: ClickHouseStore, imei: string, maxFindings: number): Promise<ExplainInput> {
+  const all = await readFindings(store, `imei = ${sqlString(imei)}`);
+  const candidates = all.length ? await readCandidateHistory(store, imei) : [];
+  return { findings: latestFindings(all, maxFindings), totalFindings: all.length, candidates };
 }
 
 // ---- report ----

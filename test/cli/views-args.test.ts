@@ -27,6 +27,7 @@ describe('explain and report arguments', () => {
   const cases: [string, string[], RegExp, number][] = [
     ['explain without an IMEI', ['explain'], /explain needs an IMEI/, 2],
     ['explain with a malformed IMEI', ['explain', '12ab'], /14, 15 or 16 digits/, 2],
+    ['explain with a bad --max-findings', ['explain', '356938035643809', '--max-findings', '0'], /--max-findings needs a whole number >= 1/, 2],
     ['report without --out', ['report'], /report needs --out/, 2],
     ['report with a bad date', ['report', '--out', 'x', '--from', '2026-13-01'], /--from needs a date/, 2],
     ['report with an unknown flag', ['report', '--out', 'x', '--since', '2026-01-01'], /Unknown option '--since'/, 2],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/domain/types.js';
 import type { CellRange } from '../../src/views/evidence-map.js';
 import { explainPage, type ExplainView } from '../../src/views/explain-page.js';
-import type { CandidateView } from '../../src/views/store.js';
+import { latestFindings, type CandidateView } from '../../src/views/store.js';
 
 // The explain page as text (the browser tests open the demo's pages): candidate fields, criteria's own
 // finding fields, and the map's parts for a hand-made IMEI.
@@ -105,5 +105,20 @@ describe('explain page', () => {
     const html = explainPage(view({ findings: [{ ...td, record_a: '<script>alert(1)</script>' }] }));
     expect(html).not.toContain('<script>alert(1)</script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('more findings than shown: the page says how many there are in all', () => {
+    const html = explainPage(view({ totalFindings: 250 }));
+    expect(html).toContain('<strong>: the latest 1 of 250</strong>');
+    expect(explainPage(view())).not.toContain('the latest');
+  });
+});
+
+describe('latestFindings', () => {
+  it('keeps the latest n by event time, oldest first', () => {
+    const at = (i: number): Finding => ({ ...td, finding_id: `f${i}`, time_a: new Date(Date.UTC(2026, 2, 1, i)).toISOString(), time_b: new Date(Date.UTC(2026, 2, 1, i, 5)).toISOString() });
+    const fs = [at(3), at(1), at(4), at(2)];
+    expect(latestFindings(fs, 2).map((f) => f.finding_id)).toEqual(['f3', 'f4']);
+    expect(latestFindings(fs, 10).map((f) => f.finding_id)).toEqual(['f1', 'f2', 'f3', 'f4']);
   });
 });

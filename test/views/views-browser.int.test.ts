@@ -142,6 +142,18 @@ describe('clonewatch explain in headless Chromium', () => {
     expect(() => statSync(file)).toThrow();
   });
 
+  it('--max-findings n shows the latest n and says how many there are', async () => {
+    const [imei, n] = Object.entries(countBy(findings, (f) => f.imei)).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+    const file = join(tmp, 'capped.html');
+    const r = await runCli(['explain', imei, '--clickhouse', chdb, '--max-findings', '2', '--out', file], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect([...html.matchAll(/<tr class="finding"/g)]).toHaveLength(2);
+    expect(html).toContain(`the latest 2 of ${n}`);
+    const latest = findings.filter((f) => f.imei === imei).sort((a, b) => a.time_a.localeCompare(b.time_a) || a.time_b.localeCompare(b.time_b) || a.finding_id.localeCompare(b.finding_id)).slice(-2);
+    for (const f of latest) expect(html).toContain(`data-finding-id="${f.finding_id}"`);
+  });
+
   it('without --cells the circles use the default range and the page says so', async () => {
     const file = join(tmp, 'default-ranges.html');
     const r = await runCli(['explain', DEMO_IMEI, '--clickhouse', chdb, '--out', file], { timeoutMs: 60_000 });
