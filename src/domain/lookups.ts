@@ -3,10 +3,19 @@ import type { CellSite, Radio } from './types.js';
 // What the detection core needs of the reference data, and nothing more: the engine depends on these
 // narrow interfaces, input/ implements them (input/cell-catalogue.ts, input/exception-list.ts).
 
-/** Where a serving cell is: the cell catalogue, by number (no string per CDR). */
+/**
+ * Where a serving cell is: the cell catalogue, by number (no string per CDR). `undefined` when the catalogue
+ * does not have it; AMBIGUOUS_CELL when only a short UMTS key matched and several cells share it.
+ */
 export interface CellLookup {
   lookup(radio: Radio, mcc: number, mnc: number, lac: number, ci: number): CellSite | undefined;
 }
+
+/**
+ * SPEC "Cell identity forms": a UMTS CDR whose short key (radio, mcc, net, area, cell mod 65536) more than
+ * one catalogue cell shares. Its cell is unknown (never a guess) and it is counted as `ambiguous_cell`.
+ */
+export const AMBIGUOUS_CELL: CellSite = Object.freeze({ id: 'AMBIGUOUS', lat: NaN, lon: NaN, rangeM: NaN });
 
 /** Art. 24-25: which IMEI-IMSI and IMEI-MSISDN pairs are listed as genuine (the exception list). */
 export interface ExemptionLookup {

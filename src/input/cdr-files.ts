@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../domain/errors.js';
-import { describeFsError } from './csv-table.js';
+import { describeFsError } from './fs-error.js';
 
 /** One CDR input: a file path, or '-' for standard input. */
 export interface CdrInput {

@@ -1,43 +1,94 @@
-import type { CellLookup } from '../domain/lookups.js';
+import { AMBIGUOUS_CELL, type CellLookup } from '../domain/lookups.js';
 import type { CellSite, Radio, Reject } from '../domain/types.js';
 import { RADIOS } from '../domain/types.js';
 import type { RuleConfig } from '../config/schema.js';
 import { readCsvTable } from './csv-table.js';
 
-/** The operator's list of base-station sectors, keyed `RADIO:mcc:mnc:lac:ci` (OpenCelliD radio,mcc,net,area,cell). */
+/** UMTS: OpenCelliD's `cell` is the 28-bit UTRAN cell id (RNC id x 65536 + CI); CDRs often carry the 16-bit CI. */
+const UMTS_CI_MOD = 65536;
+const UMTS = RADIOS.indexOf('UMTS');
+const TWO_32 = 2 ** 32;
+
+export interface CatalogueCell extends CellSite {
+  radio: Radio;
+  mcc: number;
+  mnc: number;
+  lac: number;
+  ci: number;
+}
+
+/**
+ * The operator's list of base-station sectors, keyed `RADIO:mcc:mnc:lac:ci` (OpenCelliD radio,mcc,net,area,cell).
+ * A CDR's cell is looked up by its exact key first; for UMTS, a miss falls back to the short key
+ * (radio, mcc, net, area, cell mod 65536) on both sides, answered only when one catalogue cell has it.
+ *
+ * Columnar: a national catalogue (10^5..10^6 cells) is a few typed arrays and two open-addressing tables
+ * of cell indexes, not a million objects; a cell's CellSite object is made on its first lookup and kept,
+ * so the per-CDR lookup allocates nothing.
+ */
 export class CellCatalogue implements CellLookup {
-  /** ci -> the cells with that ci (rarely more than one); a number key keeps the per-CDR lookup string-free. */
-  private readonly byCi = new Map<number, CatalogueCell | CatalogueCell[]>();
+  private cap = 0;
   private n = 0;
+  private radio: Uint8Array = new Uint8Array(0);
+  private mcc: Float64Array = new Float64Array(0);
+  private mnc: Float64Array = new Float64Array(0);
+  private lac: Float64Array = new Float64Array(0);
+  private ci: Float64Array = new Float64Array(0);
+  private lat: Float64Array = new Float64Array(0);
+  private lon: Float64Array = new Float64Array(0);
+  private rangeM: Float64Array = new Float64Array(0);
+  private sites: Array<CellSite | undefined> = [];
+  /** Exact keys: slot -> cell index + 1 (0 = empty). */
+  private exact: Int32Array = new Int32Array(16);
+  /** UMTS short keys: slot -> cell index + 1; `shortShared[slot]` = 1 when more than one cell has that short key. */
+  private short: Int32Array = new Int32Array(16);
+  private shortShared: Uint8Array = new Uint8Array(16);
+  private nShort = 0;
+  /** Short UMTS keys that more than one catalogue cell shares. */
+  ambiguousShortKeys = 0;
 
   constructor(cells: Iterable<CatalogueCell> = []) {
     for (const c of cells) this.add(c);
   }
 
-  private add(c: CatalogueCell): void {
-    const cur = this.byCi.get(c.ci);
-    if (cur === undefined) {
-      this.byCi.set(c.ci, c);
-      this.n++;
-      return;
+  /** Add a cell; a later row for the same cell replaces an earlier one (the newer survey wins). */
+  add(c: { radio: Radio; mcc: number; mnc: number; lac: number; ci: number; lat: number; lon: number; rangeM: number }): void {
+    const r = RADIOS.indexOf(c.radio);
+    let slot = this.findExact(r, c.mcc, c.mnc, c.lac, c.ci);
+    let i: number;
+    if (this.exact[slot] !== 0) {
+      i = this.exact[slot] - 1;
+      this.sites[i] = undefined;
+    } else {
+      if (this.n === this.cap) this.grow();
+      if ((this.n + 1) * 2 > this.exact.length) {
+        this.exact = this.rehash(this.exact, (idx) => this.exactHash(idx));
+        slot = this.findExact(r, c.mcc, c.mnc, c.lac, c.ci);
+      }
+      i = this.n++;
+      this.exact[slot] = i + 1;
+      this.radio[i] = r;
+      this.mcc[i] = c.mcc;
+      this.mnc[i] = c.mnc;
+      this.lac[i] = c.lac;
+      this.ci[i] = c.ci;
+      this.sites.push(undefined);
+      if (r === UMTS) this.addShort(i);
     }
-    const list = Array.isArray(cur) ? cur : [cur];
-    const i = list.findIndex((x) => sameCell(x, c.radio, c.mcc, c.mnc, c.lac));
-    // A later row for the same cell replaces an earlier one (the newer survey wins).
-    if (i >= 0) list[i] = c;
-    else {
-      list.push(c);
-      this.n++;
-    }
-    this.byCi.set(c.ci, list.length === 1 ? list[0] : list);
+    this.lat[i] = c.lat;
+    this.lon[i] = c.lon;
+    this.rangeM[i] = c.rangeM;
   }
 
   lookup(radio: Radio, mcc: number, mnc: number, lac: number, ci: number): CellSite | undefined {
-    const cur = this.byCi.get(ci);
-    if (cur === undefined) return undefined;
-    if (!Array.isArray(cur)) return sameCell(cur, radio, mcc, mnc, lac) ? cur : undefined;
-    for (let i = 0; i < cur.length; i++) if (sameCell(cur[i], radio, mcc, mnc, lac)) return cur[i];
-    return undefined;
+    const r = RADIOS.indexOf(radio);
+    const e = this.exact[this.findExact(r, mcc, mnc, lac, ci)];
+    if (e !== 0) return this.site(e - 1);
+    if (r !== UMTS || this.nShort === 0) return undefined;
+    const slot = this.findShort(mcc, mnc, lac, ci % UMTS_CI_MOD);
+    const s = this.short[slot];
+    if (s === 0) return undefined;
+    return this.shortShared[slot] ? AMBIGUOUS_CELL : this.site(s - 1);
   }
 
   get size(): number {
@@ -47,70 +98,204 @@ export class CellCatalogue implements CellLookup {
   static empty(): CellCatalogue {
     return new CellCatalogue();
   }
+
+  private site(i: number): CellSite {
+    let s = this.sites[i];
+    if (s === undefined) {
+      s = { id: `${RADIOS[this.radio[i]]}:${this.mcc[i]}:${this.mnc[i]}:${this.lac[i]}:${this.ci[i]}`, lat: this.lat[i], lon: this.lon[i], rangeM: this.rangeM[i] };
+      this.sites[i] = s;
+    }
+    return s;
+  }
+
+  private addShort(i: number): void {
+    if ((this.nShort + 1) * 2 > this.short.length) {
+      const shared = this.shortShared;
+      const old = this.short;
+      this.short = new Int32Array(old.length * 2);
+      this.shortShared = new Uint8Array(old.length * 2);
+      for (let s = 0; s < old.length; s++) {
+        if (old[s] === 0) continue;
+        const j = old[s] - 1;
+        const t = this.findShort(this.mcc[j], this.mnc[j], this.lac[j], this.ci[j] % UMTS_CI_MOD);
+        this.short[t] = old[s];
+        this.shortShared[t] = shared[s];
+      }
+    }
+    const slot = this.findShort(this.mcc[i], this.mnc[i], this.lac[i], this.ci[i] % UMTS_CI_MOD);
+    if (this.short[slot] === 0) {
+      this.short[slot] = i + 1;
+      this.nShort++;
+    } else if (!this.shortShared[slot]) {
+      // Another cell (another full id: the same one would have matched exactly) with this short key.
+      this.shortShared[slot] = 1;
+      this.ambiguousShortKeys++;
+    }
+  }
+
+  private grow(): void {
+    const cap = Math.max(1024, this.cap * 2);
+    const g8 = (a: Uint8Array) => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    const g = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.radio = g8(this.radio);
+    this.mcc = g(this.mcc);
+    this.mnc = g(this.mnc);
+    this.lac = g(this.lac);
+    this.ci = g(this.ci);
+    this.lat = g(this.lat);
+    this.lon = g(this.lon);
+    this.rangeM = g(this.rangeM);
+    this.cap = cap;
+  }
+
+  private rehash(old: Int32Array, hashOf: (idx: number) => number): Int32Array {
+    const t = new Int32Array(old.length * 2);
+    const mask = t.length - 1;
+    for (let s = 0; s < old.length; s++) {
+      if (old[s] === 0) continue;
+      let h = hashOf(old[s] - 1) & mask;
+      while (t[h] !== 0) h = (h + 1) & mask;
+      t[h] = old[s];
+    }
+    return t;
+  }
+
+  private exactHash(i: number): number {
+    return hash(this.radio[i], this.mcc[i], this.mnc[i], this.lac[i], this.ci[i]);
+  }
+
+  /** The slot of this key in the exact table: where it is, or the empty slot where it would go. */
+  private findExact(r: number, mcc: number, mnc: number, lac: number, ci: number): number {
+    const t = this.exact;
+    const mask = t.length - 1;
+    let h = hash(r, mcc, mnc, lac, ci) & mask;
+    for (;;) {
+      const v = t[h];
+      if (v === 0) return h;
+      const i = v - 1;
+      if (this.ci[i] === ci && this.lac[i] === lac && this.mnc[i] === mnc && this.mcc[i] === mcc && this.radio[i] === r) return h;
+      h = (h + 1) & mask;
+    }
+  }
+
+  private findShort(mcc: number, mnc: number, lac: number, shortCi: number): number {
+    const t = this.short;
+    const mask = t.length - 1;
+    let h = hash(UMTS, mcc, mnc, lac, shortCi) & mask;
+    for (;;) {
+      const v = t[h];
+      if (v === 0) return h;
+      const i = v - 1;
+      if (this.ci[i] % UMTS_CI_MOD === shortCi && this.lac[i] === lac && this.mnc[i] === mnc && this.mcc[i] === mcc) return h;
+      h = (h + 1) & mask;
+    }
+  }
 }
 
-interface CatalogueCell extends CellSite {
-  radio: Radio;
-  mcc: number;
-  mnc: number;
-  lac: number;
-  ci: number;
+/** A 32-bit mix of a cell key (ci may exceed 32 bits: NR's NCI has 36). */
+function hash(r: number, mcc: number, mnc: number, lac: number, ci: number): number {
+  let h = Math.imul(r + 1, 0x9e3779b1);
+  h = Math.imul(h ^ mcc, 0x85ebca6b);
+  h = Math.imul(h ^ mnc, 0xc2b2ae35);
+  h = Math.imul(h ^ (lac >>> 0) ^ Math.floor(lac / TWO_32), 0x27d4eb2f);
+  h = Math.imul(h ^ (ci >>> 0), 0x165667b1);
+  h ^= Math.floor(ci / TWO_32);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return (h ^ (h >>> 13)) >>> 0;
 }
 
-function sameCell(c: CatalogueCell, radio: Radio, mcc: number, mnc: number, lac: number): boolean {
-  return c.lac === lac && c.mnc === mnc && c.mcc === mcc && c.radio === radio;
-}
+/** OpenCelliD's columns, in the order of its exports; the per-country files (`<mcc>.csv.gz`) have no header. */
+export const OPENCELLID_COLUMNS = ['radio', 'mcc', 'net', 'area', 'cell', 'unit', 'lon', 'lat', 'range', 'samples', 'changeable', 'created', 'updated', 'averagesignal'] as const;
+/** A first field naming a radio means "no header, standard order" (CDMA included: OpenCelliD lists it). */
+const RADIO_NAMES = new Set(['GSM', 'UMTS', 'LTE', 'NR', 'CDMA']);
 
 const UINT = /^\d{1,12}$/;
 const NUM = /^-?\d+(\.\d+)?$/;
 
-/** Read the catalogue; bad rows become `invalid_cell` rejects and are left out. */
-export async function loadCellCatalogue(
-  path: string,
-  rules: Pick<RuleConfig, 'defaultRangeM' | 'maxRangeM'>,
-): Promise<{ catalogue: CellCatalogue; rejects: Reject[] }> {
-  const { rows } = await readCsvTable(path, ['radio', 'mcc', 'net', 'area', 'cell', 'lon', 'lat']);
-  const cells: CatalogueCell[] = [];
+export interface CatalogueLoad {
+  catalogue: CellCatalogue;
+  rejects: Reject[];
+  /** Data rows in the file (blank lines not counted). */
+  rows: number;
+  headerless: boolean;
+  /** Something an operator must know although loading went on (a header-only file: no cell at all). */
+  warnings: string[];
+}
+
+/** Read the catalogue (with header, or OpenCelliD's headerless per-country layout); bad rows become `invalid_cell` rejects. */
+export async function loadCellCatalogue(path: string, rules: Pick<RuleConfig, 'defaultRangeM' | 'maxRangeM'>): Promise<CatalogueLoad> {
+  const catalogue = new CellCatalogue();
   const rejects: Reject[] = [];
   const bad = (line: number, raw: string, detail: string) => rejects.push({ source: path, line, reason: 'invalid_cell', detail, raw });
-  for (const row of rows) {
-    const v = row.values;
-    if (!v) {
-      bad(row.line, row.raw, 'wrong number of fields');
-      continue;
-    }
-    const radio = v.radio as Radio;
-    if (!RADIOS.includes(radio)) {
-      bad(row.line, row.raw, `radio "${v.radio}" is not one of ${RADIOS.join(', ')}`);
-      continue;
-    }
-    if (![v.mcc, v.net, v.area, v.cell].every((x) => UINT.test(x ?? ''))) {
-      bad(row.line, row.raw, 'mcc, net, area and cell must be non-negative integers');
-      continue;
-    }
-    if (!NUM.test(v.lat ?? '') || !NUM.test(v.lon ?? '')) {
-      bad(row.line, row.raw, 'lat and lon must be decimal numbers');
-      continue;
-    }
-    const lat = Number(v.lat);
-    const lon = Number(v.lon);
-    if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
-      bad(row.line, row.raw, `lat/lon ${lat},${lon} outside WGS84 bounds`);
-      continue;
-    }
-    let rangeM = rules.defaultRangeM;
-    const r = (v.range ?? '').trim();
-    if (r !== '') {
-      const n = Number(r);
-      if (!Number.isFinite(n) || n < 0) {
-        bad(row.line, row.raw, `range "${r}" must be a non-negative number of metres`);
-        continue;
+  let col: number[] = [];
+  const info = await readCsvTable(
+    path,
+    {
+      what: 'cell catalogue',
+      required: ['radio', 'mcc', 'net', 'area', 'cell', 'lon', 'lat'],
+      headerless: { columns: OPENCELLID_COLUMNS, isData: (f) => RADIO_NAMES.has(f[0].toUpperCase()) },
+    },
+    (row, table) => {
+      if (col.length === 0) col = ['radio', 'mcc', 'net', 'area', 'cell', 'lon', 'lat', 'range'].map((c) => table.columns.get(c) ?? -1);
+      const f = row.fields;
+      if (f === null) {
+        bad(row.line, row.raw, row.problem);
+        return;
       }
-      if (n > 0) rangeM = n;
-    }
-    rangeM = Math.min(rangeM, rules.maxRangeM);
-    const [mcc, mnc, lac, ci] = [v.mcc, v.net, v.area, v.cell].map(Number);
-    cells.push({ id: `${radio}:${mcc}:${mnc}:${lac}:${ci}`, lat, lon, rangeM, radio, mcc, mnc, lac, ci });
-  }
-  return { catalogue: new CellCatalogue(cells), rejects };
+      const radio = f[col[0]].trim() as Radio;
+      if (!RADIOS.includes(radio)) {
+        bad(row.line, row.raw, `radio "${radio}" is not one of ${RADIOS.join(', ')}`);
+        return;
+      }
+      const mcc = f[col[1]].trim();
+      const net = f[col[2]].trim();
+      const area = f[col[3]].trim();
+      const cell = f[col[4]].trim();
+      if (!UINT.test(mcc) || !UINT.test(net) || !UINT.test(area) || !UINT.test(cell)) {
+        bad(row.line, row.raw, 'mcc, net, area and cell must be non-negative integers');
+        return;
+      }
+      const lonText = f[col[5]].trim();
+      const latText = f[col[6]].trim();
+      if (!NUM.test(latText) || !NUM.test(lonText)) {
+        bad(row.line, row.raw, 'lat and lon must be decimal numbers');
+        return;
+      }
+      const lat = Number(latText);
+      const lon = Number(lonText);
+      if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
+        bad(row.line, row.raw, `lat/lon ${lat},${lon} outside WGS84 bounds`);
+        return;
+      }
+      let rangeM = rules.defaultRangeM;
+      const r = col[7] >= 0 ? f[col[7]].trim() : '';
+      if (r !== '') {
+        const n = Number(r);
+        if (!Number.isFinite(n) || n < 0) {
+          bad(row.line, row.raw, `range "${r}" must be a non-negative number of metres`);
+          return;
+        }
+        if (n > 0) rangeM = n;
+      }
+      rangeM = Math.min(rangeM, rules.maxRangeM);
+      const m = Number(mcc);
+      const n = Number(net);
+      const a = Number(area);
+      const c = Number(cell);
+      catalogue.add({ lat, lon, rangeM, radio, mcc: m, mnc: n, lac: a, ci: c });
+    },
+  );
+  const warnings: string[] = [];
+  if (info.rows === 0) warnings.push(`the cell catalogue ${path} has a header and no rows: no cell is known, so time_distance finds nothing`);
+  else if (catalogue.size === 0) warnings.push(`the cell catalogue ${path} has no usable cell (${rejects.length} rows rejected): time_distance finds nothing`);
+  return { catalogue, rejects, rows: info.rows, headerless: info.headerless, warnings };
 }

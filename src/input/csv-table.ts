@@ -1,63 +1,85 @@
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { parse } from 'fast-csv';
 import { InputError } from '../domain/errors.js';
+import { readCdrChunks } from './cdr-files.js';
+import { CsvRecordSplitter, type CsvRecord } from './csv-records.js';
 
+/** A reject keeps at most this much of a row's text (SPEC Output 3). */
+const MAX_RAW_CHARS = 64 * 1024;
+
+/** How a reference CSV (cell catalogue, exception list) names its columns. */
+export interface TableLayout {
+  /** What the file is, for messages ("cell catalogue"). */
+  what: string;
+  /** Columns that must be present. */
+  required: readonly string[];
+  /**
+   * A file whose first row is data in a fixed column order (OpenCelliD's per-country exports): when
+   * `isData(first row)` holds, the file has no header and its columns are `columns`, in that order.
+   */
+  headerless?: { columns: readonly string[]; isData(fields: string[]): boolean };
+}
+
+/** One data row: its fields by column index (`null` when it is not a row of the header's width). */
 export interface TableRow {
-  /** Physical line of the row (header = 1), assuming no multi-line quoted fields. */
+  /** Physical line the row starts on (line 1 is the header when there is one; blank lines count). */
   line: number;
-  values: Record<string, string>;
+  fields: string[] | null;
+  /** The row's text (cut at 64 KiB), for a reject. */
   raw: string;
+  /** Why `fields` is null. */
+  problem: string;
+}
+
+export interface TableInfo {
+  /** Column name (lower case) -> index. */
+  columns: Map<string, number>;
+  /** True when the file had no header row (OpenCelliD per-country layout). */
+  headerless: boolean;
+  /** Data rows read (blank lines not counted). */
+  rows: number;
 }
 
 /**
- * Read a small reference CSV (cell catalogue, exception list) with fast-csv: header row, RFC 4180.
- * Rows with the wrong number of fields come back with `values` null so the caller can reject them.
+ * Stream a reference CSV: RFC 4180 (multi-line quoted fields, CRLF, BOM), gzip recognised by its magic
+ * bytes whatever the name, rows handed to `onRow` one by one with their physical line numbers and never
+ * held all at once. A row of the wrong width comes with `fields` null so the caller can reject it.
+ * Throws InputError when the file cannot be read or its header lacks a required column.
  */
-export async function readCsvTable(
-  path: string,
-  required: string[],
-): Promise<{ header: string[]; rows: Array<TableRow | { line: number; values: null; raw: string }> }> {
-  const input = createReadStream(path);
-  const stream = path.endsWith('.gz') ? input.pipe(createGunzip()) : input;
-  const rows: Array<TableRow | { line: number; values: null; raw: string }> = [];
-  let header: string[] = [];
-  let line = 1;
-  await new Promise<void>((resolve, reject) => {
-    input.on('error', (err) => reject(new InputError(`cannot read ${path}: ${describeFsError(err)}`, 'UNREADABLE', { cause: err })));
-    stream
-      .pipe(
-        parse({
-          headers: (h) => {
-            header = h.map((x) => (x ?? '').replace(/^\uFEFF/, '').trim().toLowerCase());
-            return header;
-          },
-          ignoreEmpty: true,
-          strictColumnHandling: true,
-          trim: true,
-        }),
-      )
-      .on('error', (err) => reject(new InputError(`${path}: not a readable CSV: ${err.message}`, 'UNREADABLE', { cause: err })))
-      .on('data', (row: Record<string, string>) => {
-        line++;
-        rows.push({ line, values: row, raw: header.map((h) => row[h] ?? '').join(',') });
-      })
-      .on('data-invalid', (row: unknown) => {
-        line++;
-        rows.push({ line, values: null, raw: Array.isArray(row) ? row.join(',') : JSON.stringify(row) });
-      })
-      .on('end', () => resolve());
-  });
-  const missing = required.filter((c) => !header.includes(c));
-  if (missing.length) throw new InputError(`${path}: the CSV header lacks column(s) ${missing.join(', ')}`, 'BAD_HEADER');
-  return { header, rows };
-}
-
-/** A file-system error as a user reads it. */
-export function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory, not a file';
-  return code ?? (err as Error).message;
+export async function readCsvTable(path: string, layout: TableLayout, onRow: (row: TableRow, info: TableInfo) => void): Promise<TableInfo> {
+  const info: TableInfo = { columns: new Map(), headerless: false, rows: 0 };
+  const splitter = new CsvRecordSplitter();
+  let width = -1;
+  const take = (r: CsvRecord): void => {
+    if (width < 0) {
+      if (r.broken) throw new InputError(`${path}: the ${layout.what}'s header on line ${r.line} has an unterminated quote`, 'BAD_HEADER');
+      const fields = r.fields.map((x) => x.trim());
+      if (layout.headerless?.isData(fields)) {
+        info.headerless = true;
+        layout.headerless.columns.forEach((c, i) => info.columns.set(c.toLowerCase(), i));
+        width = layout.headerless.columns.length;
+      } else {
+        fields.forEach((c, i) => {
+          const name = c.toLowerCase();
+          if (!info.columns.has(name)) info.columns.set(name, i);
+        });
+        width = fields.length;
+        const missing = layout.required.filter((c) => !info.columns.has(c));
+        if (missing.length) {
+          const hint = layout.headerless ? ` (or no header at all, with ${layout.headerless.columns.length} columns in OpenCelliD's order)` : '';
+          throw new InputError(`${path}: the ${layout.what}'s header lacks column(s) ${missing.join(', ')}; line 1 must name ${layout.required.join(',')}${hint}`, 'BAD_HEADER');
+        }
+        return;
+      }
+    }
+    info.rows++;
+    const raw = r.raw.length > MAX_RAW_CHARS ? r.raw.slice(0, MAX_RAW_CHARS) : r.raw;
+    if (r.broken) onRow({ line: r.line, fields: null, raw, problem: 'unterminated or misplaced quote' }, info);
+    else if (r.fields.length !== width) onRow({ line: r.line, fields: null, raw, problem: 'wrong number of fields' }, info);
+    else onRow({ line: r.line, fields: r.fields, raw, problem: '' }, info);
+  };
+  for await (const chunk of readCdrChunks({ name: path, path, bytes: 0 })) {
+    for (const r of splitter.push(chunk)) take(r);
+  }
+  for (const r of splitter.push(Buffer.alloc(0), true)) take(r);
+  if (width < 0) throw new InputError(`${path}: the ${layout.what} is empty (no header, no rows)`, 'BAD_HEADER');
+  return info;
 }

@@ -62,42 +62,43 @@ const IMEI = /^\d{14,16}$/;
 const IMSI = /^\d{6,15}$/;
 const MSISDN = /^\+?\d{6,15}$/;
 
-/** Read the exception list; bad rows become `invalid_exception` rejects. */
+/** Read the exception list; bad rows become `invalid_exception` rejects (with their physical line numbers). */
 export async function loadExceptionList(path: string): Promise<{ list: ExceptionList; rejects: Reject[] }> {
-  const { rows } = await readCsvTable(path, ['imei', 'imsi', 'msisdn']);
   const byKey = new Map<string, Listed>();
   const rejects: Reject[] = [];
   const bad = (line: number, raw: string, detail: string) => rejects.push({ source: path, line, reason: 'invalid_exception', detail, raw });
-  for (const row of rows) {
-    const v = row.values;
-    if (!v) {
-      bad(row.line, row.raw, 'wrong number of fields');
-      continue;
+  let col: number[] = [];
+  await readCsvTable(path, { what: 'exception list', required: ['imei', 'imsi', 'msisdn'] }, (row, table) => {
+    if (col.length === 0) col = ['imei', 'imsi', 'msisdn'].map((c) => table.columns.get(c)!);
+    const f = row.fields;
+    if (f === null) {
+      bad(row.line, row.raw, row.problem);
+      return;
     }
-    const imei = v.imei ?? '';
-    const imsi = v.imsi ?? '';
-    const msisdn = v.msisdn ?? '';
+    const imei = f[col[0]].trim();
+    const imsi = f[col[1]].trim();
+    const msisdn = f[col[2]].trim();
     if (!IMEI.test(imei) || /^0{14}/.test(imei)) {
       bad(row.line, row.raw, `imei "${imei}" must have 14, 15 or 16 digits and a non-zero 14-digit key`);
-      continue;
+      return;
     }
     if (imsi === '' && msisdn === '') {
       bad(row.line, row.raw, 'imsi and msisdn are both empty (one is needed)');
-      continue;
+      return;
     }
     if (imsi !== '' && !IMSI.test(imsi)) {
       bad(row.line, row.raw, `imsi "${imsi}" must have 6 to 15 digits`);
-      continue;
+      return;
     }
     if (msisdn !== '' && !MSISDN.test(msisdn)) {
       bad(row.line, row.raw, `msisdn "${msisdn}" must be 6 to 15 digits with an optional leading +`);
-      continue;
+      return;
     }
     const key = imei.slice(0, 14);
     let l = byKey.get(key);
     if (!l) byKey.set(key, (l = { imsis: new Set(), msisdns: new Set() }));
     if (imsi) l.imsis.add(imsi);
     if (msisdn) l.msisdns.add(msisdnDigits(msisdn));
-  }
+  });
   return { list: new ExceptionList(byKey), rejects };
 }
