@@ -64,7 +64,8 @@ export async function detectCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads needs a whole number from 1 to 64, got "${values.threads}"`);
   const inputs = listCdrInputs(values.cdrs as string);
   const startedAt = new Date();
-  const { catalogue, rejects: cellRejects } = await loadCellCatalogue(values.cells as string, config);
+  const { catalogue, rejects: cellRejects, warnings } = await loadCellCatalogue(values.cells as string, config);
+  for (const w of warnings) process.stderr.write(`clonewatch: warning: ${w}\n`);
   const { list, rejects: exRejects } =
     typeof values.exceptions === 'string' ? await loadExceptionList(values.exceptions as string) : { list: ExceptionList.empty(), rejects: [] };
 
@@ -106,7 +107,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
   for (const s of sinks) if (s.recordRun) await s.recordRun(run);
   const where = sinks.flatMap((s) => s.describe?.() ?? []);
   for (const s of sinks) await s.close();
-  process.stderr.write(redactText(summary(result, catalogue.size, list.size, where)) + '\n');
+  process.stderr.write(redactText(summary(result, catalogue.size, list.size, [...where, ...warnings.map((w) => `warning: ${w}`)])) + '\n');
   return 0;
 }
 
@@ -129,7 +130,7 @@ function summary(r: FileRunResult, cells: number, exceptions: number, where: str
   const lines = [
     'clonewatch detect: summary',
     `  records read       ${fmt(c.recordsRead)}`,
-    `  accepted           ${fmt(c.recordsAccepted)} (unknown cell: ${fmt(c.unknownCell)})`,
+    `  accepted           ${fmt(c.recordsAccepted)} (unknown cell: ${fmt(c.unknownCell)}${c.ambiguousCell ? `, ambiguous cell (ambiguous_cell): ${fmt(c.ambiguousCell)}` : ''})`,
     `  rejected           ${fmt(totalRejected - r.referenceRejects)} CDRs${r.referenceRejects ? `, ${fmt(r.referenceRejects)} catalogue/exception rows` : ''}${rejected.length ? '' : ' (none)'}`,
     ...rejected.map((k) => `    ${k.padEnd(19)}${fmt(c.rejectsByReason[k] ?? 0)}`),
     ...(c.rejectsNotWritten ? [`    (${fmt(c.rejectsNotWritten)} of them counted, not written: over maxRejectsPerReason)`] : []),

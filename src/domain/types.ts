@@ -124,6 +124,8 @@ export interface RunCounters {
   unknownCell: number;
   /** detect: rejects counted in rejectsByReason but not written, past maxRejectsPerReason of their reason. */
   rejectsNotWritten?: number;
+  /** Accepted CDRs whose UMTS short key several catalogue cells share: their cell is unknown (never a guess). */
+  ambiguousCell: number;
 }
 
 export function emptyCounters(): RunCounters {
@@ -135,6 +137,7 @@ export function emptyCounters(): RunCounters {
     suppressedByRule: { simultaneity: 0, time_distance: 0 },
     candidates: 0,
     unknownCell: 0,
+    ambiguousCell: 0,
   };
 }
 

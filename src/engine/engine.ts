@@ -3,7 +3,7 @@ import type { RuleConfig } from '../config/schema.js';
 import type { BlockCandidate, Cdr, Finding, Rule, RunCounters } from '../domain/types.js';
 import { emptyCounters } from '../domain/types.js';
 import { isoUtc } from '../domain/time.js';
-import type { CellLookup, ExemptionLookup } from '../domain/lookups.js';
+import { AMBIGUOUS_CELL, type CellLookup, type ExemptionLookup } from '../domain/lookups.js';
 import { MinHeap } from './min-heap.js';
 import { Admission, type OfferResult } from './admission.js';
 import { CandidateLedger, type DedupState } from './candidate-ledger.js';
@@ -155,8 +155,12 @@ export class Engine {
       if (why !== null) return why;
     }
     this.counters.recordsAccepted++;
-    const cell = this.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
+    let cell = this.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
     if (cell === undefined) this.counters.unknownCell++;
+    else if (cell === AMBIGUOUS_CELL) {
+      this.counters.ambiguousCell++;
+      cell = undefined;
+    }
     const s = this.store.put(cdr, cell ?? null);
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
     if (this.orderingDelayMs === 0 || !this.waiting.push(s)) {

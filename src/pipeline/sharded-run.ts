@@ -111,6 +111,7 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
     }
     counters.candidates += c.candidates;
     counters.unknownCell += c.unknownCell;
+    counters.ambiguousCell += c.ambiguousCell;
   }
   const batch = { findings, candidates, rejects };
   if (findings.length || candidates.length || rejects.length) for (const sink of opts.sinks) await sink.write(batch);

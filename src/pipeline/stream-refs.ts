@@ -43,6 +43,7 @@ export class ReferenceData {
     const rejects: Reject[] = [];
     if (this.paths.cells) {
       const r = await loadCellCatalogue(this.paths.cells, this.rules);
+      for (const w of r.warnings) this.log.warn(w, { path: this.paths.cells });
       this.cells = r.catalogue;
       rejects.push(...r.rejects);
     }
@@ -97,6 +98,7 @@ export class ReferenceData {
       if (kind === 'cells') {
         const r = await loadCellCatalogue(path, this.rules);
         if (r.catalogue.size === 0 && this.cells.size > 0) throw new Error(`no usable cell in the new file (${r.rejects.length} rows rejected)`);
+        for (const w of r.warnings) this.log.warn(w, { path });
         this.cells = r.catalogue;
         this.listener?.cells(r.catalogue, r.rejects);
         this.log.info('cell catalogue reloaded', { path, why, cells: r.catalogue.size, rejects: r.rejects.length });
