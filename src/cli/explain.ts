@@ -112,7 +112,8 @@ export async function explainCommand(argv: string[]): Promise<number> {
     for (const id of ids) {
       const k = parseCellId(id);
       const site = k ? catalogue.lookup(k.radio, k.mcc, k.mnc, k.lac, k.ci) : undefined;
-      if (site) ranges.set(id, { rangeM: site.rangeM, source: 'catalogue' });
+      // An ambiguous short UMTS key (several catalogue cells) has no range to show: treated as not in the catalogue.
+      if (site && Number.isFinite(site.rangeM)) ranges.set(id, { rangeM: site.rangeM, source: 'catalogue' });
       else missing++;
     }
     rangeNote = `Ranges from ${cellsPath}${missing ? `; ${missing} cell(s) not in it drawn with the default ${config.defaultRangeM} m (dashed)` : ''}.`;
