@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { redactText } from '../config/redact.js';
 import { REJECT_REASONS } from '../domain/types.js';
@@ -6,8 +7,9 @@ import { listCdrInputs, type CdrInput } from '../input/cdr-files.js';
 import { loadCellCatalogue } from '../input/cell-catalogue.js';
 import { UsageError } from '../domain/errors.js';
 import { ExceptionList, loadExceptionList } from '../input/exception-list.js';
-import { runFiles, type FileRunResult } from '../pipeline/file-run.js';
+import { rereadable, runFiles, type FileRunResult } from '../pipeline/file-run.js';
 import { pipelineRun } from '../pipeline/pipeline-run.js';
+import { runFilesParallel } from '../pipeline/parallel-run.js';
 import { runFilesSharded } from '../pipeline/sharded-run.js';
 import { NdjsonSink, OutputDirError } from '../sinks/ndjson-sink.js';
 import type { Sink } from '../sinks/sink.js';
@@ -27,8 +29,12 @@ Inputs and outputs:
   --clickhouse <url|dir|none> http(s)://host:8123 server, a chDB data directory, or none for files only
                               (default ./clonewatch-data/clickhouse, embedded chDB)
   --config <file>             JSON config; its keys are the threshold names below (flags win)
-  --threads <n>               worker threads for matching, IMEI keys sharded over them (default 1; 2 uses
-                              both cores of a 2-core machine; same findings, written at the end of input)
+  --threads <n>               threads to use (default: the available parallelism, here ${availableParallelism()});
+                              files are read and validated by n worker threads while the main thread admits
+                              and matches; stdin shards matching by IMEI key over n engines. Same outputs
+                              with any n; 1 runs everything on the main thread
+  --no-prefilter              match every CDR: skip the first pass over the files that finds the IMEI keys
+                              with two or more IMSIs (same outputs, slower; for comparison)
   --no-progress               no progress bar even on a terminal
   -h, --help                  this text
 
@@ -47,6 +53,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
     clickhouse: { type: 'string' },
     'no-progress': { type: 'boolean' },
     threads: { type: 'string' },
+    'no-prefilter': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -60,7 +67,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
     if (typeof values.clickhouse === 'string') raw.clickhouse = { ...((raw.clickhouse as object) ?? {}), target: values.clickhouse };
   });
 
-  const threads = values.threads === undefined ? 1 : Number(values.threads);
+  const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads needs a whole number from 1 to 64, got "${values.threads}"`);
   const inputs = listCdrInputs(values.cdrs as string);
   const startedAt = new Date();
@@ -92,11 +99,12 @@ export async function detectCommand(argv: string[]): Promise<number> {
       referenceRejects: [...cellRejects, ...exRejects],
       sinks,
       onBytes: progress ? (n: number) => progress.add(n) : undefined,
+      prefilter: !values['no-prefilter'],
     };
-    result =
-      threads > 1
-        ? await runFilesSharded({ ...runOpts, threads, cellsPath: values.cells as string, exceptionsPath: values.exceptions as string | undefined })
-        : await runFiles(runOpts);
+    const paths = { cellsPath: values.cells as string, exceptionsPath: values.exceptions as string | undefined };
+    if (threads === 1) result = await runFiles(runOpts);
+    else if (runOpts.prefilter && rereadable(inputs)) result = await runFilesParallel({ ...runOpts, threads });
+    else result = await runFilesSharded({ ...runOpts, threads, ...paths });
   } catch (err) {
     progress?.done();
     await Promise.allSettled(sinks.map((s) => s.close()));

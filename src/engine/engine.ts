@@ -15,6 +15,8 @@ import { firedRules, measurePair, type PairMeasures, type RuleCdr, type RuleThre
 
 /** A record still alive this long past the release threshold leaves the FIFO for the long-lived heap. */
 const LONG_LIVED_MS = 60_000;
+/** Width of the reorder buffer's buckets (event time). */
+const REORDER_BUCKET_MS = 1000;
 
 export interface EngineOptions {
   /**
@@ -76,6 +78,7 @@ export class Engine {
   private readonly t: RuleThresholds;
   private readonly retentionMs: number;
   private readonly orderingDelayMs: number;
+  private readonly releaseSlackMs: number;
 
   private maxEventMs = -Infinity;
   /** Duplicate and late decisions; null when the caller admitted the CDRs already (sharded runs). */
@@ -120,8 +123,11 @@ export class Engine {
     this.cells = refs.cells;
     this.exemptions = new Exemptions(refs.exceptions);
     const st = this.store;
+    // A CDR still waiting to be matched may start up to one bucket before the ordering horizon, so release
+    // keeps that much more: what is released can never match, however the CDRs around it were filtered.
+    this.releaseSlackMs = this.orderingDelayMs > 0 ? REORDER_BUCKET_MS : 0;
     this.waiting = new ReorderBuffer<number>(
-      1000,
+      REORDER_BUCKET_MS,
       (s) => st.start[s],
       // Event time, then IMEI key, then record_id: an order that does not depend on arrival. Only the order
       // within one IMEI changes what is found (and that is start, then record_id); the key comes before the
@@ -149,7 +155,7 @@ export class Engine {
    * within the last windowS + allowedLatenessS is a duplicate delivery; a start more than allowedLatenessS
    * behind the newest accepted event time is late. The cell is looked up in the catalogue in force now.
    */
-  offer(cdr: Cdr, nowMs: number): OfferResult {
+  offer(cdr: Cdr, nowMs: number, match = true): OfferResult {
     if (this.admission !== null) {
       const why = this.admission.admit(cdr.recordId, cdr.idHash, cdr.startMs);
       if (why !== null) return why;
@@ -160,6 +166,15 @@ export class Engine {
     else if (cell === AMBIGUOUS_CELL) {
       this.counters.ambiguousCell++;
       cell = undefined;
+    }
+    if (!match) {
+      // A CDR the caller knows can never be in a finding (a file run's IMEI key with one IMSI): it is
+      // admitted, counted and moves event time exactly as if it were matched, but is not kept.
+      if (cdr.startMs > this.maxEventMs) {
+        this.maxEventMs = cdr.startMs;
+        this.advance(this.maxEventMs - this.orderingDelayMs, nowMs);
+      }
+      return null;
     }
     const s = this.store.put(cdr, cell ?? null);
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
@@ -352,7 +367,7 @@ export class Engine {
 
   /** Release what can no longer match: older than the window plus the lateness. */
   private release(): void {
-    const threshold = this.maxEventMs - this.retentionMs;
+    const threshold = this.maxEventMs - this.retentionMs - this.releaseSlackMs;
     const st = this.store;
     const fifo = this.fifo;
     // The FIFO is in matching order (about start order). A short record whose end is still ahead waits

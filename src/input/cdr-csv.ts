@@ -4,6 +4,22 @@ import { InputError } from '../domain/errors.js';
 import { QuotedRecordParser } from './csv-records.js';
 import { cutNote, MAX_REJECT_RAW_BYTES, rawFromBytes } from '../domain/reject.js';
 
+/**
+ * Instead of validating, hand a row's fields (byte ranges in field order CDR_FIELDS) to a scanner: a first
+ * pass over a file that only needs a few fields (pipeline/multi-imsi-keys.ts) still splits records exactly
+ * as the validating pass will.
+ */
+export type CdrFieldScanner = (buf: Buffer, starts: Int32Array, ends: Int32Array) => void;
+
+/** What a reader needs to start in the middle of a file: the header's column map and the lines before. */
+export interface CsvResumePoint {
+  /** Byte offset of a record start in the (decompressed) input. */
+  offset: number;
+  /** Physical lines before it (header included). */
+  line: number;
+  colToField: number[];
+}
+
 /** Where parsed rows go. Calls are synchronous, in file order. */
 export interface CdrRowHandler {
   record(cdr: Cdr, line: number): void;
@@ -41,6 +57,12 @@ export class CdrCsvParser {
   private rawEnd = 0;
   /** A line longer than maxLineBytes being skipped: its number, length so far and first bytes (for the reject). */
   private skip: { line: number; bytes: number; head: Buffer } | null = null;
+  /** Byte offset in the input of the next byte push() or consume() looks at (BOM included). */
+  private offset = 0;
+  /** Record starts noted every `splitBytes` (see resumePoints). */
+  private splitBytes = Infinity;
+  private nextSplit = Infinity;
+  private readonly splits: CsvResumePoint[] = [];
 
   /**
    * @param maxLineBytes a longer physical line (or quoted record) is a malformed_row; its bytes are dropped
@@ -51,8 +73,33 @@ export class CdrCsvParser {
     private readonly tzOffsetMin: number,
     private readonly handler: CdrRowHandler,
     private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+    private readonly scan: CdrFieldScanner | null = null,
   ) {
     this.q = new QuotedRecordParser(maxLineBytes);
+  }
+
+  /**
+   * Note a resume point at the first record start after every `bytes` of input, so that later readers
+   * can split the file into byte ranges at exactly the record boundaries this reader found (quoted fields
+   * with line ends included).
+   */
+  noteResumePoints(bytes: number): void {
+    this.splitBytes = bytes;
+    this.nextSplit = bytes;
+  }
+
+  /** The resume points noted so far. */
+  resumePoints(): CsvResumePoint[] {
+    return this.splits;
+  }
+
+  /** Continue at a resume point another reader noted: the bytes pushed next start there. */
+  resumeAt(p: CsvResumePoint): void {
+    this.first = false;
+    this.line = p.line;
+    this.offset = p.offset;
+    this.colToField = Int8Array.from(p.colToField);
+    this.nCols = p.colToField.length;
   }
 
   push(chunk: Buffer): void {
@@ -60,9 +107,11 @@ export class CdrCsvParser {
       const nl = chunk.indexOf(LF);
       if (nl < 0) {
         this.skip.bytes += chunk.length;
+        this.offset += chunk.length;
         return;
       }
       this.skip.bytes += nl;
+      this.offset += nl + 1;
       this.endSkip();
       chunk = chunk.subarray(nl + 1);
       if (chunk.length === 0) return;
@@ -77,7 +126,7 @@ export class CdrCsvParser {
         buf = Buffer.concat([carry, chunk]);
       } else {
         const head = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
-        const used = this.consume(head, false);
+        const used = this.consumeAt(head, false);
         if (used < head.length) {
           // A quoted field runs on past that line: fall back to joining everything.
           buf = Buffer.concat([head.subarray(used), chunk.subarray(nl + 1)]);
@@ -92,9 +141,12 @@ export class CdrCsvParser {
         return;
       }
       this.first = false;
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        buf = buf.subarray(3);
+        this.offset += 3;
+      }
     }
-    const pos = this.consume(buf, false);
+    const pos = this.consumeAt(buf, false);
     if (pos >= buf.length) return;
     if (buf.length - pos > this.maxLineBytes && buf.indexOf(LF, pos) < 0) {
       // The pending line is already too long: keep its head for the reject, drop the rest up to its end.
@@ -102,6 +154,7 @@ export class CdrCsvParser {
         throw new InputError(`${this.source}: the header on line 1 is longer than maxLineBytes (${this.maxLineBytes} bytes)`, 'BAD_HEADER');
       }
       this.skip = { line: this.line + 1, bytes: buf.length - pos, head: Buffer.from(buf.subarray(pos, pos + MAX_REJECT_RAW_BYTES + 4)) };
+      this.offset += buf.length - pos;
       return;
     }
     this.carry = Buffer.from(buf.subarray(pos));
@@ -112,9 +165,28 @@ export class CdrCsvParser {
     let buf = this.carry;
     this.carry = null;
     if (!buf || buf.length === 0) return;
-    if (this.first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+    if (this.first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+      buf = buf.subarray(3);
+      this.offset += 3;
+    }
     this.first = false;
-    this.consume(buf, true);
+    this.consumeAt(buf, true);
+  }
+
+  /** Byte length of the row being handed to `record` (valid during that call only). */
+  currentRawLength(): number {
+    return this.rawEnd - this.rawStart;
+  }
+
+  /** Copy the bytes of the row being handed to `record` into target at `at`; returns the count. */
+  copyCurrentRaw(target: Buffer, at: number): number {
+    return this.rawBuf ? this.rawBuf.copy(target, at, this.rawStart, this.rawEnd) : 0;
+  }
+
+  private consumeAt(buf: Buffer, final: boolean): number {
+    const used = this.consume(buf, final);
+    this.offset += used;
+    return used;
   }
 
   private endSkip(): void {
@@ -164,6 +236,10 @@ export class CdrCsvParser {
     const starts = this.starts;
     const ends = this.ends;
     while (pos < len) {
+      if (this.offset + pos >= this.nextSplit && this.colToField !== null) {
+        this.splits.push({ offset: this.offset + pos, line: this.line, colToField: Array.from(this.colToField) });
+        this.nextSplit = this.offset + pos + this.splitBytes;
+      }
       let nl = buf.indexOf(LF, pos);
       if (nl < 0) {
         if (!final) return pos;
@@ -222,6 +298,8 @@ export class CdrCsvParser {
         this.rows++;
         if (col !== nCols) {
           this.handler.reject('malformed_row', `${col} fields where the header has ${nCols}`, lineNo, buf.toString('utf8', pos, lineEnd));
+        } else if (this.scan !== null) {
+          this.scan(buf, starts, ends);
         } else {
           const cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin, this.why);
           this.rawBuf = buf;
@@ -245,11 +323,10 @@ export class CdrCsvParser {
         continue;
       }
       this.line += r.newlines + 1;
-      const raw = buf.toString('utf8', pos, r.end);
       const recStart = pos;
       pos = r.next;
       if (r.count !== nCols) {
-        this.handler.reject('malformed_row', `${r.count} fields where the header has ${nCols}`, lineNo, raw);
+        this.handler.reject('malformed_row', `${r.count} fields where the header has ${nCols}`, lineNo, buf.toString('utf8', recStart, r.end));
         continue;
       }
       for (let c = 0; c < nCols; c++) {
@@ -259,12 +336,16 @@ export class CdrCsvParser {
           ends[f] = this.q.ends[c];
         }
       }
+      if (this.scan !== null) {
+        this.scan(this.q.scratch, starts, ends);
+        continue;
+      }
       const cdr = validateCdrBytes(this.q.scratch, starts, ends, this.tzOffsetMin, this.why);
       this.rawBuf = buf;
       this.rawStart = recStart;
       this.rawEnd = r.end;
       if (cdr) this.handler.record(cdr, lineNo);
-      else this.handler.reject(this.why.reason, this.why.detail, lineNo, raw);
+      else this.handler.reject(this.why.reason, this.why.detail, lineNo, buf.toString('utf8', recStart, r.end));
     }
     return pos;
   }

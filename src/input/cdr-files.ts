@@ -1,4 +1,4 @@
-import { createReadStream, lstatSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -128,5 +128,30 @@ export async function* readCdrChunks(input: CdrInput, onRaw?: (bytes: number) =>
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(`cannot read ${input.name}: not a valid gzip stream (${(err as Error).message})`, 'UNREADABLE', { cause: err });
+  }
+}
+
+/** Does the file start with the gzip magic? (Such a file is read whole: a byte range of it means nothing.) */
+export function isGzipFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const b = Buffer.alloc(2);
+    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } catch {
+    return false; // unreadable: the reader says so with the usual message
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Bytes [start, end) of a plain file input, in large chunks (end undefined: to the end of the file). */
+export async function* readRangeChunks(input: CdrInput, start: number, end: number | undefined): AsyncGenerator<Buffer> {
+  if (end !== undefined && end <= start) return;
+  const src = createReadStream(input.path, { start, end: end === undefined ? undefined : end - 1, highWaterMark: 1 << 20 });
+  try {
+    for await (const c of src) yield c as Buffer;
+  } catch (err) {
+    throw new InputError(`cannot read ${input.name}: ${describeFsError(err)}`, 'UNREADABLE', { cause: err });
   }
 }

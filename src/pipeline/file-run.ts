@@ -9,6 +9,8 @@ import type { ExceptionList } from '../input/exception-list.js';
 import { implausibleTime, tzOffsetMinutes } from '../domain/time.js';
 import type { OutputBatch, Sink } from '../sinks/sink.js';
 import { boundReject, makeReject } from '../domain/reject.js';
+import { InputError } from '../domain/errors.js';
+import { scanKeyImsis, type KeySet } from './multi-imsi-keys.js';
 
 export interface FileRunOptions {
   inputs: CdrInput[];
@@ -22,6 +24,17 @@ export interface FileRunOptions {
   clock?: () => number;
   /** Compressed bytes read so far (progress). */
   onBytes?: (bytes: number) => void;
+  /**
+   * Read file inputs twice: first only to find the IMEI keys with two or more IMSIs (pipeline/multi-imsi-keys.ts),
+   * then to validate, admit and reject every row as usual while matching only those keys' CDRs. Same outputs;
+   * ignored for stdin (it cannot be read twice).
+   */
+  prefilter?: boolean;
+}
+
+/** Can the inputs be read twice? */
+export function rereadable(inputs: CdrInput[]): boolean {
+  return inputs.every((i) => i.path !== '-');
 }
 
 export interface FileRunResult {
@@ -39,6 +52,8 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   const engine = new Engine(opts.config, { cells: opts.cells, exceptions: opts.exceptions });
   const counters = engine.counters;
   const tz = tzOffsetMinutes(opts.config.timezone);
+  const matchKeys = opts.prefilter && rereadable(opts.inputs) ? await multiImsiKeys(opts.inputs, tz, opts.config.maxLineBytes) : null;
+  const offer = matchKeys === null ? (cdr: Cdr) => engine.offer(cdr, now) : (cdr: Cdr) => engine.offer(cdr, now, matchKeys.has(cdr.key));
   const keep = rejectCap(opts.config.maxRejectsPerReason, counters);
   let rejects: Reject[] = [];
   for (const r of opts.referenceRejects) {
@@ -60,7 +75,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
 
   for (const input of opts.inputs) {
     const source = input.name;
-    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => keep(r) && rejects.push(r), (cdr) => engine.offer(cdr, now), () => engine.maxEventTimeMs, opts.config);
+    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => keep(r) && rejects.push(r), offer, () => engine.maxEventTimeMs, opts.config);
     for await (const chunk of readCdrChunks(input, opts.onBytes)) {
       now = clock();
       parser.push(chunk);
@@ -77,6 +92,16 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   await emit(true);
   for (const s of opts.sinks) await s.flush();
   return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
+}
+
+/** Pass 1: the keys to match, or null (match all) when an input cannot be read: pass 2 then reports it where a plain run would. */
+async function multiImsiKeys(inputs: CdrInput[], tz: number, maxLineBytes: number): Promise<KeySet | null> {
+  try {
+    return (await scanKeyImsis(inputs, tz, maxLineBytes)).multiKeys();
+  } catch (err) {
+    if (err instanceof InputError) return null;
+    throw err;
+  }
 }
 
 /**

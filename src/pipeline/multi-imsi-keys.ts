@@ -1,0 +1,216 @@
+// The first pass of a file run: which IMEI keys show two or more IMSIs anywhere in the input. Both rules
+// compare CDRs of one IMEI key with different IMSIs, so a key with a single IMSI can never be in a finding
+// or a candidate: the second pass admits, counts and rejects its CDRs as usual but need not match them.
+import { newInvalid, validateCdrBytes } from '../input/cdr-validate.js';
+import { CdrCsvParser, type CdrFieldScanner } from '../input/cdr-csv.js';
+import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
+
+const F_IMEI = 2;
+const F_IMSI = 3;
+
+/** imsiLen value of a key seen with two or more IMSIs. */
+const MULTI = 255;
+const EMPTY = 0;
+
+/** Open-addressing slot of a numeric IMEI key (at most 14 digits, so above 2^32). */
+function slotOf(key: number, mask: number): number {
+  let h = (key % 4294967296) ^ Math.floor(key / 4294967296);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return (h ^ (h >>> 16)) & mask;
+}
+
+/** The columns of a KeyImsiTable, transferable between threads. */
+export interface KeyImsiColumns {
+  keys: Float64Array;
+  imsis: Float64Array;
+  imsiLens: Uint8Array;
+  size: number;
+}
+
+/**
+ * IMEI key -> the one IMSI seen on it, or "two or more". Keys are never 0 (an all-zero key is invalid),
+ * so 0 marks an empty slot.
+ */
+export class KeyImsiTable {
+  private keys: Float64Array;
+  private imsis: Float64Array;
+  private imsiLens: Uint8Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1 << 16, cols?: KeyImsiColumns) {
+    if (cols) {
+      this.keys = cols.keys;
+      this.imsis = cols.imsis;
+      this.imsiLens = cols.imsiLens;
+      this.size = cols.size;
+    } else {
+      this.keys = new Float64Array(capacity);
+      this.imsis = new Float64Array(capacity);
+      this.imsiLens = new Uint8Array(capacity);
+    }
+    this.mask = this.keys.length - 1;
+  }
+
+  /** The slot of key, or of the empty slot where it would go. */
+  private find(key: number): number {
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = slotOf(key, mask);
+    for (;;) {
+      const k = keys[i];
+      if (k === key || k === EMPTY) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Is this IMSI news for the key (absent, or a second IMSI)? Multi keys and repeats are not. */
+  isNews(key: number, imsi: number, imsiLen: number): boolean {
+    const i = this.find(key);
+    if (this.keys[i] === EMPTY) return true;
+    const len = this.imsiLens[i];
+    return len !== MULTI && (this.imsis[i] !== imsi || len !== imsiLen);
+  }
+
+  /** Record an IMSI (imsiLen MULTI: the key is known to have several). */
+  note(key: number, imsi: number, imsiLen: number): void {
+    let i = this.find(key);
+    if (this.keys[i] === EMPTY) {
+      if ((this.size + 1) * 2 > this.keys.length) {
+        this.grow();
+        i = this.find(key);
+      }
+      this.keys[i] = key;
+      this.imsis[i] = imsi;
+      this.imsiLens[i] = imsiLen;
+      this.size++;
+      return;
+    }
+    const len = this.imsiLens[i];
+    if (len !== MULTI && (imsiLen === MULTI || this.imsis[i] !== imsi || len !== imsiLen)) this.imsiLens[i] = MULTI;
+  }
+
+  /** Fold another table (another thread's files) into this one. */
+  merge(other: KeyImsiTable): void {
+    const k = other.keys;
+    for (let i = 0; i < k.length; i++) if (k[i] !== EMPTY) this.note(k[i], other.imsis[i], other.imsiLens[i]);
+  }
+
+  /** The keys seen with two or more IMSIs. */
+  multiKeys(): KeySet {
+    const set = new KeySet();
+    const k = this.keys;
+    for (let i = 0; i < k.length; i++) if (k[i] !== EMPTY && this.imsiLens[i] === MULTI) set.add(k[i]);
+    return set;
+  }
+
+  columns(): KeyImsiColumns {
+    return { keys: this.keys, imsis: this.imsis, imsiLens: this.imsiLens, size: this.size };
+  }
+
+  private grow(): void {
+    const old = { keys: this.keys, imsis: this.imsis, lens: this.imsiLens };
+    const n = this.keys.length * 2;
+    this.keys = new Float64Array(n);
+    this.imsis = new Float64Array(n);
+    this.imsiLens = new Uint8Array(n);
+    this.mask = n - 1;
+    for (let j = 0; j < old.keys.length; j++) {
+      const key = old.keys[j];
+      if (key === EMPTY) continue;
+      const i = this.find(key);
+      this.keys[i] = key;
+      this.imsis[i] = old.imsis[j];
+      this.imsiLens[i] = old.lens[j];
+    }
+  }
+}
+
+/** A set of IMEI keys (open addressing over a Float64Array; small enough to stay in cache). */
+export class KeySet {
+  private keys = new Float64Array(1 << 10);
+  private mask = (1 << 10) - 1;
+  size = 0;
+
+  add(key: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    let i = slotOf(key, this.mask);
+    for (;;) {
+      const k = this.keys[i];
+      if (k === key) return;
+      if (k === EMPTY) break;
+      i = (i + 1) & this.mask;
+    }
+    this.keys[i] = key;
+    this.size++;
+  }
+
+  has(key: number): boolean {
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = slotOf(key, mask);
+    for (;;) {
+      const k = keys[i];
+      if (k === key) return true;
+      if (k === EMPTY) return false;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const old = this.keys;
+    this.keys = new Float64Array(old.length * 2);
+    this.mask = this.keys.length - 1;
+    this.size = 0;
+    for (let i = 0; i < old.length; i++) if (old[i] !== EMPTY) this.add(old[i]);
+  }
+}
+
+/**
+ * A field scanner that notes (IMEI key, IMSI) of each row in `table`. Only what a row could contribute is
+ * checked: a row whose IMEI or IMSI is malformed is skipped, and a row that would be news (a new key, or a
+ * second IMSI) is validated in full first, so the invalid rows that carry a foreign IMSI (a trap in any
+ * feed) do not make a key look multi. A row invalid only by its time still counts: the future bound
+ * depends on the wall clock, which moves between the passes. Counting too much is safe (a key matched for
+ * nothing); counting too little would lose findings, so every doubt counts.
+ */
+export function keyImsiScanner(table: KeyImsiTable, tzOffsetMin: number): CdrFieldScanner {
+  const why = newInvalid();
+  return (buf, starts, ends) => {
+    let s = starts[F_IMEI];
+    const imeiLen = ends[F_IMEI] - s;
+    if (imeiLen < 14 || imeiLen > 16) return;
+    let key = 0;
+    for (const e = s + 14; s < e; s++) {
+      const c = buf[s] - 48;
+      if (c < 0 || c > 9) return;
+      key = key * 10 + c;
+    }
+    s = starts[F_IMSI];
+    const e = ends[F_IMSI];
+    const imsiLen = e - s;
+    if (imsiLen < 6 || imsiLen > 15) return;
+    let imsi = 0;
+    for (; s < e; s++) {
+      const c = buf[s] - 48;
+      if (c < 0 || c > 9) return;
+      imsi = imsi * 10 + c;
+    }
+    if (key === 0 || !table.isNews(key, imsi, imsiLen)) return;
+    if (validateCdrBytes(buf, starts, ends, tzOffsetMin, why) === null && why.reason !== 'invalid_time') return;
+    table.note(key, imsi, imsiLen);
+  };
+}
+
+/** Pass 1 over some inputs: every (IMEI key, IMSI) seen, with the keys that have several marked. */
+export async function scanKeyImsis(inputs: CdrInput[], tzOffsetMin: number, maxLineBytes: number, table = new KeyImsiTable()): Promise<KeyImsiTable> {
+  const scan = keyImsiScanner(table, tzOffsetMin);
+  const ignore = { record: () => undefined, reject: () => undefined };
+  for (const input of inputs) {
+    const parser = new CdrCsvParser(input.name, tzOffsetMin, ignore, maxLineBytes, scan);
+    for await (const chunk of readCdrChunks(input)) parser.push(chunk);
+    parser.end();
+  }
+  return table;
+}

@@ -1,0 +1,133 @@
+// A parse worker of a parallel `detect` (pipeline/parallel-run.ts): pass 1 over whole files (IMEI keys and
+// their IMSIs, record boundaries to split at), then pass 2 over byte ranges (CSV parse and validation),
+// sending the rows back in file order in transferable batches. Admission and matching stay on the main thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { CdrCsvParser, type CsvResumePoint } from '../input/cdr-csv.js';
+import { readCdrChunks, readRangeChunks, type CdrInput } from '../input/cdr-files.js';
+import { InputError } from '../domain/errors.js';
+import { makeReject } from '../domain/reject.js';
+import { KeyImsiTable, keyImsiScanner, type KeyImsiColumns } from './multi-imsi-keys.js';
+import { ParsedBatchBuilder, parsedBatchTransfer, type ParsedBatch } from './parsed-batch.js';
+
+/** One byte range of one input; `from` null: from the start of the input (header, BOM). */
+export interface ParseUnit {
+  id: number;
+  input: CdrInput;
+  from: CsvResumePoint | null;
+  /** Byte offset where the range ends (a record start), undefined: end of input. */
+  to: number | undefined;
+}
+
+export type ParseRequest =
+  | { type: 'scan'; inputs: Array<{ index: number; input: CdrInput; splitBytes: number }> }
+  | { type: 'parse'; unit: ParseUnit }
+  | { type: 'credit' };
+
+export type ParseReply =
+  | { type: 'scanned'; cols: KeyImsiColumns; splits: Array<{ index: number; points: CsvResumePoint[] }> }
+  | { type: 'batch'; unit: number; batch: ParsedBatch; bytes: number }
+  | { type: 'end'; unit: number; rows: number }
+  | { type: 'failed'; unit: number; message: string; code: InputErrorCode };
+
+/** The codes of an InputError (sent across the thread boundary as data). */
+export type InputErrorCode = ConstructorParameters<typeof InputError>[1] & string;
+
+export interface ParseWorkerData {
+  tzOffsetMin: number;
+  maxLineBytes: number;
+  batchRows: number;
+  maxInFlight: number;
+}
+
+const port = parentPort;
+if (!port) throw new Error('parse-worker must run as a worker thread');
+const d = workerData as ParseWorkerData;
+
+let inFlight = 0;
+let wake: (() => void) | null = null;
+const queue: ParseUnit[] = [];
+let busy = false;
+
+port.on('message', (m: ParseRequest) => {
+  if (m.type === 'credit') {
+    inFlight--;
+    const w = wake;
+    wake = null;
+    w?.();
+  } else if (m.type === 'scan') {
+    void scan(m.inputs);
+  } else {
+    queue.push(m.unit);
+    if (!busy) void drain();
+  }
+});
+
+async function scan(inputs: Array<{ index: number; input: CdrInput; splitBytes: number }>): Promise<void> {
+  const table = new KeyImsiTable();
+  const scanner = keyImsiScanner(table, d.tzOffsetMin);
+  const ignore = { record: () => undefined, reject: () => undefined };
+  const splits: Array<{ index: number; points: CsvResumePoint[] }> = [];
+  for (const { index, input, splitBytes } of inputs) {
+    const parser = new CdrCsvParser(input.name, d.tzOffsetMin, ignore, d.maxLineBytes, scanner);
+    if (splitBytes > 0) parser.noteResumePoints(splitBytes);
+    try {
+      for await (const chunk of readCdrChunks(input)) parser.push(chunk);
+      parser.end();
+    } catch (err) {
+      // The main thread reports it when it reaches this input, as a sequential run would.
+      if (!(err instanceof InputError)) throw err;
+      port!.postMessage({ type: 'failed', unit: -1 - index, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
+      continue;
+    }
+    splits.push({ index, points: parser.resumePoints() });
+  }
+  const cols = table.columns();
+  port!.postMessage({ type: 'scanned', cols, splits } satisfies ParseReply, [cols.keys.buffer, cols.imsis.buffer, cols.imsiLens.buffer] as ArrayBuffer[]);
+}
+
+async function drain(): Promise<void> {
+  busy = true;
+  while (queue.length > 0) await parse(queue.shift()!);
+  busy = false;
+}
+
+async function parse(unit: ParseUnit): Promise<void> {
+  const source = unit.input.name;
+  const builder = new ParsedBatchBuilder(d.batchRows);
+  let bytes = 0;
+  const parser: CdrCsvParser = new CdrCsvParser(source, d.tzOffsetMin, {
+    record(cdr, line) {
+      const n = parser.currentRawLength();
+      parser.copyCurrentRaw(builder.rawRoom(n), builder.rawOffset);
+      builder.addCdr(cdr, line, n);
+    },
+    reject(reason, detail, line, raw) {
+      builder.addReject(makeReject(source, line, reason, detail, raw));
+    },
+  }, d.maxLineBytes);
+  const send = async (): Promise<void> => {
+    while (inFlight >= d.maxInFlight) await new Promise<void>((r) => (wake = r));
+    const batch = builder.take();
+    inFlight++;
+    port!.postMessage({ type: 'batch', unit: unit.id, batch, bytes } satisfies ParseReply, parsedBatchTransfer(batch));
+    bytes = 0;
+  };
+  try {
+    // A split plain file is read by byte ranges that start at record boundaries pass 1 found; a gzip file
+    // (or one not split) whole.
+    const chunks =
+      unit.from !== null ? readRangeChunks(unit.input, unit.from.offset, unit.to) : unit.to !== undefined ? readRangeChunks(unit.input, 0, unit.to) : readCdrChunks(unit.input);
+    if (unit.from !== null) parser.resumeAt(unit.from);
+    for await (const chunk of chunks) {
+      bytes += chunk.length;
+      parser.push(chunk);
+      if (builder.size >= d.batchRows) await send();
+    }
+    parser.end();
+    await send();
+    port!.postMessage({ type: 'end', unit: unit.id, rows: parser.rows } satisfies ParseReply);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    port!.postMessage({ type: 'failed', unit: unit.id, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
+  }
+}

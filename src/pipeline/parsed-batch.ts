@@ -1,0 +1,169 @@
+import type { Cdr, EventType, Radio, Reject } from '../domain/types.js';
+import { EVENT_TYPES, RADIOS } from '../domain/types.js';
+
+/**
+ * Rows of one byte range as a parse worker read them, in file order: each is a validated CDR (columns in
+ * transferable typed arrays, its physical line and raw bytes kept for a duplicate/late reject) or a reject.
+ */
+export interface ParsedBatch {
+  /** Rows in this batch (CDRs and rejects). */
+  n: number;
+  /** Per row: 1 when it is a reject (the next of `rejects`), 0 for a CDR (the next CDR column entry). */
+  isReject: Uint8Array;
+  nCdrs: number;
+  f64: Float64Array; // per CDR: key, start, end, imsi, msisdn, mcc, mnc, lac, ci
+  u8: Uint8Array; // per CDR: imsiLen, msisdnLen, imeiLen, imeiSuffix, radio, eventType
+  i32: Int32Array; // per CDR: idHash, line, raw start, raw end (in raw)
+  raw: Uint8Array;
+  recordIds: string[];
+  rejects: Reject[];
+}
+
+const F = 9;
+const B = 6;
+const I = 4;
+
+export class ParsedBatchBuilder {
+  private b: ParsedBatch;
+  private rawLen = 0;
+
+  constructor(private readonly capacity: number) {
+    this.b = ParsedBatchBuilder.empty(capacity);
+  }
+
+  private static empty(capacity: number): ParsedBatch {
+    return {
+      n: 0,
+      isReject: new Uint8Array(capacity),
+      nCdrs: 0,
+      f64: new Float64Array(capacity * F),
+      u8: new Uint8Array(capacity * B),
+      i32: new Int32Array(capacity * I),
+      raw: new Uint8Array(capacity * 128),
+      recordIds: [],
+      rejects: [],
+    };
+  }
+
+  get size(): number {
+    return this.b.n;
+  }
+
+  get full(): boolean {
+    return this.b.n >= this.capacity;
+  }
+
+  /** Room for `bytes` more raw bytes; returns the buffer to write them into at `rawOffset`. */
+  rawRoom(bytes: number): Buffer {
+    const b = this.b;
+    if (this.rawLen + bytes > b.raw.length) {
+      const bigger = new Uint8Array(Math.max(b.raw.length * 2, this.rawLen + bytes));
+      bigger.set(b.raw.subarray(0, this.rawLen));
+      b.raw = bigger;
+    }
+    return Buffer.from(b.raw.buffer, b.raw.byteOffset, b.raw.length);
+  }
+
+  get rawOffset(): number {
+    return this.rawLen;
+  }
+
+  /** A validated CDR whose raw bytes were just written at rawOffset (rawBytes of them). */
+  addCdr(c: Cdr, line: number, rawBytes: number): void {
+    const b = this.b;
+    if (b.n >= b.isReject.length) this.grow();
+    b.isReject[b.n++] = 0;
+    const i = b.nCdrs++;
+    const f = i * F;
+    b.f64[f] = c.key;
+    b.f64[f + 1] = c.startMs;
+    b.f64[f + 2] = c.endMs;
+    b.f64[f + 3] = c.imsi;
+    b.f64[f + 4] = c.msisdn;
+    b.f64[f + 5] = c.mcc;
+    b.f64[f + 6] = c.mnc;
+    b.f64[f + 7] = c.lac;
+    b.f64[f + 8] = c.ci;
+    const o = i * B;
+    b.u8[o] = c.imsiLen;
+    b.u8[o + 1] = c.msisdnLen;
+    b.u8[o + 2] = c.imeiLen;
+    b.u8[o + 3] = c.imeiSuffix;
+    b.u8[o + 4] = RADIOS.indexOf(c.radio);
+    b.u8[o + 5] = EVENT_TYPES.indexOf(c.eventType);
+    const k = i * I;
+    b.i32[k] = c.idHash;
+    b.i32[k + 1] = line;
+    b.i32[k + 2] = this.rawLen;
+    b.i32[k + 3] = this.rawLen + rawBytes;
+    this.rawLen += rawBytes;
+    b.recordIds.push(c.recordId);
+  }
+
+  addReject(r: Reject): void {
+    const b = this.b;
+    if (b.n >= b.isReject.length) this.grow();
+    b.isReject[b.n++] = 1;
+    b.rejects.push(r);
+  }
+
+  /** A batch is handed over when the reader has a moment (after a chunk), so it may outgrow its capacity. */
+  private grow(): void {
+    const b = this.b;
+    const n = b.isReject.length * 2;
+    const more = <T extends Uint8Array | Int32Array | Float64Array>(a: T, per: number): T => {
+      const x = new (a.constructor as new (n: number) => T)(n * per);
+      x.set(a);
+      return x;
+    };
+    b.isReject = more(b.isReject, 1);
+    b.f64 = more(b.f64, F);
+    b.u8 = more(b.u8, B);
+    b.i32 = more(b.i32, I);
+  }
+
+  /** Hand over the batch (and start a new one). */
+  take(): ParsedBatch {
+    const b = this.b;
+    this.b = ParsedBatchBuilder.empty(this.capacity);
+    this.rawLen = 0;
+    return b;
+  }
+}
+
+/** CDR i of a batch. */
+export function batchCdr(b: ParsedBatch, i: number): Cdr {
+  const f = i * F;
+  const o = i * B;
+  return {
+    recordId: b.recordIds[i],
+    idHash: b.i32[i * I],
+    eventType: EVENT_TYPES[b.u8[o + 5]] as EventType,
+    key: b.f64[f],
+    imeiLen: b.u8[o + 2],
+    imeiSuffix: b.u8[o + 3],
+    imsi: b.f64[f + 3],
+    imsiLen: b.u8[o],
+    msisdn: b.f64[f + 4],
+    msisdnLen: b.u8[o + 1],
+    startMs: b.f64[f + 1],
+    endMs: b.f64[f + 2],
+    radio: RADIOS[b.u8[o + 4]] as Radio,
+    mcc: b.f64[f + 5],
+    mnc: b.f64[f + 6],
+    lac: b.f64[f + 7],
+    ci: b.f64[f + 8],
+  };
+}
+
+export function batchLine(b: ParsedBatch, i: number): number {
+  return b.i32[i * I + 1];
+}
+
+export function batchRaw(b: ParsedBatch, i: number): string {
+  return Buffer.from(b.raw.buffer, b.raw.byteOffset, b.raw.length).toString('utf8', b.i32[i * I + 2], b.i32[i * I + 3]);
+}
+
+export function parsedBatchTransfer(b: ParsedBatch): ArrayBuffer[] {
+  return [b.isReject.buffer, b.f64.buffer, b.u8.buffer, b.i32.buffer, b.raw.buffer] as ArrayBuffer[];
+}

@@ -1,0 +1,85 @@
+// Pass 1 of a file run: the IMEI keys with two or more IMSIs. Too many keys only cost matching time; a key
+// missed would lose findings, so the table must never miss one.
+import { describe, expect, it } from 'vitest';
+import { CdrCsvParser } from '../../src/input/cdr-csv.js';
+import { KeyImsiTable, KeySet, keyImsiScanner } from '../../src/pipeline/multi-imsi-keys.js';
+
+const HEADER = 'record_id,event_type,imei,imsi,msisdn,start_time,duration_s,radio,mcc,mnc,lac,ci';
+const row = (id: string, imei: string, imsi: string, over: Partial<Record<'time' | 'dur' | 'radio', string>> = {}) =>
+  `${id},voice_mo,${imei},${imsi},51987654321,${over.time ?? '2026-03-01T10:00:00Z'},${over.dur ?? '60'},${over.radio ?? 'LTE'},716,10,100,1`;
+
+function scan(lines: string[]): KeySet {
+  const table = new KeyImsiTable(4);
+  const parser = new CdrCsvParser('t.csv', -300, { record: () => undefined, reject: () => undefined }, 1 << 20, keyImsiScanner(table, -300));
+  parser.push(Buffer.from([HEADER, ...lines].join('\n') + '\n'));
+  parser.end();
+  return table.multiKeys();
+}
+
+describe('KeyImsiTable', () => {
+  it('marks a key multi on its second distinct IMSI only', () => {
+    const t = new KeyImsiTable(4);
+    t.note(35693803564380, 716101234567890, 15);
+    t.note(35693803564380, 716101234567890, 15);
+    t.note(11111111111111, 716101234567890, 15);
+    expect(t.multiKeys().has(35693803564380)).toBe(false);
+    t.note(35693803564380, 716101234567891, 15);
+    expect(t.multiKeys().has(35693803564380)).toBe(true);
+    expect(t.multiKeys().has(11111111111111)).toBe(false);
+  });
+
+  it('tells IMSIs apart by digit count too (leading zeros)', () => {
+    const t = new KeyImsiTable(4);
+    t.note(35693803564380, 1234567, 7);
+    t.note(35693803564380, 1234567, 8);
+    expect(t.multiKeys().has(35693803564380)).toBe(true);
+  });
+
+  it('grows past its first capacity and merges tables of other threads', () => {
+    const a = new KeyImsiTable(4);
+    const b = new KeyImsiTable(4);
+    for (let k = 1; k <= 5000; k++) {
+      a.note(k * 1_000_003, 716100000000000 + k, 15);
+      b.note(k * 1_000_003, 716100000000000 + (k % 3 === 0 ? k + 1 : k), 15);
+    }
+    b.note(99, 1234567, 7);
+    a.merge(new KeyImsiTable(0, b.columns()));
+    const multi = a.multiKeys();
+    expect(multi.size).toBe(Math.floor(5000 / 3));
+    for (let k = 1; k <= 5000; k++) expect(multi.has(k * 1_000_003)).toBe(k % 3 === 0);
+    expect(multi.has(99)).toBe(false);
+  });
+});
+
+describe('keyImsiScanner', () => {
+  it('finds the keys with two IMSIs across IMEI spellings of one key', () => {
+    const multi = scan([row('a', '356938035643809', '716101111111111'), row('b', '3569380356438012', '716102222222222'), row('c', '490154203237518', '716103333333333')]);
+    expect(multi.has(35693803564380)).toBe(true);
+    expect(multi.has(49015420323751)).toBe(false);
+  });
+
+  it('ignores a second IMSI on a row that is invalid for a reason the wall clock cannot change', () => {
+    const multi = scan([
+      row('a', '356938035643809', '716101111111111'),
+      row('b', '356938035643809', '716102222222222', { dur: '-5' }),
+      row('c', '356938035643809', '716102222222222', { radio: 'WCDMA' }),
+      row('d', '356938035643809', '71610'),
+    ]);
+    expect(multi.has(35693803564380)).toBe(false);
+  });
+
+  it('ignores an invalid first row, so a foreign IMSI there does not make the key multi', () => {
+    const multi = scan([row('a', '356938035643809', '716102222222222', { dur: 'abc' }), row('b', '356938035643809', '716101111111111'), row('c', '356938035643809', '716101111111111')]);
+    expect(multi.has(35693803564380)).toBe(false);
+  });
+
+  it('still counts a row invalid only by its time (the future bound moves with the clock)', () => {
+    const multi = scan([row('a', '356938035643809', '716101111111111'), row('b', '356938035643809', '716102222222222', { time: '2026-02-30T10:00:00Z' })]);
+    expect(multi.has(35693803564380)).toBe(true);
+  });
+
+  it('reads the IMEI and IMSI of quoted rows, line ends inside quotes included', () => {
+    const multi = scan([row('a', '356938035643809', '716101111111111'), `"b",voice_mo,"356938035643809","716102222222222",,"2026-03-01T10:00:00Z",60,LTE,716,10,100,1`]);
+    expect(multi.has(35693803564380)).toBe(true);
+  });
+});
