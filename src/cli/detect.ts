@@ -144,6 +144,9 @@ function summary(r: FileRunResult, cells: number, exceptions: number, where: str
     ...(c.rejectsNotWritten ? [`    (${fmt(c.rejectsNotWritten)} of them counted, not written: over maxRejectsPerReason)`] : []),
     `  findings           simultaneity ${fmt(c.findingsByRule.simultaneity)}, time_distance ${fmt(c.findingsByRule.time_distance)}` +
       ` (repeat evidence suppressed: ${fmt(c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance)})`,
+    ...(c.cdrsOverPairCap
+      ? [`    over maxPairFindingsPerImei: ${fmt(c.cdrsOverPairCap)} CDRs of IMEIs at the cap not compared (suppressed)`]
+      : []),
     `  block candidates   ${fmt(c.candidates)}`,
     `  reference data     ${fmt(cells)} cells, ${fmt(exceptions)} exception entries`,
     `  peak state         ${fmt(r.peak.activeImeis)} active IMEIs, ${fmt(r.peak.windowRecords)} CDRs in windows`,

@@ -95,7 +95,9 @@ export interface Finding {
 /** Output 2: a block candidate for the registry. */
 export interface BlockCandidate {
   imei: string;
+  /** The non-exempt IMSIs of its findings, at most 1,000 (the first to join); imsi_count counts them all. */
   imsis: string[];
+  imsi_count: number;
   exempt_imsis: string[];
   rules: Rule[];
   first_evidence_at: string;
@@ -122,6 +124,10 @@ export interface RunCounters {
   suppressedByRule: Record<Rule, number>;
   candidates: number;
   unknownCell: number;
+  /** Matches counted in suppressedByRule because their IMEI had maxPairFindingsPerImei findings in the period. */
+  pairFindingsOverCap?: number;
+  /** CDRs of an IMEI at maxPairFindingsPerImei in the period, not compared further (SPEC: bounded work per IMEI). */
+  cdrsOverPairCap?: number;
   /** detect: rejects counted in rejectsByReason but not written, past maxRejectsPerReason of their reason. */
   rejectsNotWritten?: number;
   /** Accepted CDRs whose UMTS short key several catalogue cells share: their cell is unknown (never a guess). */

@@ -4,6 +4,9 @@ import { isoUtc } from '../domain/time.js';
 /** How often (event time) expired suppression periods and candidate states are swept. */
 const SWEEP_EVERY_MS = 3_600_000;
 
+/** SPEC: a candidate's `imsis` lists at most this many IMSIs; `imsi_count` counts them all. */
+export const MAX_CANDIDATE_IMSIS = 1000;
+
 interface CandidateState {
   imsis: Set<string>;
   exempt: Set<string>;
@@ -42,13 +45,38 @@ export class CandidateLedger {
   /** (IMEI key, IMSI pair, rule) -> event time of the finding that opened its suppression period. */
   private readonly suppression = new Map<string, number>();
   private readonly candidates = new Map<string, CandidateState>();
+  /** IMEI key -> the pair-finding period (opened by its first finding) and the findings in it. */
+  private readonly pairPeriods = new Map<string, { startMs: number; findings: number }>();
   private lastSweepMs = -Infinity;
 
   constructor(
     private readonly suppressionMs: number,
     private readonly candidateRetentionMs: number,
     private readonly latenessMs: number,
+    private readonly maxPairFindingsPerImei = Infinity,
   ) {}
+
+  /** May the IMEI have one more pair finding at `eventMs` (below maxPairFindingsPerImei in its period)? */
+  pairFindingAllowed(imeiKey: string, eventMs: number): boolean {
+    const p = this.pairPeriods.get(imeiKey);
+    return p === undefined || eventMs - p.startMs >= this.suppressionMs || p.findings < this.maxPairFindingsPerImei;
+  }
+
+  /**
+   * Count a pair finding in its IMEI's period (a new period opens suppressionS after the last one did).
+   * Returns whether the IMEI has now reached maxPairFindingsPerImei in this period.
+   */
+  countPairFinding(imeiKey: string, eventMs: number): boolean {
+    let p = this.pairPeriods.get(imeiKey);
+    if (p === undefined) {
+      p = { startMs: eventMs, findings: 1 };
+      this.pairPeriods.set(imeiKey, p);
+    } else if (eventMs - p.startMs >= this.suppressionMs) {
+      p.startMs = eventMs;
+      p.findings = 1;
+    } else p.findings++;
+    return p.findings >= this.maxPairFindingsPerImei;
+  }
 
   get suppressionEntries(): number {
     return this.suppression.size;
@@ -105,9 +133,21 @@ export class CandidateLedger {
   candidate(imeiKey: string, emittedAt: string): BlockCandidate | null {
     const c = this.candidates.get(imeiKey);
     if (c === undefined || c.imsis.size === 0) return null;
+    // The first MAX_CANDIDATE_IMSIS to join (a Set keeps joining order), so the list an emission carries
+    // costs the same however many IMSIs share the IMEI.
+    let imsis: string[];
+    if (c.imsis.size <= MAX_CANDIDATE_IMSIS) imsis = [...c.imsis];
+    else {
+      imsis = [];
+      for (const i of c.imsis) {
+        imsis.push(i);
+        if (imsis.length === MAX_CANDIDATE_IMSIS) break;
+      }
+    }
     return {
       imei: imeiKey,
-      imsis: [...c.imsis].sort(),
+      imsis: imsis.sort(),
+      imsi_count: c.imsis.size,
       exempt_imsis: [...c.exempt].sort(),
       rules: [...c.rules].sort(),
       first_evidence_at: isoUtc(c.firstEvidenceMs),
@@ -125,6 +165,7 @@ export class CandidateLedger {
     this.lastSweepMs = maxEventMs;
     const horizon = maxEventMs - this.suppressionMs - this.latenessMs;
     for (const [k, at] of this.suppression) if (at < horizon) this.suppression.delete(k);
+    for (const [k, p] of this.pairPeriods) if (p.startMs < horizon) this.pairPeriods.delete(k);
     const candidateHorizon = maxEventMs - this.candidateRetentionMs - this.latenessMs;
     for (const [k, c] of this.candidates) if (c.lastFindingMs < candidateHorizon) this.candidates.delete(k);
   }

@@ -99,6 +99,8 @@ export class Engine {
   private cells: CellLookup;
   private readonly exemptions: Exemptions;
 
+  /** The IMEI being matched reached maxPairFindingsPerImei: stop comparing its CDR. */
+  private capReached = false;
   private findings: Finding[] = [];
   private emitted: BlockCandidate[] = [];
   private candidateAfter: number[] = [];
@@ -119,7 +121,7 @@ export class Engine {
     this.orderingDelayMs = Math.min(opts.orderingDelayMs ?? latenessMs, latenessMs);
     this.admission = opts.admitted ? null : new Admission(latenessMs, this.retentionMs);
     const candidateRetentionMs = Math.max(rules.candidateRetentionS, rules.suppressionS) * 1000;
-    this.ledger = new CandidateLedger(rules.suppressionS * 1000, candidateRetentionMs, latenessMs);
+    this.ledger = new CandidateLedger(rules.suppressionS * 1000, candidateRetentionMs, latenessMs, rules.maxPairFindingsPerImei);
     this.cells = refs.cells;
     this.exemptions = new Exemptions(refs.exceptions);
     const st = this.store;
@@ -270,12 +272,16 @@ export class Engine {
     if (pos < 0) {
       this.windows.insert(key, b, b);
     } else {
-      for (let o = this.windows.heads[pos]; o >= 0; o = st.next[o]) {
+      // An IMEI at maxPairFindingsPerImei for this period gets no more pair findings: its CDRs are not
+      // compared (the work per CDR stays bounded however many IMSIs share the IMEI), only counted.
+      this.capReached = !this.ledger.pairFindingAllowed(st.imeiKeyText(b), st.start[b]);
+      for (let o = this.windows.heads[pos]; o >= 0 && !this.capReached; o = st.next[o]) {
         if (!st.sameImsi(o, b)) {
           if (this.before(o, b)) this.compare(o, b);
           else this.compare(b, o);
         }
       }
+      if (this.capReached) this.counters.cdrsOverPairCap = (this.counters.cdrsOverPairCap ?? 0) + 1;
       // compare() never touches the index, so pos is still the IMEI's entry.
       st.next[this.windows.tails[pos]] = b;
       this.windows.tails[pos] = b;
@@ -311,10 +317,18 @@ export class Engine {
     const imsiA = st.imsiText(a);
     const imsiB = st.imsiText(b);
     const eventMs = st.start[b];
+    // However many IMSIs share the IMEI: at most maxPairFindingsPerImei findings per suppression period.
+    // Checked first, so a capped IMEI costs no suppression key per match.
+    if (!this.ledger.pairFindingAllowed(key, eventMs)) {
+      this.counters.suppressedByRule[rule]++;
+      this.counters.pairFindingsOverCap = (this.counters.pairFindingsOverCap ?? 0) + 1;
+      return false;
+    }
     if (this.ledger.suppressed(key, imsiA, imsiB, rule, eventMs)) {
       this.counters.suppressedByRule[rule]++;
       return false;
     }
+    if (this.ledger.countPairFinding(key, eventMs)) this.capReached = true;
     const exemptA = this.exemptions.isExemptImsi(key, imsiA);
     const exemptB = this.exemptions.isExemptImsi(key, imsiB);
     const exemptImsis: string[] = [];

@@ -305,11 +305,17 @@ export class StreamJob {
       const offset = Number(msg.offset);
       if (offset < st.nextOffset) continue;
       const live = offset >= st.rebuildUntil;
+      const c = st.engine.counters;
+      const suppressed0 = c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance;
+      const overCap0 = c.cdrsOverPairCap ?? 0;
       const rejected = admitMessage(st, msg.value, this.tz, now, latenessS, this.bounds);
       st.processed(offset);
       last = offset;
       if (live) {
         liveCount++;
+        const suppressed = c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance - suppressed0;
+        if (suppressed > 0) m.suppressed.inc(undefined, suppressed);
+        if ((c.cdrsOverPairCap ?? 0) > overCap0) m.overPairCap.inc();
         if (rejected !== null) {
           m.rejects.inc({ reason: rejected.reason });
           rejects.push(makeReject(`${topic}/${batch.partition}/${offset}`, null, rejected.reason, rejected.detail, msg.value ?? ''));

@@ -7,6 +7,7 @@ export class StreamMetrics {
   readonly rejects: Counter;
   readonly findings: Counter;
   readonly suppressed: Counter;
+  readonly overPairCap: Counter;
   readonly candidates: Counter;
   readonly rebuildRecords: Counter;
   readonly commits: Counter;
@@ -25,6 +26,7 @@ export class StreamMetrics {
     this.rejects = r.counter('clonewatch_rejects_total', 'Rejected CDR messages by reason');
     this.findings = r.counter('clonewatch_findings_total', 'Suspected clones emitted by rule');
     this.suppressed = r.counter('clonewatch_findings_suppressed_total', 'Matches not emitted because their (IMEI, IMSI pair, rule) already had a finding');
+    this.overPairCap = r.counter('clonewatch_cdrs_over_pair_cap_total', 'CDRs not compared because their IMEI key had maxPairFindingsPerImei findings in the suppression period');
     this.candidates = r.counter('clonewatch_block_candidates_total', 'Block candidates emitted');
     this.rebuildRecords = r.counter('clonewatch_rebuild_records_total', 'Messages re-read to rebuild window state after an assignment');
     this.commits = r.counter('clonewatch_commits_total', 'Offset commits (each after every sink confirmed)');

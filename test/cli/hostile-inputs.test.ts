@@ -260,3 +260,32 @@ describe('plausible times (maxFutureS, minEventTime)', () => {
     expect(bad.stderr).toMatch(/minEventTime must not be before 1970/);
   });
 });
+
+describe('one IMEI shared by many IMSIs', () => {
+  it('20,000 IMSIs on one IMEI within an hour: under 30 s and 1 GB, exit 0, the IMEI in findings and a candidate', async () => {
+    const dir = fresh('crowd');
+    mkdirSync(dir);
+    const t0 = Date.parse('2026-03-01T10:00:00Z');
+    const CELLS_TD = join(ROOT, 'fixtures', 'time-distance', 'cells.csv');
+    let text = HEADER + '\n';
+    for (let i = 0; i < 20_000; i++) {
+      const t = new Date(t0 + Math.floor((i * 3_600_000) / 20_000)).toISOString();
+      const [area, cell] = i % 2 === 0 ? [1001, 100] : [1003, 300];
+      text += `r${i},voice_mo,356938035643809,${716100000000000 + i},,${t},120,LTE,716,6,${area},${cell}\n`;
+    }
+    writeFileSync(join(dir, 'a.csv'), text);
+    const out = fresh('out');
+    const started = Date.now();
+    const r = await detectWithRss(['--cdrs', dir, '--cells', CELLS_TD, '--out', out, '--clickhouse', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(r.rssMb).toBeLessThan(1024);
+    const clones = readNdjson(join(out, 'clones.ndjson'));
+    expect(clones).toHaveLength(100);
+    expect(new Set(clones.map((f) => f.imei))).toEqual(new Set(['35693803564380']));
+    const candidates = readNdjson(join(out, 'block-candidates.ndjson'));
+    expect(candidates.length).toBeGreaterThan(0);
+    expect(candidates[candidates.length - 1]).toMatchObject({ imei: '35693803564380' });
+    expect(r.stderr).toMatch(/over maxPairFindingsPerImei: [\d,]+ CDRs of IMEIs at the cap not compared/);
+  }, 120_000);
+});

@@ -20,7 +20,7 @@ describe('CandidateLedger', () => {
     const l = new CandidateLedger(1000, 1000, 0);
     expect(l.update(upd({ imsiA: '3', imsiB: '1', startAMs: 5000, eventMs: 6000 }))).toBe(true);
     expect(l.update(upd({ imsiA: '1', imsiB: '3', startAMs: 4000, eventMs: 7000, rule: 'time_distance' }))).toBe(false);
-    expect(l.candidate(K, 'now')).toEqual({ imei: K, imsis: ['1', '3'], exempt_imsis: [], rules: ['simultaneity', 'time_distance'], first_evidence_at: '1970-01-01T00:00:04.000Z', findings: 2, emitted_at: 'now' });
+    expect(l.candidate(K, 'now')).toEqual({ imei: K, imsis: ['1', '3'], imsi_count: 2, exempt_imsis: [], rules: ['simultaneity', 'time_distance'], first_evidence_at: '1970-01-01T00:00:04.000Z', findings: 2, emitted_at: 'now' });
     expect(l.update(upd({ imsiA: '1', imsiB: '3', exemptB: true }))).toBe(true);
     expect(l.candidate(K, 'now')).toMatchObject({ imsis: ['1'], exempt_imsis: ['3'], findings: 3 });
   });

@@ -25,7 +25,7 @@ export const FINDING_FIELDS = [
   'record_a', 'record_b', 'time_a', 'time_b', 'cell_a', 'cell_b', 'lat_a', 'lon_a', 'lat_b', 'lon_b',
   'distance_km', 'gap_s', 'overlap_s', 'speed_kmh', 'exempt_imsis', 'detected_at', 'finding_id',
 ] as const;
-export const CANDIDATE_FIELDS = ['imei', 'imsis', 'exempt_imsis', 'rules', 'first_evidence_at', 'findings', 'emitted_at'] as const;
+export const CANDIDATE_FIELDS = ['imei', 'imsis', 'imsi_count', 'exempt_imsis', 'rules', 'first_evidence_at', 'findings', 'emitted_at'] as const;
 export const REJECT_FIELDS = ['source', 'line', 'reason', 'detail', 'raw'] as const;
 
 type Obj = Record<string, unknown>;
@@ -85,6 +85,8 @@ export function candidateProblems(c: Obj): string[] {
   if (typeof c.imei !== 'string' || !/^\d{14}$/.test(c.imei)) p.push(`imei ${JSON.stringify(c.imei)} is not a 14-digit key`);
   if (!isStrArray(c.imsis) || c.imsis.length === 0) p.push('imsis is not a non-empty array of strings');
   if (!isStrArray(c.exempt_imsis)) p.push('exempt_imsis is not an array of strings');
+  if (isStrArray(c.imsis) && (!Number.isInteger(c.imsi_count) || (c.imsi_count as number) < c.imsis.length || c.imsis.length > 1000))
+    p.push(`imsi_count ${JSON.stringify(c.imsi_count)} does not count the ${c.imsis.length} listed IMSIs (at most 1,000 listed)`);
   if (isStrArray(c.imsis) && isStrArray(c.exempt_imsis) && c.imsis.some((i) => (c.exempt_imsis as string[]).includes(i)))
     p.push('an exempt IMSI is in imsis');
   if (!Array.isArray(c.rules) || c.rules.length === 0 || c.rules.some((r) => !RULE_NAMES.includes(r))) p.push(`rules ${JSON.stringify(c.rules)} invalid`);

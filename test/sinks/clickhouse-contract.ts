@@ -66,7 +66,7 @@ export function storeContract(target: () => string): void {
       expect(tables.map((t) => t.name)).toEqual(
         expect.arrayContaining(['block_candidates', 'clones_per_day', 'clones_per_day_mv', 'pipeline_runs', 'rejected_cdrs', 'schema_version', 'suspected_clones']),
       );
-      expect(await countRows(store, 'schema_version', false)).toBe(1);
+      expect(await countRows(store, 'schema_version', false)).toBe(SCHEMA_VERSION);
     });
   });
 
@@ -149,6 +149,24 @@ export function storeContract(target: () => string): void {
     await sink.close();
     expect(maxBuffered).toBeLessThanOrEqual(400);
     await withStore(c, async (store) => expect(await countRows(store, 'suspected_clones', true)).toBe(3000));
+  });
+
+  it('upgrades a version-1 store: migration 2 adds block_candidates.imsi_count once', async () => {
+    const c = cfg();
+    await withStore(c, async (store) => {
+      const db = c.database;
+      await ensureSchema(store);
+      await store.client.command({ query: `ALTER TABLE ${db}.block_candidates DROP COLUMN imsi_count` });
+      await store.client.command({ query: `DROP TABLE ${db}.schema_version` });
+      await store.client.command({
+        query: `CREATE TABLE ${db}.schema_version (version UInt64, description String, applied_at DateTime('UTC')) ENGINE = ReplacingMergeTree() ORDER BY version`,
+      });
+      await store.client.command({ query: `INSERT INTO ${db}.schema_version VALUES (1, 'v1', '2026-01-01 00:00:00')` });
+      expect(await ensureSchema(store)).toBe(SCHEMA_VERSION);
+      expect(await ensureSchema(store)).toBe(SCHEMA_VERSION);
+      const cols = await selectRows(store, `SELECT name FROM system.columns WHERE database = '${db}' AND table = 'block_candidates' AND name = 'imsi_count'`);
+      expect(cols).toHaveLength(1);
+    });
   });
 
   it('answers every analyst query of docs/clickhouse.md through clonewatch sql, with rows', async () => {

@@ -59,6 +59,7 @@ export function sampleCandidates(findings: Finding[]): BlockCandidate[] {
     out.push({
       imei: f.imei,
       imsis: f.exempt_imsis.length ? [f.imsi_b] : [f.imsi_a, f.imsi_b],
+      imsi_count: f.exempt_imsis.length ? 1 : 2,
       exempt_imsis: f.exempt_imsis,
       rules: i % 4 === 0 ? [f.rule] : ['simultaneity', 'time_distance'],
       first_evidence_at: f.time_b,

@@ -116,6 +116,7 @@ export function candidateRow(c: BlockCandidate, runId: string): Row {
     emitted_at_ms: String(emitted),
     candidate_id: candidateId(c),
     run_id: runId,
+    imsi_count: String(c.imsi_count),
   };
 }
 
@@ -213,6 +214,7 @@ export function rowToCandidate(r: Row): BlockCandidate {
   return {
     imei: String(r.imei),
     imsis: r.imsis as string[],
+    imsi_count: num(r.imsi_count),
     exempt_imsis: r.exempt_imsis as string[],
     rules: r.rules as Rule[],
     first_evidence_at: iso(r.first_evidence_at_ms),

@@ -69,6 +69,8 @@ export const COLUMNS = {
     ['emitted_at_ms', 'UInt64'],
     ['candidate_id', 'String'],
     ['run_id', 'String'],
+    // Migration 2: imsis holds at most 1,000 IMSIs; this counts them all.
+    ['imsi_count', 'UInt64'],
   ],
   rejected_cdrs: [
     ['run_id', 'String'],
@@ -116,6 +118,11 @@ export interface Migration {
   version: number;
   description: string;
   statements: (db: string) => string[];
+  /**
+   * Columns to add, each only when missing (ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS, and a store
+   * created after the column joined COLUMNS has it from migration 1).
+   */
+  addColumns?: Array<[table: keyof typeof COLUMNS, column: string, type: string]>;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -158,6 +165,12 @@ export const MIGRATIONS: Migration[] = [
         SELECT toDate(time_a) AS day, rule, count() AS clones FROM ${db}.suspected_clones GROUP BY day, rule`,
     ],
   },
+  {
+    version: 2,
+    description: 'block_candidates.imsi_count (imsis is capped at 1,000 entries)',
+    statements: () => [],
+    addColumns: [['block_candidates', 'imsi_count', 'UInt64']],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -186,6 +199,7 @@ export async function ensureSchema(store: ClickHouseStore): Promise<number> {
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     for (const statement of m.statements(db)) await client.command({ query: statement });
+    for (const [table, column, type] of m.addColumns ?? []) await addColumn(store, table, column, type);
     await client.insert({
       table: `${db}.schema_version`,
       format: 'JSONEachRow',
@@ -203,6 +217,20 @@ export async function schemaVersion(store: ClickHouseStore): Promise<number> {
   });
   const rows = (await rs.json()) as { v: string }[];
   return Number(rows[0]?.v ?? 0);
+}
+
+async function addColumn(store: ClickHouseStore, table: string, column: string, type: string): Promise<void> {
+  const rs = await store.client.query({
+    query: `SELECT name FROM system.columns WHERE database = ${sqlString(store.database)} AND table = ${sqlString(table)} AND name = ${sqlString(column)}`,
+    format: 'JSONEachRow',
+  });
+  if (((await rs.json()) as unknown[]).length > 0) return;
+  try {
+    await store.client.command({ query: `ALTER TABLE ${store.database}.${table} ADD COLUMN ${column} ${type}` });
+  } catch (err) {
+    // Another process added it between the check and the ALTER (code 44: ILLEGAL_COLUMN / already exists).
+    if (!/Code: 44\b|already exists/i.test((err as Error).message)) throw err;
+  }
 }
 
 /** Adding values to an Enum8 is a metadata-only change: follow new reject reasons without a migration. */
