@@ -10,9 +10,10 @@ const FIXTURE = join(ROOT, 'fixtures', 'both-rules');
 const tmp = tempDir('clonewatch-ch-start-');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const detect = (target: string, out: string, extra: string[] = []) =>
+const detect = (target: string, out: string, extra: string[] = [], onStderr?: (text: string) => void) =>
   runCli(['detect', '--cdrs', join(FIXTURE, 'cdrs'), '--cells', join(FIXTURE, 'cells.csv'), '--out', out, '--clickhouse', target, ...extra], {
     timeoutMs: 90_000,
+    onStderr,
   });
 
 describe('two detects on one chDB directory at the same instant', () => {
@@ -59,8 +60,13 @@ describe.skipIf(clickhouseServerSkipReason() !== null)('a ClickHouse server that
     try {
       await srv.stop();
       const out = join(tmp, 'o5');
-      const running = detect(srv.url, out);
-      await new Promise((r) => setTimeout(r, 2000));
+      // Start the server only once detect has said it is waiting for it (a fixed sleep raced a slow start).
+      let sawRetry!: () => void;
+      const retrying = new Promise<void>((r) => (sawRetry = r));
+      const running = detect(srv.url, out, [], (text) => {
+        if (/retrying for up to/.test(text)) sawRetry();
+      });
+      await Promise.race([retrying, running]);
       await srv.start();
       const r = await running;
       expect(r.code, r.stderr).toBe(0);

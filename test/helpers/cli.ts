@@ -24,7 +24,7 @@ export function assertBuilt(): void {
 /** Run `node dist/cli/main.js ...args` from the repository root. */
 export function runCli(
   args: string[],
-  opts: { input?: string | Buffer; cwd?: string; timeoutMs?: number } = {},
+  opts: { input?: string | Buffer; cwd?: string; timeoutMs?: number; onStderr?: (text: string) => void } = {},
 ): Promise<CliResult> {
   assertBuilt();
   return new Promise((resolvePromise, reject) => {
@@ -36,7 +36,10 @@ export function runCli(
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stderr.on('data', (b: Buffer) => {
+      err.push(b);
+      opts.onStderr?.(Buffer.concat(err).toString('utf8'));
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20000);
     child.on('error', (e) => {
       clearTimeout(timer);
