@@ -90,3 +90,13 @@ describe('validateCdrMessage (fast path of run)', () => {
     );
   });
 });
+
+describe('values ClickHouse would refuse never pass validation', () => {
+  it('a lone UTF-16 surrogate in record_id (valid JSON, refused by a JSON insert) becomes U+FFFD, as invalid UTF-8 bytes do', () => {
+    const msg = '{"record_id":"\\ud800x","event_type":"voice_mo","imei":"356938035643809","imsi":"716100000000001","msisdn":"","start_time":"2026-03-01T10:00:00Z","duration_s":10,"radio":"LTE","mcc":716,"mnc":10,"lac":100,"ci":1}';
+    expect(JSON.parse(msg).record_id).toBe('\ud800x');
+    const v = validateCdrMessage(Buffer.from(msg), 0);
+    expect(v.ok && v.cdr.recordId).toBe('\ufffdx');
+  });
+});
+
