@@ -4,7 +4,7 @@ import { UsageError } from '../domain/errors.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** One setting of run/replay: its flag, its environment variable and where it goes in the config. */
-interface Setting {
+export interface Setting {
   flag: string;
   env: string;
   path: [string, string];

@@ -10,6 +10,7 @@ Usage:
                     [--clickhouse <url|dir|none>] [--config <file>] [thresholds]
   clonewatch run    [--config <file>] [--brokers h:p,...] [thresholds]   consume CDRs from Kafka
   clonewatch replay --cdrs <file|dir> --brokers h:p,... [--rate N]       produce CDR files into Kafka
+  clonewatch route  --from <topic> [--to cdrs] --brokers h:p,...         re-key a raw CDR topic by IMEI
   clonewatch sql "<query>" [--clickhouse <url|dir>] [--format table|jsonl|csv] [--write]
   clonewatch explain <imei> [--clickhouse <url|dir>] [--cells <file>] [--out <file.html>]
                                                                          one IMEI's evidence as an HTML page
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   detect: async () => (await import('./detect.js')).detectCommand,
   run: async () => (await import('./run.js')).runCommand,
   replay: async () => (await import('./replay.js')).replayCommand,
+  route: async () => (await import('./route.js')).routeCommand,
   sql: async () => (await import('./sql.js')).sqlCommand,
   explain: async () => (await import('./explain.js')).explainCommand,
   report: async () => (await import('./report.js')).reportCommand,

@@ -143,8 +143,25 @@ export const streamSchema = z
   })
   .strict();
 
+/** `clonewatch route`: re-key a raw CDR topic into the keyed input topic (kafka.inputTopic). */
+export const routeSchema = z
+  .object({
+    /** The raw CDR topic (keyed any way, or not at all). */
+    fromTopic: z.string().min(1).optional(),
+    /** route's own consumer group on the raw topic (never run's: instances share the raw partitions). */
+    groupId: z.string().min(1).default('clonewatch-route'),
+    /** A caught-up raw partition with nothing buffered holds the event-time merge this long (ms), like max.task.idle.ms. */
+    maxIdleMs: z.number().int().min(0).default(1000),
+    /** A raw partition known to have data but with nothing delivered holds the merge at most this long (ms). */
+    maxLagWaitMs: z.number().int().min(0).default(30000),
+    /** Raw messages buffered per partition before the partition is paused (it runs ahead in event time). */
+    bufferPerPartition: z.number().int().min(10).default(5000),
+  })
+  .strict();
+
 export const configSchema = ruleSchema
   .extend({
+    route: routeSchema.default(routeSchema.parse({})),
     clickhouse: clickhouseSchema.default(clickhouseSchema.parse({})),
     kafka: kafkaSchema.default(kafkaSchema.parse({})),
     stream: streamSchema.default(streamSchema.parse({})),
