@@ -84,6 +84,10 @@ export async function runStream(config: Config, log: Logger): Promise<number> {
   if (config.stream.metricsPort > 0) {
     ops = await startOpsServer(config.stream.metricsHost, config.stream.metricsPort, metrics.registry, () => ({
       ok: job.state === 'running' && job.sinkStalledSinceMs === null,
+      // Misrouted CDRs are still processed, so this stays 200; the body says the keying is degraded.
+      status: job.state !== 'running' ? job.state : job.keying.misrouted > 0 ? 'degraded' : 'ok',
+      misroutedRecords: job.keying.misrouted,
+      misroutedExample: job.keying.lastExample,
       state: job.state,
       partitions: job.assignedPartitions(),
       sinkStalledSince: job.sinkStalledSinceMs === null ? null : new Date(job.sinkStalledSinceMs).toISOString(),

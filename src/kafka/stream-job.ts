@@ -12,6 +12,7 @@ import type { ReferenceData } from '../pipeline/stream-refs.js';
 import type { KafkaSink } from '../sinks/kafka-sink.js';
 import type { OutputBatch, Sink } from '../sinks/sink.js';
 import { CrashBudget } from './crash-budget.js';
+import { KeyingCheck } from './keying-check.js';
 import { admitMessage } from './message-admission.js';
 import { planPartition } from './partition-plan.js';
 import { SerialLock, whileHeartbeating } from './serial-lock.js';
@@ -91,7 +92,11 @@ export class StreamJob {
   private runConfig: ConsumerRunConfig | null = null;
   private readonly crashes = new CrashBudget(MAX_CONSUMER_CRASHES, CRASH_PERIOD_MS);
 
+  /** Key = IMEI key and partition = murmur2 partition, checked on every live message. */
+  readonly keying: KeyingCheck;
+
   constructor(private readonly d: StreamJobDeps) {
+    this.keying = new KeyingCheck(d.metrics.misrouted, d.log);
     const k = d.config.kafka;
     this.consumer = d.kafka.consumer({
       groupId: k.groupId,
@@ -146,10 +151,22 @@ export class StreamJob {
     for (const p of this.parts.values()) p.engine.setExceptions(e);
   }
 
+  /** The CDR topic's partition count, for the keying check (a failure leaves the key check alone). */
+  private async readPartitionCount(): Promise<void> {
+    const topic = this.d.config.kafka.inputTopic;
+    try {
+      const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+      this.keying.partitions = meta.topics[0]?.partitions.length ?? 0;
+    } catch (err) {
+      this.d.log.warn('cannot read the partition count of the CDR topic; only message keys are checked', { topic, error: (err as Error).message });
+    }
+  }
+
   async start(): Promise<void> {
     const k = this.d.config.kafka;
     const { consumer } = this;
     await this.admin.connect();
+    await this.readPartitionCount();
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.generation++;
       this.committed = null;
@@ -308,11 +325,16 @@ export class StreamJob {
       const c = st.engine.counters;
       const suppressed0 = c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance;
       const overCap0 = c.cdrsOverPairCap ?? 0;
+      const unknown0 = c.unknownCell;
+      const ambiguous0 = c.ambiguousCell;
       const rejected = admitMessage(st, msg.value, this.tz, now, latenessS, this.bounds);
       st.processed(offset);
       last = offset;
       if (live) {
         liveCount++;
+        this.keying.check(topic, batch.partition, msg.offset, msg.key, msg.value);
+        if (c.unknownCell !== unknown0) m.unresolvedCells.inc({ reason: 'unknown_cell' });
+        if (c.ambiguousCell !== ambiguous0) m.unresolvedCells.inc({ reason: 'ambiguous_cell' });
         const suppressed = c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance - suppressed0;
         if (suppressed > 0) m.suppressed.inc(undefined, suppressed);
         if ((c.cdrsOverPairCap ?? 0) > overCap0) m.overPairCap.inc();

@@ -14,6 +14,8 @@ export class StreamMetrics {
   readonly sinkFailures: Counter;
   readonly reloads: Counter;
   readonly consumerRestarts: Counter;
+  readonly misrouted: Counter;
+  readonly unresolvedCells: Counter;
   readonly lag: Gauge;
   readonly partitions: Gauge;
   readonly batchSeconds: Histogram;
@@ -32,6 +34,14 @@ export class StreamMetrics {
     this.commits = r.counter('clonewatch_commits_total', 'Offset commits (each after every sink confirmed)');
     this.sinkFailures = r.counter('clonewatch_sink_failures_total', 'Sink flushes that failed or had to wait, by sink');
     this.reloads = r.counter('clonewatch_reference_reloads_total', 'Reference data reloads by kind and result');
+    this.unresolvedCells = r.counter(
+      'clonewatch_unresolved_cells_total',
+      'Accepted CDRs without a cell position: unknown_cell (not in the catalogue) or ambiguous_cell (a UMTS short key several cells share)',
+    );
+    this.misrouted = r.counter(
+      'clonewatch_misrouted_records_total',
+      'CDR messages whose key is not their IMEI key or whose partition is not its murmur2 partition, by problem (still processed)',
+    );
     this.consumerRestarts = r.counter('clonewatch_consumer_restarts_total', 'Consumer restarts after errors kafkajs does not retry');
     this.lag = r.gauge('clonewatch_consumer_lag', 'Messages behind the partition high watermark, by partition');
     this.partitions = r.gauge('clonewatch_assigned_partitions', 'Partitions of the CDR topic assigned to this instance');

@@ -153,6 +153,8 @@ async function routeAndRun(mode: 'backlog' | 'live', keyed: boolean, seed: numbe
       250,
     );
     await new Promise((r) => setTimeout(r, 1000));
+    expect((await run.metrics())['clonewatch_misrouted_records_total'] ?? 0).toBe(0);
+    expect((await run.health()).body.status).toBe('ok');
     expect((await run.stop()).code).toBe(0);
     expect(await route.stop()).toBe(0);
     // Every routed CDR is keyed by its IMEI key on murmur2's partition: run saw none misrouted.
@@ -184,6 +186,40 @@ async function routeAndRun(mode: 'backlog' | 'live', keyed: boolean, seed: numbe
     route.proc.kill('SIGKILL');
   }
 }
+
+describe('run checks the keying of what it reads', () => {
+  it('CDRs produced by kcat keyed by IMEI (consistent_random) straight into cdrs: counted, warned, /healthz degraded, still processed', async () => {
+    const b = await startMockKafka({ cdrs: 4, 'block-candidates': 1, 'cdrs-rejects': 1 });
+    brokers.push(b);
+    const dir = tempDir('clonewatch-keying-');
+    const csv = generateStream({ devices: 60, clones: 5, hours: 1, seed: 5, idPrefix: 'k-' });
+    const rows = csv.trimEnd().split('\n').slice(1);
+    const f = join(dir, 'keyed.jsonl');
+    writeFileSync(f, jsonLines(rows, true));
+    kcatProduce(b.brokers, 'cdrs', f, true);
+    const run = await startRun(b.brokers, ['--topic', 'cdrs', '--group-id', 'keying', '--clickhouse', 'none', '--cells', SMALL_CELLS]);
+    try {
+      await waitFor('run to consume the feed', async () => ((await run.metrics()).clonewatch_records_in_total ?? 0) >= rows.length, 60000, 250);
+      const m = await run.metrics();
+      const misrouted = Object.entries(m)
+        .filter(([k]) => k.startsWith('clonewatch_misrouted_records_total'))
+        .reduce((s, [, v]) => s + v, 0);
+      // CRC32 and murmur2 agree on about a quarter of the keys with 4 partitions: most are misrouted.
+      expect(misrouted).toBeGreaterThan(rows.length / 2);
+      expect(misrouted).toBeLessThan(rows.length);
+      const h = await run.health();
+      expect(h.status).toBe(200);
+      expect(h.body.status).toBe('degraded');
+      expect(h.body.misroutedRecords).toBe(misrouted);
+      expect(String((h.body.misroutedExample as { source: string }).source)).toMatch(/^cdrs\/\d\/\d+$/);
+      const warnings = run.log().split('\n').filter((l) => l.includes('misrouted CDR messages'));
+      expect(warnings).toHaveLength(1); // rate-limited
+      expect(warnings[0]).toMatch(/"example":\{"source":"cdrs\/\d\/\d+"/);
+    } finally {
+      await run.stop('SIGKILL');
+    }
+  });
+});
 
 describe('route + run on a feed produced by kcat', () => {
   it('a backlog produced without keys before route starts gives detect findings and late rejects', async () => {
