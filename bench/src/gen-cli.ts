@@ -4,7 +4,7 @@ import { generate } from './generator.js';
 
 const USAGE = `usage: bench:gen -- --rows N --seed S --out DIR [--devices M] [--gzip] [--hours H]
   [--clone-rate R] [--lookalike-rate R] [--min-per-kind K] [--invalid-rate R] [--duplicate-rate R]
-  [--late-rate R] [--rows-per-file N] [--disorder-s S] [--sites N] [--start ISO] [--quiet]`;
+  [--late-rate R] [--rows-per-file N] [--disorder-s S] [--sites N] [--start ISO] [--dense SHARE] [--quiet]`;
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     rowsPerFile: a['rows-per-file'] === undefined ? undefined : num(a['rows-per-file'], 0),
     disorderS: a['disorder-s'] === undefined ? undefined : num(a['disorder-s'], 200),
     sites: a.sites === undefined ? undefined : num(a.sites, 0),
+    dense: a.dense === undefined ? undefined : num(a.dense, 0),
     progress: a.quiet !== true,
   });
   const rejects = Object.values(truth.rows.rejects).reduce((s, n) => s + n, 0);

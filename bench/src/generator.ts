@@ -49,6 +49,13 @@ export interface GenOptions {
   sites?: number;
   /** Print progress on stderr. */
   progress?: boolean;
+  /**
+   * Dense-device profile: this share of the ordinary devices are smartphones of heavy data users, with
+   * DENSE_FACTOR times the CDRs of a plain device (the extra ones data sessions). 0 (default) leaves the data
+   * as without the option; with it the default device count is rows / 25, so that an active IMEI holds about
+   * four CDRs in the matching window.
+   */
+  dense?: number;
   /** Generator version (set by resolveOptions): a cached data set of another version is regenerated. */
   version?: number;
 }
@@ -151,7 +158,7 @@ export function resolveOptions(o: GenOptions): Required<Omit<GenOptions, 'progre
   const rows = Math.max(1000, Math.round(o.rows));
   return {
     rows,
-    devices: Math.max(100, Math.round(o.devices ?? rows / 20)),
+    devices: Math.max(100, Math.round(o.devices ?? rows / ((o.dense ?? 0) > 0 ? 25 : 20))),
     seed: o.seed,
     out: o.out,
     gzip: o.gzip ?? false,
@@ -166,6 +173,7 @@ export function resolveOptions(o: GenOptions): Required<Omit<GenOptions, 'progre
     rowsPerFile: o.rowsPerFile ?? Math.min(2_000_000, Math.max(25_000, Math.ceil(rows / 4))),
     disorderS: Math.min(560, Math.max(0, o.disorderS ?? 200)),
     sites: o.sites ?? 2500,
+    dense: Math.min(1, Math.max(0, o.dense ?? 0)),
     version: GENERATOR_VERSION,
   };
 }
@@ -230,6 +238,8 @@ export async function generate(options: GenOptions): Promise<Truth> {
   specialsPlan.forEach((kind, j) => specialAt.set(Math.floor(((j + 0.5) * opt.devices) / specialsPlan.length), kind));
 
   const rowsPerDevice = opt.rows / opt.devices / (1 + opt.invalidRate + opt.duplicateRate + opt.lateRate);
+  // With dense devices a plain device has fewer CDRs, so that the total stays near `rows` (planted devices keep theirs).
+  const plainRowsPerDevice = rowsPerDevice / denseRowShare(opt.dense);
   let seq = 0;
   let validRows = 0;
   let unknownCellRows = 0;
@@ -264,8 +274,8 @@ export async function generate(options: GenOptions): Promise<Truth> {
     const rng = Rng.of(opt.seed, 'dev', i);
     const p = makePerson(ctx, rng, i, 0, imeiKey(i));
     const activity = rng.logNormal(1 / Math.exp(0.18), 0.6);
-    const n = Math.max(1, rng.poisson(rowsPerDevice * activity));
-    const rows = lifeRows(ctx, rng, p, n);
+    const n = Math.max(1, rng.poisson(plainRowsPerDevice * activity));
+    const rows = opt.dense > 0 ? withDenseRows(ctx, opt.seed, opt.dense, p, n, lifeRows(ctx, rng, p, n)) : lifeRows(ctx, rng, p, n);
     if (rows.length) imeiKeys++;
     const recycled = new Set<string>();
     for (let k = 0; k < rows.length; k++) {
@@ -564,6 +574,42 @@ function lifeRows(ctx: Ctx, rng: Rng, p: Person, n: number, fromMs = -Infinity, 
   }
   rows.sort((a, b) => a.startMs - b.startMs);
   return rows;
+}
+
+// ------------------------------------------------------------------------------------ dense-device profile
+
+/** A dense device has this many times the CDRs of a plain one. */
+const DENSE_FACTOR = 8;
+
+/** Rows of the average device relative to a plain one when `share` of the devices are dense. */
+function denseRowShare(share: number): number {
+  return 1 + share * (DENSE_FACTOR - 1);
+}
+
+/**
+ * A heavy data user's extra CDRs: data sessions through the same day (own random stream, so the plain rows and
+ * every other device stay as they are). Returns all rows of the device in start order.
+ */
+function withDenseRows(ctx: Ctx, seed: number, share: number, p: Person, n: number, rows: GRow[]): GRow[] {
+  const rng = Rng.of(seed, 'dense', p.i);
+  if (!rng.chance(share)) return rows;
+  const extra = n * (DENSE_FACTOR - 1);
+  let tries = 0;
+  const all = rows.slice();
+  while (all.length < rows.length + extra && tries < extra * 4) {
+    tries++;
+    const d = rng.int(0, ctx.days - 1);
+    const f = rng.chance(0.9) ? rng.range(6.5, 23.5) / 24 : rng.next();
+    const t = ctx.spanStart + d * ctx.dayLenMs + Math.floor((f * ctx.dayLenMs) / 1000) * 1000;
+    if (t >= ctx.spanStart + ctx.spanMs) continue;
+    const site = siteAt(ctx, rng, p, d, f);
+    if (!site) continue;
+    // Short and medium data sessions (apps syncing, browsing), ids after the plain rows'.
+    const durS = rng.chance(0.7) ? Math.max(1, Math.round(rng.logNormal(60, 0.8))) : Math.min(3600, Math.round(rng.logNormal(600, 0.6)));
+    all.push(makeRow(ctx, rng, p, 1_000_000 + all.length, t, site, 'data', durS));
+  }
+  all.sort((a, b) => a.startMs - b.startMs);
+  return all;
 }
 
 // --------------------------------------------------------------------------------------------- invalid rows

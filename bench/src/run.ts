@@ -51,6 +51,9 @@ function timed(cmd: string[], cwd: string): Promise<Timed> {
   });
 }
 
+/** Share of dense devices in the dense-profile data sets. */
+const DENSE_SHARE = 0.3;
+
 const median = (xs: number[]) => {
   const s = xs.slice().sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -332,7 +335,7 @@ function report(mode: string, m: Record<string, string | number>, series: Series
     );
   }
   out.push('');
-  const last = [...series].reverse().find((p) => p.detect?.score && !p.gen.gzip) ?? [...series].reverse().find((p) => p.detect?.score);
+  const last = [...series].reverse().find((p) => p.detect?.score && !p.gen.gzip && !p.gen.dense) ?? [...series].reverse().find((p) => p.detect?.score);
   if (last) out.push(`#### Details of the engine on ${last.name}`, '', formatScore(last.detect!.score!), '');
   for (const p of series) {
     const a = p.twin?.agreement;
@@ -352,12 +355,12 @@ function report(mode: string, m: Record<string, string | number>, series: Series
 function charts(series: SeriesPoint[], memory: SeriesPoint[], dir: string): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  const s1 = series.filter((p) => p.detect && !p.gen.gzip);
+  const s1 = series.filter((p) => p.detect && !p.gen.gzip && !p.gen.dense);
   if (s1.length) {
     const svg = lineChart(
       [
         { name: 'detect (median)', color: '#1f77b4', points: s1.map((p) => ({ x: p.lines, y: p.detect!.rowsPerS.median })) },
-        ...(series.some((p) => p.twin && !p.gen.gzip) ? [{ name: 'SQL twin (chDB)', color: '#d62728', points: series.filter((p) => p.twin && !p.gen.gzip).map((p) => ({ x: p.lines, y: p.twin!.rowsPerS.median })) }] : []),
+        ...(series.some((p) => p.twin && !p.gen.gzip && !p.gen.dense) ? [{ name: 'SQL twin (chDB)', color: '#d62728', points: series.filter((p) => p.twin && !p.gen.gzip && !p.gen.dense).map((p) => ({ x: p.lines, y: p.twin!.rowsPerS.median })) }] : []),
       ],
       { title: 'rows/s against rows (whole process, 2 cores)', xLabel: 'CSV lines', yLabel: 'rows/s', logX: true },
     );
@@ -404,6 +407,8 @@ async function main(): Promise<void> {
   const log = (s: string) => process.stdout.write(s + '\n');
   const sizes = typeof a.sizes === 'string' ? a.sizes.split(',').map(Number) : full ? [1e5, 3e5, 1e6, 3e6, 1e7] : [1e5, 3e5];
   const gzSizes = typeof a['gzip-sizes'] === 'string' ? a['gzip-sizes'].split(',').map(Number) : full ? [1e6] : [];
+  // The dense-device profile (heavy data users, ~4 CDRs per active IMEI in the window): not tuned to one shape.
+  const denseSizes = typeof a['dense-sizes'] === 'string' ? a['dense-sizes'].split(',').map(Number) : full ? [1e6] : [];
   const memDevices = typeof a['mem-devices'] === 'string' ? a['mem-devices'].split(',').map(Number) : full ? [1e4, 1e5, 1e6, 5e6] : [1e4, 5e4];
   const twinMax = num(a['twin-max-rows'], 1e8);
   const skipTwin = a['skip-twin'] === true;
@@ -440,13 +445,18 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(outRoot, `results.json`), JSON.stringify({ mode, machine: m, series, memory, notes }, null, 1));
   };
   // The series, then the gzip variants (operators deliver .csv.gz; the chart leaves them out).
-  const plan = [...sizes.map((rows) => ({ rows, gzip: false })), ...gzSizes.map((rows) => ({ rows, gzip: true }))];
-  for (const { rows, gzip } of plan) {
-    const name = `${fmtNum(rows)} rows${gzip ? ' (gzip)' : ''}`;
+  const plan = [
+    ...sizes.map((rows) => ({ rows, gzip: false, dense: 0 })),
+    ...gzSizes.map((rows) => ({ rows, gzip: true, dense: 0 })),
+    ...denseSizes.map((rows) => ({ rows, gzip: false, dense: DENSE_SHARE })),
+  ];
+  for (const { rows, gzip, dense } of plan) {
+    const name = `${fmtNum(rows)} rows${gzip ? ' (gzip)' : dense ? ' (dense devices)' : ''}`;
+    const tag = `${dense ? 'd' : 's'}${rows}${gzip ? 'gz' : ''}`;
     log(`${name}:`);
-    const ds = await dataset(`s${rows}${gzip ? 'gz' : ''}-seed${seed}`, { rows, seed, gzip }, dataRoot, log);
+    const ds = await dataset(`${tag}-seed${seed}`, { rows, seed, gzip, ...(dense ? { dense } : {}) }, dataRoot, log);
     const p: SeriesPoint = { name, gen: ds.truth.generator, lines: ds.truth.rows.lines, imeiKeys: ds.truth.imeiKeys, genS: ds.genS };
-    const out = path.join(outRoot, `s${rows}${gzip ? 'gz' : ''}`);
+    const out = path.join(outRoot, tag);
     let detectOk = haveCli;
     if (haveCli) {
       try {
@@ -470,7 +480,7 @@ async function main(): Promise<void> {
       } catch (e) {
         notes.push(`stage probe failed on ${name}: ${(e as Error).message.slice(0, 200)}`);
       }
-      if (rows === profileRows && !gzip) {
+      if (rows === profileRows && !gzip && !dense) {
         try {
           p.profile = await profileDetect(ds.dir, out);
           log(`    CPU profile: ${p.profile.byFile.slice(0, 5).map((x) => `${x.file} ${x.pct.toFixed(0)}%`).join(', ')}`);

@@ -180,7 +180,13 @@ export class CdrCsvParser {
 
   /** Copy the bytes of the row being handed to `record` into target at `at`; returns the count. */
   copyCurrentRaw(target: Buffer, at: number): number {
-    return this.rawBuf ? this.rawBuf.copy(target, at, this.rawStart, this.rawEnd) : 0;
+    const src = this.rawBuf;
+    if (src === null) return 0;
+    const n = this.rawEnd - this.rawStart;
+    if (n > 256) return src.copy(target, at, this.rawStart, this.rawEnd);
+    // Rows are short: a plain loop beats Buffer#copy's per-call checks.
+    for (let i = this.rawStart, d = at; i < this.rawEnd; i++, d++) target[d] = src[i];
+    return n;
   }
 
   private consumeAt(buf: Buffer, final: boolean): number {

@@ -166,6 +166,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
         const { batch: b, bytes } = u.batches.shift()!;
         u.worker.worker.postMessage({ type: 'credit' } satisfies ParseRequest);
         now = clock();
+        const wallMs = Date.now();
         let c = 0;
         let r = 0;
         for (let i = 0; i < b.n; i++) {
@@ -176,8 +177,9 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
             continue;
           }
           const cdr = batchCdr(b, c);
-          // As admittingParser: plausible times before admission, then the ordered duplicate/late decision.
-          const implausible = implausibleTime(cdr.startMs, Date.now(), bounds);
+          // As admittingParser: plausible times (against the wall clock when the batch arrived) before admission,
+          // then the ordered duplicate/late decision.
+          const implausible = implausibleTime(cdr.startMs, wallMs, bounds);
           if (implausible !== null) {
             countReject(counters, 'invalid_time');
             const rej = makeReject(u.unit.input.name, batchLine(b, c), 'invalid_time', implausible, batchRaw(b, c));

@@ -26,6 +26,8 @@ const I = 4;
 export class ParsedBatchBuilder {
   private b: ParsedBatch;
   private rawLen = 0;
+  /** A Buffer over the current batch's raw bytes (made once per batch, not per row). */
+  private rawView: Buffer | null = null;
 
   constructor(private readonly capacity: number) {
     this.b = ParsedBatchBuilder.empty(capacity);
@@ -60,8 +62,9 @@ export class ParsedBatchBuilder {
       const bigger = new Uint8Array(Math.max(b.raw.length * 2, this.rawLen + bytes));
       bigger.set(b.raw.subarray(0, this.rawLen));
       b.raw = bigger;
+      this.rawView = null;
     }
-    return Buffer.from(b.raw.buffer, b.raw.byteOffset, b.raw.length);
+    return (this.rawView ??= Buffer.from(b.raw.buffer, b.raw.byteOffset, b.raw.length));
   }
 
   get rawOffset(): number {
@@ -127,6 +130,7 @@ export class ParsedBatchBuilder {
     const b = this.b;
     this.b = ParsedBatchBuilder.empty(this.capacity);
     this.rawLen = 0;
+    this.rawView = null;
     return b;
   }
 }

@@ -148,3 +148,31 @@ describe('bench generator', () => {
     expect(read(dirA, truth.files[0]).charCodeAt(0)).toBe(0xfeff);
   });
 });
+
+describe('dense-device profile', () => {
+  const dirD = path.join(tmp, 'dense');
+  const dirP = path.join(tmp, 'plain');
+  it('adds data sessions to a share of ordinary devices and leaves the planted truth as it was', async () => {
+    const dense = await generate({ rows: 30000, devices: 1000, seed: 7, out: dirD, rowsPerFile: 100000, dense: 0.3 });
+    const plain = await generate({ rows: 30000, devices: 1000, seed: 7, out: dirP, rowsPerFile: 100000 });
+    expect(dense.findings).toEqual(plain.findings);
+    expect(dense.candidates).toEqual(plain.candidates);
+    // Rows per IMEI key vary far more: count them per key in the CSV.
+    const perKey = (dir: string) => {
+      const lines = read(dir, 'cdrs/cdrs-0000.csv').replace(/^\ufeff/, '').split(/\r?\n/).filter(Boolean);
+      const header = splitCsv(lines[0]);
+      const imei = header.indexOf('imei');
+      const counts = new Map<string, number>();
+      for (const l of lines.slice(1)) {
+        const k = (splitCsv(l)[imei] ?? '').slice(0, 14);
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      return [...counts.values()].sort((a, b) => b - a);
+    };
+    const d = perKey(dirD);
+    const p = perKey(dirP);
+    const top = (xs: number[]) => xs.slice(0, Math.floor(xs.length / 5)).reduce((s, n) => s + n, 0) / xs.reduce((s, n) => s + n, 0);
+    // The busiest fifth of the devices carries a clearly larger share of the CDRs.
+    expect(top(d)).toBeGreaterThan(top(p) + 0.15);
+  }, 60000);
+});
