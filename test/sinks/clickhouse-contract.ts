@@ -197,6 +197,29 @@ export function storeContract(target: () => string): void {
     await withStore(c, async (store) => expect(await countRows(store, 'rejected_cdrs', true)).toBe(20));
   });
 
+  it('a row ClickHouse refuses for its content becomes a reject; the others are written and the sink goes on', async () => {
+    const c = cfg();
+    const findings = sampleFindings(40, { days: 1, seed: 5 });
+    // A lone UTF-16 surrogate: a JSON insert (chDB) refuses it; RowBinary (a server) stores U+FFFD.
+    findings[17].record_a = 'bad\ud800';
+    const sink = await openClickHouseSink(c, { runId: 'refused' });
+    await sink.write({ findings, candidates: [], rejects: [] });
+    await sink.flush();
+    await sink.write({ findings: sampleFindings(5, { days: 1, seed: 6 }), candidates: [], rejects: [] });
+    await sink.close();
+    await withStore(c, async (store) => {
+      const stored = await countRows(store, 'suspected_clones', true);
+      const refused = await countRows(store, 'rejected_cdrs', true, "source = 'clickhouse/suspected_clones'");
+      expect(stored + refused).toBe(45);
+      expect(stored).toBeGreaterThanOrEqual(44);
+      if (refused === 1) {
+        const [r] = await readRejects(store, "source = 'clickhouse/suspected_clones'");
+        expect(r).toMatchObject({ reason: 'malformed_row', line: null });
+        expect(r.detail).toMatch(/^ClickHouse refused this row: /);
+      }
+    });
+  });
+
   it('fails a write with a clear message when ClickHouse refuses the rows (not retried)', async () => {
     const c = cfg();
     const sink = await openClickHouseSink(c, { runId: 'bad' });

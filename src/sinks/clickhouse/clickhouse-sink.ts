@@ -5,6 +5,14 @@ import { ClickHouseStoreError, firstLine, type ClickHouseStore } from './connect
 import { insertRows } from './insert.js';
 import { backoffMs, failureName, isRetriable } from './retry.js';
 import { candidateRow, findingRow, rejectRow, runRow, type Row } from './rows.js';
+import { makeReject } from '../../domain/reject.js';
+
+/**
+ * Errors that say the table or the session is wrong (missing table or database, permissions, read-only):
+ * every row would fail the same way, so there is no refused row to single out.
+ */
+const NOT_ROW_CONTENT = /Code: (60|81|164|192|193|194|195|197|241|497|516)\b|UNKNOWN_TABLE|UNKNOWN_DATABASE|doesn't exist|does not exist|ACCESS_DENIED|Authentication|NOT_ENOUGH_PRIVILEGES|READONLY/i;
+const ROW_CONTENT_ERROR = (err: Error): boolean => !NOT_ROW_CONTENT.test(err.message);
 import type { InsertTable } from './schema.js';
 
 /** A buffered row and the partition its insert block belongs to. */
@@ -224,14 +232,45 @@ export class ClickHouseSink implements Sink {
       if (!g) groups.set(p.partition, (g = []));
       g.push(p.row);
     }
-    for (const rows of groups.values()) {
-      await this.withRetry(`insert of ${rows.length} rows into ${buf.label}`, () => insertRows(this.store, buf.table, rows));
-    }
+    for (const rows of groups.values()) await this.insertIsolating(buf, rows);
     buf.rows.splice(0, n);
     buf.removed += n;
     buf.written += n;
     this.buffered -= n;
     this.wakeWaiters();
+  }
+
+  /**
+   * Insert rows; when ClickHouse refuses them for their content (not for a missing table, a permission or an
+   * outage), find the refused rows by halving and write each as a malformed_row reject instead, so one row
+   * can never block the stream forever. When every row is refused the cause is not the content: it fails.
+   */
+  private async insertIsolating(buf: TableBuffer, rows: Row[]): Promise<void> {
+    const refused: Array<{ row: Row; err: ClickHouseStoreError }> = [];
+    const attempt = async (part: Row[]): Promise<void> => {
+      try {
+        await this.withRetry(`insert of ${part.length} rows into ${buf.label}`, () => insertRows(this.store, buf.table, part));
+      } catch (err) {
+        if (!(err instanceof ClickHouseStoreError) || err.code !== 'INSERT_FAILED' || !ROW_CONTENT_ERROR(err)) throw err;
+        if (part.length === 1) {
+          refused.push({ row: part[0], err });
+          return;
+        }
+        const mid = part.length >> 1;
+        await attempt(part.slice(0, mid));
+        await attempt(part.slice(mid));
+      }
+    };
+    await attempt(rows);
+    if (refused.length === 0) return;
+    if (refused.length === rows.length) throw refused[0].err;
+    this.log(`ClickHouse refused ${refused.length} of ${rows.length} rows of ${buf.label} for their content (${refused[0].err.message}); written to rejected_cdrs as malformed_row`);
+    if (buf.table === 'rejected_cdrs') return;
+    const now = this.now();
+    const rejects = refused.map(({ row, err }) =>
+      rejectRow(makeReject(`clickhouse/${buf.table}`, null, 'malformed_row', `ClickHouse refused this row: ${err.message}`, JSON.stringify(row)), this.opts.runId, now),
+    );
+    await this.withRetry(`insert of ${rejects.length} rows into rejected_cdrs`, () => insertRows(this.store, 'rejected_cdrs', rejects));
   }
 
   private async withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
