@@ -10,6 +10,7 @@ import { ExceptionList, loadExceptionList } from '../input/exception-list.js';
 import { rereadable, runFiles, type FileRunResult } from '../pipeline/file-run.js';
 import { pipelineRun } from '../pipeline/pipeline-run.js';
 import { runFilesParallel } from '../pipeline/parallel-run.js';
+import { prefilterApplies } from '../pipeline/multi-imsi-keys.js';
 import { runFilesSharded } from '../pipeline/sharded-run.js';
 import { NdjsonSink, OutputDirError } from '../sinks/ndjson-sink.js';
 import type { Sink } from '../sinks/sink.js';
@@ -99,7 +100,8 @@ export async function detectCommand(argv: string[]): Promise<number> {
       referenceRejects: [...cellRejects, ...exRejects],
       sinks,
       onBytes: progress ? (n: number) => progress.add(n) : undefined,
-      prefilter: !values['no-prefilter'],
+      // Criteria that fire on one CDR need every key matched (multi-imsi-keys.ts).
+      prefilter: !values['no-prefilter'] && prefilterApplies(config),
     };
     const paths = { cellsPath: values.cells as string, exceptionsPath: values.exceptions as string | undefined };
     if (threads === 1) result = await runFiles(runOpts);

@@ -10,7 +10,7 @@ import { implausibleTime, tzOffsetMinutes } from '../domain/time.js';
 import type { OutputBatch, Sink } from '../sinks/sink.js';
 import { boundReject, makeReject } from '../domain/reject.js';
 import { InputError } from '../domain/errors.js';
-import { scanKeyImsis, type KeySet } from './multi-imsi-keys.js';
+import { prefilterApplies, scanKeyImsis, type KeySet } from './multi-imsi-keys.js';
 
 export interface FileRunOptions {
   inputs: CdrInput[];
@@ -52,7 +52,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   const engine = new Engine(opts.config, { cells: opts.cells, exceptions: opts.exceptions });
   const counters = engine.counters;
   const tz = tzOffsetMinutes(opts.config.timezone);
-  const matchKeys = opts.prefilter && rereadable(opts.inputs) ? await multiImsiKeys(opts.inputs, tz, opts.config.maxLineBytes) : null;
+  const matchKeys = opts.prefilter && rereadable(opts.inputs) && prefilterApplies(opts.config) ? await multiImsiKeys(opts.inputs, tz, opts.config.maxLineBytes) : null;
   const offer = matchKeys === null ? (cdr: Cdr) => engine.offer(cdr, now) : (cdr: Cdr) => engine.offer(cdr, now, matchKeys.has(cdr.key));
   const keep = rejectCap(opts.config.maxRejectsPerReason, counters);
   let rejects: Reject[] = [];

@@ -5,6 +5,18 @@ import { newInvalid, validateCdrBytes } from '../input/cdr-validate.js';
 import { CdrCsvParser, type CdrFieldScanner } from '../input/cdr-csv.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
 
+/**
+ * Criteria that need two IMSIs on a key to fire (SPEC's two rules; shared_imei needs several). A criterion that
+ * fires on one CDR (inconsistent_rat, unknown_tac) needs every key, so with one enabled nothing is filtered.
+ */
+const MULTI_IMSI_CRITERIA: ReadonlySet<string> = new Set(['simultaneity', 'time_distance', 'shared_imei']);
+
+/** May a file run match only the keys with two or more IMSIs under this config (its `rules`, when it has them)? */
+export function prefilterApplies(config: object): boolean {
+  const rules = (config as { rules?: readonly string[] }).rules;
+  return rules === undefined || rules.every((r) => MULTI_IMSI_CRITERIA.has(r));
+}
+
 const F_IMEI = 2;
 const F_IMSI = 3;
 

@@ -2,7 +2,7 @@
 // missed would lose findings, so the table must never miss one.
 import { describe, expect, it } from 'vitest';
 import { CdrCsvParser } from '../../src/input/cdr-csv.js';
-import { KeyImsiTable, KeySet, keyImsiScanner } from '../../src/pipeline/multi-imsi-keys.js';
+import { KeyImsiTable, KeySet, keyImsiScanner, prefilterApplies } from '../../src/pipeline/multi-imsi-keys.js';
 
 const HEADER = 'record_id,event_type,imei,imsi,msisdn,start_time,duration_s,radio,mcc,mnc,lac,ci';
 const row = (id: string, imei: string, imsi: string, over: Partial<Record<'time' | 'dur' | 'radio', string>> = {}) =>
@@ -81,5 +81,15 @@ describe('keyImsiScanner', () => {
   it('reads the IMEI and IMSI of quoted rows, line ends inside quotes included', () => {
     const multi = scan([row('a', '356938035643809', '716101111111111'), `"b",voice_mo,"356938035643809","716102222222222",,"2026-03-01T10:00:00Z",60,LTE,716,10,100,1`]);
     expect(multi.has(35693803564380)).toBe(true);
+  });
+});
+
+describe('prefilterApplies', () => {
+  it('filters for the pair rules and shared_imei, not when a one-CDR criterion is enabled', () => {
+    expect(prefilterApplies({})).toBe(true);
+    expect(prefilterApplies({ rules: ['simultaneity', 'time_distance'] })).toBe(true);
+    expect(prefilterApplies({ rules: ['simultaneity', 'time_distance', 'shared_imei'] })).toBe(true);
+    expect(prefilterApplies({ rules: ['simultaneity', 'inconsistent_rat'] })).toBe(false);
+    expect(prefilterApplies({ rules: ['unknown_tac'] })).toBe(false);
   });
 });
