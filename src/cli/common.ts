@@ -16,7 +16,11 @@ export function thresholdOptions(): Options {
 export function thresholdHelp(): string {
   const defaults = ruleSchema.parse({}) as Record<string, unknown>;
   return Object.entries(THRESHOLD_FLAGS)
-    .map(([flag, { key, help }]) => `  ${(flag + ' <n>').padEnd(28)}${help} (default ${defaults[key]}; config key ${key})`)
+    .map(([flag, { key, help }]) => {
+      const arg = key === 'rules' ? ' <list>' : key === 'tacDb' ? ' <file>' : key === 'timezone' ? ' <±hh:mm>' : ' <n>';
+      const d = defaults[key] === undefined ? 'none' : Array.isArray(defaults[key]) ? (defaults[key] as string[]).join(',') : defaults[key];
+      return `  ${(flag + arg).padEnd(28)}${help} (default ${d}; config key ${key})`;
+    })
     .join('\n');
 }
 
@@ -54,8 +58,12 @@ export function buildConfig(values: Record<string, unknown>, extra?: (raw: Recor
   for (const [flag, { key }] of Object.entries(THRESHOLD_FLAGS)) {
     const v = values[flag.slice(2)];
     if (typeof v !== 'string') continue;
-    if (key === 'timezone' || key === 'minEventTime') {
+    if (key === 'timezone' || key === 'minEventTime' || key === 'tacDb') {
       raw[key] = v;
+      continue;
+    }
+    if (key === 'rules') {
+      raw[key] = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
       continue;
     }
     const n = Number(v);

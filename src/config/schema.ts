@@ -8,6 +8,7 @@ export function instantMs(v: string | number): number {
   if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v.trim())) return NaN;
   return Date.parse(v.trim().replace(' ', 'T'));
 }
+import { DEFAULT_RULES, RULES, TAC_RULES } from '../domain/types.js';
 
 /**
  * The one config of clonewatch: every threshold with SPEC.md's default, in one place.
@@ -53,6 +54,20 @@ export const ruleSchema = z
     maxRejectsPerReason: z.number().int().min(0).default(100000),
     /** Pair findings (simultaneity, time_distance) per IMEI key per suppressionS; the rest are counted as suppressed. */
     maxPairFindingsPerImei: z.number().int().min(1).default(100),
+    /**
+     * The criteria to apply (SPEC "Extra criteria"): the two of Art. 22 by default; Art. 22(c) extras
+     * (shared_imei, inconsistent_rat, unknown_tac) are enabled by naming them.
+     */
+    rules: z
+      .array(z.enum(RULES, { message: `rules: each must be one of ${RULES.join(', ')}` }))
+      .min(1, { message: 'rules must name at least one criterion' })
+      .default([...DEFAULT_RULES]),
+    /** shared_imei: this many distinct non-exempt IMSIs on one IMEI key within sharedImeiPeriodS make a finding. */
+    sharedImeiMinImsis: z.number().int().min(2, { message: 'sharedImeiMinImsis must be a whole number >= 2' }).default(5),
+    /** shared_imei: the period of event time the IMSIs are counted over (s); one finding per IMEI key per period. */
+    sharedImeiPeriodS: z.number().positive().default(86400),
+    /** TAC database (CSV tac,manufacturer,model,radios) for inconsistent_rat and unknown_tac. */
+    tacDb: z.string().min(1).optional(),
     /** Zone of CDR times written without one, as ±hh:mm. */
     timezone: z
       .string()
@@ -175,6 +190,17 @@ export const configSchema = ruleSchema
         message: `windowS (${c.windowS}) must be >= allowedLatenessS (${c.allowedLatenessS})`,
       });
     }
+    const needTac = c.rules.filter((r) => TAC_RULES.includes(r));
+    if (needTac.length && c.tacDb === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rules'],
+        message: `${needTac.join(' and ')} need${needTac.length === 1 ? 's' : ''} a TAC database (--tac-db <file> or config key tacDb)`,
+      });
+    }
+    if (new Set(c.rules).size !== c.rules.length) {
+      ctx.addIssue({ code: 'custom', path: ['rules'], message: `rules names a criterion twice: ${c.rules.join(',')}` });
+    }
     if (c.maxRangeM < c.defaultRangeM) {
       ctx.addIssue({
         code: 'custom',
@@ -204,6 +230,10 @@ export const THRESHOLD_FLAGS: Record<string, { key: keyof RuleConfig; help: stri
   '--max-rejects-per-reason': { key: 'maxRejectsPerReason', help: 'detect writes at most this many rejects per reason, counts the rest (0 = all)' },
   '--max-pair-findings-per-imei': { key: 'maxPairFindingsPerImei', help: 'pair findings per IMEI key per suppressionS; the rest are suppressed' },
   '--timezone': { key: 'timezone', help: 'zone of CDR times written without one (±hh:mm)' },
+  '--rules': { key: 'rules', help: 'criteria to apply, comma-separated: simultaneity,time_distance,shared_imei,inconsistent_rat,unknown_tac' },
+  '--shared-imei-min-imsis': { key: 'sharedImeiMinImsis', help: 'shared_imei: distinct non-exempt IMSIs on one IMEI key that make a finding' },
+  '--shared-imei-period-s': { key: 'sharedImeiPeriodS', help: 'shared_imei: period the IMSIs are counted over (s)' },
+  '--tac-db': { key: 'tacDb', help: 'TAC database CSV (tac,manufacturer,model,radios) for inconsistent_rat and unknown_tac' },
 };
 
 /** Turn zod issues into one line a user can act on. */

@@ -7,8 +7,15 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const RADIOS = ['GSM', 'UMTS', 'LTE', 'NR'] as const;
 export type Radio = (typeof RADIOS)[number];
 
-export const RULES = ['simultaneity', 'time_distance'] as const;
+/** Every criterion clonewatch knows: the two of Art. 22(a)/(b), then the Art. 22(c) extras (off by default). */
+export const RULES = ['simultaneity', 'time_distance', 'shared_imei', 'inconsistent_rat', 'unknown_tac'] as const;
 export type Rule = (typeof RULES)[number];
+/** What runs when no `rules` are configured: the two criteria Art. 22 requires. */
+export const DEFAULT_RULES: readonly Rule[] = ['simultaneity', 'time_distance'];
+/** Criteria that compare two CDRs of different IMSIs on one IMEI key. */
+export const PAIR_RULES: readonly Rule[] = ['simultaneity', 'time_distance'];
+/** Criteria that need a TAC database. */
+export const TAC_RULES: readonly Rule[] = ['inconsistent_rat', 'unknown_tac'];
 
 export const REJECT_REASONS = [
   'missing_field',
@@ -24,6 +31,7 @@ export const REJECT_REASONS = [
   'late_record',
   'malformed_row',
   'invalid_exception',
+  'invalid_tac',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -90,6 +98,8 @@ export interface Finding {
   exempt_imsis: string[];
   detected_at: string;
   finding_id: string;
+  /** shared_imei only: distinct non-exempt IMSIs seen on the IMEI key in the period (added field, SPEC "Extra criteria"). */
+  imsi_count?: number;
 }
 
 /** Output 2: a block candidate for the registry. */
@@ -103,7 +113,15 @@ export interface BlockCandidate {
   first_evidence_at: string;
   findings: number;
   emitted_at: string;
+  /** The IMSI most likely to be the original device's (SPEC "Block candidates: what the operator needs to act"). */
+  likely_genuine_imsi: string;
+  likely_genuine_reason: LikelyGenuineReason;
+  /** MSISDNs seen with the candidate's non-exempt IMSIs: the lines to notify by SMS before blocking. */
+  notify_msisdns: string[];
 }
+
+export const LIKELY_GENUINE_REASONS = ['exception_list', 'first_seen', 'most_traffic'] as const;
+export type LikelyGenuineReason = (typeof LIKELY_GENUINE_REASONS)[number];
 
 /** Output 3: a reject. `line` is the physical line (header = 1) for files, null for Kafka. */
 export interface Reject {
@@ -134,13 +152,17 @@ export interface RunCounters {
   ambiguousCell: number;
 }
 
+function perRule(): Record<Rule, number> {
+  return { simultaneity: 0, time_distance: 0, shared_imei: 0, inconsistent_rat: 0, unknown_tac: 0 };
+}
+
 export function emptyCounters(): RunCounters {
   return {
     recordsRead: 0,
     recordsAccepted: 0,
     rejectsByReason: {},
-    findingsByRule: { simultaneity: 0, time_distance: 0 },
-    suppressedByRule: { simultaneity: 0, time_distance: 0 },
+    findingsByRule: perRule(),
+    suppressedByRule: perRule(),
     candidates: 0,
     unknownCell: 0,
     ambiguousCell: 0,
