@@ -4,7 +4,9 @@ import { generate } from './generator.js';
 
 const USAGE = `usage: bench:gen -- --rows N --seed S --out DIR [--devices M] [--gzip] [--hours H]
   [--clone-rate R] [--lookalike-rate R] [--min-per-kind K] [--invalid-rate R] [--duplicate-rate R]
-  [--late-rate R] [--rows-per-file N] [--disorder-s S] [--sites N] [--start ISO] [--dense SHARE] [--quiet]`;
+  [--late-rate R] [--rows-per-file N] [--disorder-s S] [--sites N] [--start ISO] [--dense SHARE] [--extra-criteria] [--quiet]
+  --extra-criteria also plants the Art. 22(c) scenarios (shared IMEIs, cross-generation and invented-TAC clones,
+  and their look-alikes); tac-db.csv is written beside the data either way`;
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
@@ -30,11 +32,12 @@ async function main(): Promise<void> {
     disorderS: a['disorder-s'] === undefined ? undefined : num(a['disorder-s'], 200),
     sites: a.sites === undefined ? undefined : num(a.sites, 0),
     dense: a.dense === undefined ? undefined : num(a.dense, 0),
+    extraCriteria: a['extra-criteria'] === true,
     progress: a.quiet !== true,
   });
   const rejects = Object.values(truth.rows.rejects).reduce((s, n) => s + n, 0);
   process.stdout.write(
-    JSON.stringify({ out: String(a.out), lines: truth.rows.lines, valid: truth.rows.valid, rejects, imeiKeys: truth.imeiKeys, findings: truth.findings.length, candidates: truth.candidates.length, files: truth.files.length }) + '\n',
+    JSON.stringify({ out: String(a.out), lines: truth.rows.lines, valid: truth.rows.valid, rejects, imeiKeys: truth.imeiKeys, findings: truth.findings.length, keyFindings: truth.keyFindings.length, candidates: truth.candidates.length, files: truth.files.length }) + '\n',
   );
 }
 

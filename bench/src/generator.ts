@@ -17,6 +17,8 @@ import { imeiKey, imsi as imsiOf, msisdnDigits, reported } from './ids.js';
 import { referenceFindings, type RefCdr, type RuleName } from './reference.js';
 import { Rng, hash32 } from './rng.js';
 import { TimeFmt, formatTime } from './timefmt.js';
+import { CRITERIA_CLONE_KINDS, CRITERIA_LOOKALIKE_KINDS, makeCriteriaSpecial, type CriteriaKind, type TruthKeyFinding } from './criteria-scenarios.js';
+import { tacDbCsv } from './tac-models.js';
 
 export interface GenOptions {
   /** Target number of CDR rows (the result is within a few percent). */
@@ -56,12 +58,17 @@ export interface GenOptions {
    * four CDRs in the matching window.
    */
   dense?: number;
+  /**
+   * Also plant the scenarios of the Art. 22(c) criteria (shared IMEIs, cross-generation and invented-TAC clones)
+   * and their look-alikes (bench/src/criteria-scenarios.ts). Off by default: the Art. 22 data set stays as it was.
+   */
+  extraCriteria?: boolean;
   /** Generator version (set by resolveOptions): a cached data set of another version is regenerated. */
   version?: number;
 }
 
 /** Bump when the same options would produce different data. */
-export const GENERATOR_VERSION = 4;
+export const GENERATOR_VERSION = 6;
 
 export const CDR_REASONS = [
   'missing_field',
@@ -78,7 +85,7 @@ export const CDR_REASONS = [
 
 export const CLONE_KINDS = ['clone_sim', 'clone_td', 'clone_both', 'clone_three', 'clone_imeisv', 'factory_dup'] as const;
 export const LOOKALIKE_KINDS = ['sim_swap', 'swap_after_flight', 'resale', 'dual_sim', 'unknown_far'] as const;
-export type SpecialKind = (typeof CLONE_KINDS)[number] | (typeof LOOKALIKE_KINDS)[number];
+export type SpecialKind = (typeof CLONE_KINDS)[number] | (typeof LOOKALIKE_KINDS)[number] | CriteriaKind;
 
 const CANON = ['record_id', 'event_type', 'imei', 'imsi', 'msisdn', 'start_time', 'duration_s', 'radio', 'mcc', 'mnc', 'lac', 'ci'] as const;
 /** Header layouts; file k uses LAYOUTS[k % 3] (column order is free in SPEC; `note` is an extra column). */
@@ -93,7 +100,7 @@ const MULTILINE_NOTE = 'two\nlines';
 
 type EventType = 'voice_mo' | 'voice_mt' | 'sms_mo' | 'sms_mt' | 'data';
 
-interface GRow {
+export interface GRow {
   rid: string;
   ev: EventType;
   imei: string;
@@ -105,7 +112,7 @@ interface GRow {
   cell: Cell;
 }
 
-interface Person {
+export interface Person {
   i: number;
   role: number;
   imei: string;
@@ -136,6 +143,8 @@ export interface TruthSpecial {
   imsis: string[];
   exempt_imsis: string[];
   findings: { imsis: [string, string]; rule: RuleName }[];
+  /** Findings of the Art. 22(c) criteria this device must give (extraCriteria data sets). */
+  keyFindings?: TruthKeyFinding[];
 }
 
 export interface Truth {
@@ -150,6 +159,10 @@ export interface Truth {
   candidates: { imei: string; imsis: string[]; exempt_imsis: string[] }[];
   exemptPairs: { imei: string; imsi: string }[];
   specials: TruthSpecial[];
+  /** Findings of the Art. 22(c) criteria (shared_imei, inconsistent_rat, unknown_tac), when planted. */
+  keyFindings: TruthKeyFinding[];
+  /** The TAC database written beside the data (every TAC of the data but the invented ones). */
+  tacDb: string;
 }
 
 const DAY_MS = 86400000;
@@ -174,6 +187,7 @@ export function resolveOptions(o: GenOptions): Required<Omit<GenOptions, 'progre
     disorderS: Math.min(560, Math.max(0, o.disorderS ?? 200)),
     sites: o.sites ?? 2500,
     dense: Math.min(1, Math.max(0, o.dense ?? 0)),
+    extraCriteria: o.extraCriteria ?? false,
     version: GENERATOR_VERSION,
   };
 }
@@ -194,6 +208,7 @@ export async function generate(options: GenOptions): Promise<Truth> {
   const cat = buildCatalogue(opt.seed, opt.sites);
   const cellsPath = path.join(opt.out, 'cells.csv');
   fs.writeFileSync(cellsPath, cat.lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(opt.out, 'tac-db.csv'), tacDbCsv());
   const rejectsPath = path.join(opt.out, 'truth-rejects.ndjson');
   const rejectsFd = fs.openSync(rejectsPath, 'w');
   let rejectBuf: string[] = [];
@@ -213,7 +228,7 @@ export async function generate(options: GenOptions): Promise<Truth> {
   const spanMs = opt.hours * 3600000;
   const days = opt.hours >= 24 ? Math.floor(opt.hours / 24) : 1;
   const dayLenMs = opt.hours >= 24 ? DAY_MS : spanMs;
-  const ctx: Ctx = { opt, cat, spanStart, spanMs, days, dayLenMs, unknownCache: new Map() };
+  const ctx: Ctx = { opt, cat, spanStart, spanMs, days, dayLenMs, unknownCache: new Map(), radioCache: new Map() };
 
   // Bucket files by arrival time, each expected to hold ~100-200k rows.
   const perBucket = Math.max(100_000, Math.ceil(opt.rows / 500));
@@ -231,6 +246,10 @@ export async function generate(options: GenOptions): Promise<Truth> {
     for (let k = 0; k < maxK; k++) {
       for (const kind of CLONE_KINDS) if (k < nClone) specialsPlan.push(kind);
       for (const kind of LOOKALIKE_KINDS) if (k < nLook) specialsPlan.push(kind);
+      if (opt.extraCriteria) {
+        for (const kind of CRITERIA_CLONE_KINDS) if (k < nClone) specialsPlan.push(kind);
+        for (const kind of CRITERIA_LOOKALIKE_KINDS) if (k < nLook) specialsPlan.push(kind);
+      }
     }
     if (specialsPlan.length > opt.devices / 4) specialsPlan.length = Math.floor(opt.devices / 4);
   }
@@ -245,6 +264,7 @@ export async function generate(options: GenOptions): Promise<Truth> {
   let unknownCellRows = 0;
   let imeiKeys = 0;
   const findings: TruthFinding[] = [];
+  const keyFindings: TruthKeyFinding[] = [];
   const specials: TruthSpecial[] = [];
   const exceptionRows: string[][] = [];
   const exemptPairs: { imei: string; imsi: string }[] = [];
@@ -262,7 +282,8 @@ export async function generate(options: GenOptions): Promise<Truth> {
   for (let i = 0; i < opt.devices; i++) {
     const kind = specialAt.get(i);
     if (kind) {
-      const sp = makeSpecial(ctx, i, kind, rowsPerDevice);
+      const sp = (CLONE_KINDS as readonly string[]).includes(kind) || (LOOKALIKE_KINDS as readonly string[]).includes(kind) ? makeSpecial(ctx, i, kind, rowsPerDevice) : makeCriteriaSpecial(ctx, i, kind as CriteriaKind, rowsPerDevice);
+      for (const f of sp.truth.keyFindings ?? []) keyFindings.push(f);
       for (const r of sp.rows) emitValid(r);
       imeiKeys += sp.truth.imeis.length;
       for (const f of sp.truth.findings) findings.push({ imei: sp.truth.imeis[0].slice(0, 14), imsis: f.imsis, rule: f.rule });
@@ -387,6 +408,8 @@ export async function generate(options: GenOptions): Promise<Truth> {
     candidates: candidatesOf(findings, exemptPairs),
     exemptPairs,
     specials,
+    keyFindings,
+    tacDb: 'tac-db.csv',
   };
   fs.writeFileSync(path.join(opt.out, 'truth.json'), JSON.stringify(truth, null, 1));
   log(`done: ${lines} lines, ${findings.length} truth findings`);
@@ -413,7 +436,7 @@ export function candidatesOf(findings: TruthFinding[], exempt: { imei: string; i
 
 // ---------------------------------------------------------------------------------------------------------
 
-interface Ctx {
+export interface Ctx {
   opt: Required<Omit<GenOptions, 'progress'>>;
   cat: Catalogue;
   spanStart: number;
@@ -421,6 +444,8 @@ interface Ctx {
   days: number;
   dayLenMs: number;
   unknownCache: Map<number, Cell[]>;
+  /** Known cells of a city by radio set (criteria scenarios). */
+  radioCache: Map<string, Cell[]>;
 }
 
 function jitter(r: GRow, maxMs: number): number {
@@ -443,11 +468,11 @@ function unknownCells(ctx: Ctx, city: number): Cell[] {
   return l;
 }
 
-function pickCity(rng: Rng): number {
+export function pickCity(rng: Rng): number {
   return rng.weighted(CITIES.map((c) => c.weight));
 }
 
-function makePerson(ctx: Ctx, rng: Rng, i: number, role: number, key: string, city = pickCity(rng), msisdnStyle?: 'plain' | 'plus' | 'local' | 'empty'): Person {
+export function makePerson(ctx: Ctx, rng: Rng, i: number, role: number, key: string, city = pickCity(rng), msisdnStyle?: 'plain' | 'plus' | 'local' | 'empty'): Person {
   const sites = ctx.cat.citySites[city];
   const style = rng.next();
   const imei = style < 0.7 ? reported(key, 'luhn') : style < 0.85 ? reported(key, 'zero') : reported(key, 'sv', rng.int(1, 99));
@@ -549,7 +574,7 @@ function pickFmt(rng: Rng): { fmt: TimeFmt; ms: boolean } {
 }
 
 /** One CDR of `p` at time t (ms) on a cell of `site`. */
-function makeRow(ctx: Ctx, rng: Rng, p: Person, seqNo: number, t: number, site: Site, ev = pickEvent(rng), durS = pickDuration(rng, ev)): GRow {
+export function makeRow(ctx: Ctx, rng: Rng, p: Person, seqNo: number, t: number, site: Site, ev = pickEvent(rng), durS = pickDuration(rng, ev)): GRow {
   const { fmt, ms } = pickFmt(rng);
   const startMs = ms ? t + rng.int(0, 999) : t;
   let cell = rng.pick(site.cells);
@@ -559,7 +584,7 @@ function makeRow(ctx: Ctx, rng: Rng, p: Person, seqNo: number, t: number, site: 
 }
 
 /** An ordinary day (or days) of a subscriber: n CDRs, optionally only within [fromMs, toMs). */
-function lifeRows(ctx: Ctx, rng: Rng, p: Person, n: number, fromMs = -Infinity, toMs = Infinity, seq0 = 0): GRow[] {
+export function lifeRows(ctx: Ctx, rng: Rng, p: Person, n: number, fromMs = -Infinity, toMs = Infinity, seq0 = 0): GRow[] {
   const rows: GRow[] = [];
   let tries = 0;
   while (rows.length < n && tries < n * 4) {
@@ -662,19 +687,19 @@ function breakRow(rng: Rng, r: GRow, reason: (typeof CDR_REASONS)[number]): stri
 
 // ------------------------------------------------------------------------------------------------ specials
 
-interface Special {
+export interface Special {
   rows: GRow[];
   exceptions: string[][];
   truth: TruthSpecial;
 }
 
-function farCity(rng: Rng, from: number, minKm: number): number {
+export function farCity(rng: Rng, from: number, minKm: number): number {
   const a = CITIES[from];
   const options = CITIES.map((c, idx) => ({ c, idx })).filter(({ c }) => haversineKm(a.lat, a.lon, c.lat, c.lon) >= minKm);
   return rng.pick(options).idx;
 }
 
-function toRef(r: GRow): RefCdr {
+export function toRef(r: GRow): RefCdr {
   return { imeiKey: r.imei.slice(0, 14), imsi: r.imsi, startMs: r.startMs, endMs: r.startMs + Math.round(r.durS * 1000), cell: r.cell.known ? { lat: r.cell.lat, lon: r.cell.lon, rangeM: r.cell.rangeM } : null };
 }
 

@@ -5,7 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import type { Truth } from './generator.js';
+import type { Truth, TruthFinding } from './generator.js';
+import type { TruthKeyFinding } from './criteria-scenarios.js';
+
+export const PAIR_RULE_NAMES = ['simultaneity', 'time_distance'] as const;
+export const KEY_RULE_NAMES = ['shared_imei', 'inconsistent_rat', 'unknown_tac'] as const;
+export const ALL_RULE_NAMES = [...PAIR_RULE_NAMES, ...KEY_RULE_NAMES] as const;
+export type ScoredRule = (typeof ALL_RULE_NAMES)[number];
 
 export interface PR {
   tp: number;
@@ -16,7 +22,8 @@ export interface PR {
 }
 
 export interface Score {
-  rules: Record<'simultaneity' | 'time_distance' | 'all', PR>;
+  /** Per enabled rule, and `all` over them. */
+  rules: Partial<Record<ScoredRule, PR>> & { all: PR };
   findingLines: number;
   /** Lines whose (IMEI, pair, rule) was already reported (allowed once per suppressionS of event time). */
   repeatedTriples: number;
@@ -54,15 +61,55 @@ async function* ndjson(file: string): AsyncGenerator<Record<string, unknown>> {
 
 const triple = (imei: string, a: string, b: string, rule: string) => (a < b ? `${imei}|${a}|${b}|${rule}` : `${imei}|${b}|${a}|${rule}`);
 
+/**
+ * What a finding is scored as: pair rules by (IMEI key, unordered IMSI pair, rule); shared_imei and
+ * unknown_tac by (IMEI key, rule); inconsistent_rat by (IMEI key, radio, rule), as SPEC dedups them.
+ */
+function findingKey(f: Record<string, unknown>): string {
+  const rule = String(f.rule);
+  if (rule === 'shared_imei' || rule === 'unknown_tac') return `${String(f.imei)}|${rule}`;
+  if (rule === 'inconsistent_rat') return `${String(f.imei)}|${String(f.radio)}|${rule}`;
+  return triple(String(f.imei), String(f.imsi_a), String(f.imsi_b), rule);
+}
+
+function keyTruthKey(f: TruthKeyFinding): string {
+  return f.rule === 'inconsistent_rat' ? `${f.imei}|${f.radio}|${f.rule}` : `${f.imei}|${f.rule}`;
+}
+
+/** Block candidates implied by the truth findings of the enabled rules (final IMSI set per IMEI, exempt IMSIs left out). */
+export function expectedCandidates(truth: Truth, rules: readonly string[]): Map<string, string> {
+  const ex = new Set(truth.exemptPairs.map((e) => `${e.imei}|${e.imsi}`));
+  const by = new Map<string, Set<string>>();
+  const add = (imei: string, imsis: string[]) => {
+    let s = by.get(imei);
+    if (!s) by.set(imei, (s = new Set()));
+    for (const x of imsis) if (!ex.has(`${imei}|${x}`)) s.add(x);
+  };
+  for (const f of truth.findings as TruthFinding[]) if (rules.includes(f.rule)) add(f.imei, f.imsis);
+  for (const f of truth.keyFindings ?? []) if (rules.includes(f.rule)) add(f.imei, f.imsis);
+  const out = new Map<string, string>();
+  for (const [imei, s] of by) if (s.size) out.set(imei, [...s].sort().join(','));
+  return out;
+}
+
 export function readTruth(dataDir: string): Truth {
   return JSON.parse(fs.readFileSync(path.join(dataDir, 'truth.json'), 'utf8')) as Truth;
 }
 
-export async function score(dataDir: string, outDir: string, truth: Truth = readTruth(dataDir), suppressionS = 86400): Promise<Score> {
+export async function score(
+  dataDir: string,
+  outDir: string,
+  truth: Truth = readTruth(dataDir),
+  suppressionS = 86400,
+  enabled: readonly ScoredRule[] = PAIR_RULE_NAMES,
+): Promise<Score> {
   const ex: Score['examples'] = { fp: [], fn: [], unexpectedRejects: [], wrongReason: [], exemptViolations: [], other: [] };
   const note = (list: string[], s: string) => list.length < 10 && list.push(s);
 
-  const want = new Set(truth.findings.map((f) => triple(f.imei, f.imsis[0], f.imsis[1], f.rule)));
+  const want = new Set([
+    ...truth.findings.filter((f) => enabled.includes(f.rule)).map((f) => triple(f.imei, f.imsis[0], f.imsis[1], f.rule)),
+    ...(truth.keyFindings ?? []).filter((f) => enabled.includes(f.rule)).map(keyTruthKey),
+  ]);
   const exempt = new Set(truth.exemptPairs.map((e) => `${e.imei}|${e.imsi}`));
   const got = new Set<string>();
   const lastAt = new Map<string, number>();
@@ -76,7 +123,7 @@ export async function score(dataDir: string, outDir: string, truth: Truth = read
   for await (const f of ndjson(path.join(outDir, 'clones.ndjson'))) {
     findingLines++;
     const imei = String(f.imei);
-    const k = triple(imei, String(f.imsi_a), String(f.imsi_b), String(f.rule));
+    const k = findingKey(f);
     const at = Math.max(Date.parse(String(f.time_a)), Date.parse(String(f.time_b)));
     if (got.has(k)) {
       repeated++;
@@ -104,7 +151,7 @@ export async function score(dataDir: string, outDir: string, truth: Truth = read
     }
   }
   const rules = {} as Score['rules'];
-  for (const rule of ['simultaneity', 'time_distance', 'all'] as const) {
+  for (const rule of [...enabled, 'all'] as const) {
     const match = (k: string) => rule === 'all' || k.endsWith('|' + rule);
     let tp = 0;
     let fp = 0;
@@ -126,7 +173,7 @@ export async function score(dataDir: string, outDir: string, truth: Truth = read
   }
 
   // Candidates: the final IMSI set of each IMEI is the union over its lines.
-  const candWant = new Map(truth.candidates.map((c) => [c.imei, c.imsis.slice().sort().join(',')]));
+  const candWant = expectedCandidates(truth, enabled);
   const candGot = new Map<string, Set<string>>();
   let candLines = 0;
   let exemptViolations = 0;
