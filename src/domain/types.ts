@@ -98,8 +98,14 @@ export interface Finding {
   exempt_imsis: string[];
   detected_at: string;
   finding_id: string;
-  /** shared_imei only: distinct non-exempt IMSIs seen on the IMEI key in the period (added field, SPEC "Extra criteria"). */
+  // Fields added by the Art. 22(c) criteria (SPEC "Extra criteria": added, never renamed), present only on
+  // findings of the rule that fills them, so the outputs of the two Art. 22 rules stay as they were.
+  /** shared_imei: distinct non-exempt IMSIs seen on the IMEI key in the period. */
   imsi_count?: number;
+  /** inconsistent_rat: the radio of the CDR (also when its cell is not in the catalogue). */
+  radio?: Radio;
+  /** inconsistent_rat: the radios the TAC's model supports, as a |-list. */
+  tac_radios?: string;
 }
 
 /** Output 2: a block candidate for the registry. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { latLngToCell } from 'h3-js';
 import { redactJsonText, redactText } from '../../config/redact.js';
-import type { BlockCandidate, Finding, PipelineRun, Reject, Rule } from '../../domain/types.js';
+import type { BlockCandidate, Finding, PipelineRun, Radio, Reject, Rule } from '../../domain/types.js';
 
 /**
  * Output records <-> ClickHouse rows. Rows are JSONEachRow objects in the form every ClickHouse from 18.16
@@ -90,6 +90,9 @@ export function findingRow(f: Finding, runId: string): Row {
     detected_at_ms: String(detected),
     finding_id: f.finding_id,
     run_id: runId,
+    imsi_count: f.imsi_count === undefined ? null : String(f.imsi_count),
+    radio: f.radio ?? null,
+    tac_radios: f.tac_radios ?? null,
   };
 }
 
@@ -117,6 +120,9 @@ export function candidateRow(c: BlockCandidate, runId: string): Row {
     candidate_id: candidateId(c),
     run_id: runId,
     imsi_count: String(c.imsi_count),
+    likely_genuine_imsi: c.likely_genuine_imsi,
+    likely_genuine_reason: c.likely_genuine_reason,
+    notify_msisdns: c.notify_msisdns,
   };
 }
 
@@ -207,6 +213,10 @@ export function rowToFinding(r: Row): Finding {
     exempt_imsis: r.exempt_imsis as string[],
     detected_at: iso(r.detected_at_ms),
     finding_id: String(r.finding_id),
+    // Fields of the Art. 22(c) criteria: present only on the rules that fill them, as in clones.ndjson.
+    ...(r.imsi_count === null || r.imsi_count === undefined ? {} : { imsi_count: num(r.imsi_count) }),
+    ...(r.radio === null || r.radio === undefined ? {} : { radio: r.radio as Radio }),
+    ...(r.tac_radios === null || r.tac_radios === undefined ? {} : { tac_radios: String(r.tac_radios) }),
   };
 }
 
@@ -220,6 +230,9 @@ export function rowToCandidate(r: Row): BlockCandidate {
     first_evidence_at: iso(r.first_evidence_at_ms),
     findings: num(r.findings),
     emitted_at: iso(r.emitted_at_ms),
+    likely_genuine_imsi: String(r.likely_genuine_imsi ?? ''),
+    likely_genuine_reason: r.likely_genuine_reason as BlockCandidate['likely_genuine_reason'],
+    notify_msisdns: (r.notify_msisdns as string[]) ?? [],
   };
 }
 

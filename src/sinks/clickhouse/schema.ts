@@ -21,7 +21,8 @@ const MODE_ENUM = enum8(['detect', 'run']);
 /**
  * Column name and type of each table that rows are inserted into, in insert order (inserts name their
  * columns, so the order of a table on disk does not matter). A later migration that adds a column appends
- * it here and runs `ALTER TABLE ... ADD COLUMN IF NOT EXISTS`, since migration 1 creates tables from this list.
+ * it here and names it in its `addColumns` (added only where missing, 18.16 has no ADD COLUMN IF NOT EXISTS),
+ * since migration 1 creates tables from this list.
  */
 export const COLUMNS = {
   suspected_clones: [
@@ -56,6 +57,10 @@ export const COLUMNS = {
     ['detected_at_ms', 'UInt64'],
     ['finding_id', 'String'],
     ['run_id', 'String'],
+    // Migration 3 (Art. 22(c) criteria): fields only some rules fill, null for the others.
+    ['imsi_count', 'Nullable(UInt64)'],
+    ['radio', 'Nullable(String)'],
+    ['tac_radios', 'Nullable(String)'],
   ],
   block_candidates: [
     ['imei', 'String'],
@@ -71,6 +76,10 @@ export const COLUMNS = {
     ['run_id', 'String'],
     // Migration 2: imsis holds at most 1,000 IMSIs; this counts them all.
     ['imsi_count', 'UInt64'],
+    // Migration 3: what the operator needs to act on a candidate.
+    ['likely_genuine_imsi', 'String'],
+    ['likely_genuine_reason', 'String'],
+    ['notify_msisdns', 'Array(String)'],
   ],
   rejected_cdrs: [
     ['run_id', 'String'],
@@ -171,6 +180,19 @@ export const MIGRATIONS: Migration[] = [
     statements: () => [],
     addColumns: [['block_candidates', 'imsi_count', 'UInt64']],
   },
+  {
+    version: 3,
+    description: 'Art. 22(c) criteria: suspected_clones.imsi_count, radio, tac_radios; block_candidates.likely_genuine_imsi, likely_genuine_reason, notify_msisdns',
+    statements: () => [],
+    addColumns: [
+      ['suspected_clones', 'imsi_count', 'Nullable(UInt64)'],
+      ['suspected_clones', 'radio', 'Nullable(String)'],
+      ['suspected_clones', 'tac_radios', 'Nullable(String)'],
+      ['block_candidates', 'likely_genuine_imsi', 'String'],
+      ['block_candidates', 'likely_genuine_reason', 'String'],
+      ['block_candidates', 'notify_msisdns', 'Array(String)'],
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -207,6 +229,9 @@ export async function ensureSchema(store: ClickHouseStore): Promise<number> {
     });
   }
   await upgradeEnum(store, 'rejected_cdrs', 'reason', REASON_ENUM);
+  // New criteria add values to the rule enum (metadata-only, also on the sorting key of clones_per_day).
+  await upgradeEnum(store, 'suspected_clones', 'rule', RULE_ENUM);
+  await upgradeEnum(store, 'clones_per_day', 'rule', RULE_ENUM);
   return SCHEMA_VERSION;
 }
 
