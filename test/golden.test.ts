@@ -91,6 +91,7 @@ for (const name of cases) {
       args.push('--cells', existsSync(join(caseDir, 'cells.csv')) ? rel('cells.csv') : 'cell-sites/peru-cells.csv');
       if (existsSync(join(caseDir, 'exceptions.csv'))) args.push('--exceptions', rel('exceptions.csv'));
       if (existsSync(join(caseDir, 'config.json'))) args.push('--config', rel('config.json'));
+      if (existsSync(join(caseDir, 'tac-db.csv'))) args.push('--tac-db', rel('tac-db.csv'));
       run = await runCli(args);
       if (run.code === 0) out = readOutputs(outDir);
     });

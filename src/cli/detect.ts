@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { redactText } from '../config/redact.js';
-import { REJECT_REASONS } from '../domain/types.js';
+import { REJECT_REASONS, type Rule } from '../domain/types.js';
 import { listCdrInputs, type CdrInput } from '../input/cdr-files.js';
 import { loadCellCatalogue } from '../input/cell-catalogue.js';
 import { UsageError } from '../domain/errors.js';
@@ -11,6 +11,7 @@ import { rereadable, runFiles, type FileRunResult } from '../pipeline/file-run.j
 import { pipelineRun } from '../pipeline/pipeline-run.js';
 import { runFilesParallel } from '../pipeline/parallel-run.js';
 import { prefilterApplies } from '../pipeline/multi-imsi-keys.js';
+import { loadTacDatabase } from '../input/tac-db.js';
 import { runFilesSharded } from '../pipeline/sharded-run.js';
 import { NdjsonSink, OutputDirError } from '../sinks/ndjson-sink.js';
 import type { Sink } from '../sinks/sink.js';
@@ -74,6 +75,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
   const startedAt = new Date();
   const { catalogue, rejects: cellRejects, warnings } = await loadCellCatalogue(values.cells as string, config);
   for (const w of warnings) process.stderr.write(`clonewatch: warning: ${w}\n`);
+  const { db: tacs, rejects: tacRejects } = config.tacDb ? await loadTacDatabase(config.tacDb) : { db: undefined, rejects: [] };
   const { list, rejects: exRejects } =
     typeof values.exceptions === 'string' ? await loadExceptionList(values.exceptions as string) : { list: ExceptionList.empty(), rejects: [] };
 
@@ -97,7 +99,8 @@ export async function detectCommand(argv: string[]): Promise<number> {
       config,
       cells: catalogue,
       exceptions: list,
-      referenceRejects: [...cellRejects, ...exRejects],
+      tacs,
+      referenceRejects: [...cellRejects, ...exRejects, ...tacRejects],
       sinks,
       onBytes: progress ? (n: number) => progress.add(n) : undefined,
       // Criteria that fire on one CDR need every key matched (multi-imsi-keys.ts).
@@ -117,7 +120,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
   for (const s of sinks) if (s.recordRun) await s.recordRun(run);
   const where = sinks.flatMap((s) => s.describe?.() ?? []);
   for (const s of sinks) await s.close();
-  process.stderr.write(redactText(summary(result, catalogue.size, list.size, [...where, ...warnings.map((w) => `warning: ${w}`)])) + '\n');
+  process.stderr.write(redactText(summary(result, config.rules, catalogue.size, list.size, tacs?.size, [...where, ...warnings.map((w) => `warning: ${w}`)])) + '\n');
   return 0;
 }
 
@@ -132,7 +135,7 @@ async function openClickHouse(config: Config, runId: string): Promise<Sink | nul
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
-function summary(r: FileRunResult, cells: number, exceptions: number, where: string[]): string {
+function summary(r: FileRunResult, rules: readonly Rule[], cells: number, exceptions: number, tacModels: number | undefined, where: string[]): string {
   const c = r.counters;
   const secs = r.elapsedMs / 1000;
   const rejected = REJECT_REASONS.filter((k) => (c.rejectsByReason[k] ?? 0) > 0);
@@ -141,16 +144,16 @@ function summary(r: FileRunResult, cells: number, exceptions: number, where: str
     'clonewatch detect: summary',
     `  records read       ${fmt(c.recordsRead)}`,
     `  accepted           ${fmt(c.recordsAccepted)} (unknown cell: ${fmt(c.unknownCell)}${c.ambiguousCell ? `, ambiguous cell (ambiguous_cell): ${fmt(c.ambiguousCell)}` : ''})`,
-    `  rejected           ${fmt(totalRejected - r.referenceRejects)} CDRs${r.referenceRejects ? `, ${fmt(r.referenceRejects)} catalogue/exception rows` : ''}${rejected.length ? '' : ' (none)'}`,
+    `  rejected           ${fmt(totalRejected - r.referenceRejects)} CDRs${r.referenceRejects ? `, ${fmt(r.referenceRejects)} catalogue/exception/TAC rows` : ''}${rejected.length ? '' : ' (none)'}`,
     ...rejected.map((k) => `    ${k.padEnd(19)}${fmt(c.rejectsByReason[k] ?? 0)}`),
     ...(c.rejectsNotWritten ? [`    (${fmt(c.rejectsNotWritten)} of them counted, not written: over maxRejectsPerReason)`] : []),
-    `  findings           simultaneity ${fmt(c.findingsByRule.simultaneity)}, time_distance ${fmt(c.findingsByRule.time_distance)}` +
-      ` (repeat evidence suppressed: ${fmt(c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance)})`,
+    `  findings           ${rules.map((k) => `${k} ${fmt(c.findingsByRule[k])}`).join(', ')}` +
+      ` (repeat evidence suppressed: ${fmt(rules.reduce((s, k) => s + c.suppressedByRule[k], 0))})`,
     ...(c.cdrsOverPairCap
       ? [`    over maxPairFindingsPerImei: ${fmt(c.cdrsOverPairCap)} CDRs of IMEIs at the cap not compared (suppressed)`]
       : []),
     `  block candidates   ${fmt(c.candidates)}`,
-    `  reference data     ${fmt(cells)} cells, ${fmt(exceptions)} exception entries`,
+    `  reference data     ${fmt(cells)} cells, ${fmt(exceptions)} exception entries${tacModels === undefined ? '' : `, ${fmt(tacModels)} TAC models`}`,
     `  peak state         ${fmt(r.peak.activeImeis)} active IMEIs, ${fmt(r.peak.windowRecords)} CDRs in windows`,
     `  time               ${secs.toFixed(2)} s, ${fmt(Math.round(c.recordsRead / Math.max(secs, 1e-6)))} records/s`,
     ...where.map((w) => `  ${w}`),

@@ -1,4 +1,5 @@
 import type { CellSite, Radio } from './types.js';
+import { RADIOS } from './types.js';
 
 // What the detection core needs of the reference data, and nothing more: the engine depends on these
 // narrow interfaces, input/ implements them (input/cell-catalogue.ts, input/exception-list.ts).
@@ -29,4 +30,32 @@ export interface ExemptionLookup {
   listsImsi(imeiKey: string, imsi: string): boolean;
   /** Is the IMEI key listed with this IMSI, or with this MSISDN (digits; a leading + is ignored)? */
   isExempt(imeiKey: string, imsi: string, msisdn: string): boolean;
+}
+
+/** A device model of the TAC database: the radio technologies it supports as a bit set (see radioBit). */
+export interface TacModel {
+  manufacturer: string;
+  model: string;
+  /** Bit i set = RADIOS[i] supported. */
+  radios: number;
+}
+
+/** The TAC database (GSMA's, or the operator's export): the model of an IMEI key's TAC. */
+export interface TacLookup {
+  readonly size: number;
+  /** The model of an IMEI key (14-digit number), or undefined when its TAC (first 8 digits) is not listed. */
+  modelOfKey(imeiKey: number): TacModel | undefined;
+}
+
+/** Index of each radio in RADIOS (GSM 0, UMTS 1, LTE 2, NR 3). */
+export const RADIO_INDEX: Record<Radio, number> = { GSM: 0, UMTS: 1, LTE: 2, NR: 3 };
+
+/** GSM = 1, UMTS = 2, LTE = 4, NR = 8. */
+export function radioBit(radio: Radio): number {
+  return 1 << RADIO_INDEX[radio];
+}
+
+/** The radio names of a bit set, in RADIOS order ("GSM|UMTS"). */
+export function radioNames(bits: number): string {
+  return RADIOS.filter((r) => (bits & radioBit(r)) !== 0).join('|');
 }

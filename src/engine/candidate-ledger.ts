@@ -22,6 +22,9 @@ export interface DedupState {
   candidates: Array<{ imei: string; imsis: string[]; exempt: string[]; rules: Rule[]; firstEvidenceMs: number; findings: number; lastFindingMs: number }>;
 }
 
+/** A block candidate as the ledger knows it; the engine adds what the IMEI's history tells (likely genuine IMSI, MSISDNs). */
+export type CandidateCore = Omit<BlockCandidate, 'likely_genuine_imsi' | 'likely_genuine_reason' | 'notify_msisdns'>;
+
 /** One finding's contribution to its IMEI's block candidate. */
 export interface CandidateUpdate {
   imeiKey: string;
@@ -34,6 +37,8 @@ export interface CandidateUpdate {
   imsiB: string;
   exemptA: boolean;
   exemptB: boolean;
+  /** More IMSIs a finding puts on the candidate (shared_imei: every IMSI it counted). */
+  more?: Array<{ imsi: string; exempt: boolean }>;
 }
 
 /**
@@ -54,6 +59,8 @@ export class CandidateLedger {
     private readonly candidateRetentionMs: number,
     private readonly latenessMs: number,
     private readonly maxPairFindingsPerImei = Infinity,
+    /** Longest suppression period of any criterion (shared_imei has its own): how long entries are kept. */
+    private readonly longestPeriodMs: number = suppressionMs,
   ) {}
 
   /** May the IMEI have one more pair finding at `eventMs` (below maxPairFindingsPerImei in its period)? */
@@ -101,6 +108,17 @@ export class CandidateLedger {
   }
 
   /**
+   * The same for a criterion that finds per IMEI key rather than per IMSI pair (`id` names the key, the rule and
+   * whatever else it dedups on), with its own period.
+   */
+  suppressedId(id: string, eventMs: number, periodMs: number): boolean {
+    const anchor = this.suppression.get(id);
+    if (anchor !== undefined && Math.abs(eventMs - anchor) < periodMs) return true;
+    this.suppression.set(id, eventMs);
+    return false;
+  }
+
+  /**
    * Art. 24-25: a listed IMEI-IMSI pair is never blocked; findings on it still reach analysts.
    * Returns whether the candidate's list of non-exempt IMSIs changed (a new one joined, or one became exempt).
    */
@@ -114,9 +132,10 @@ export class CandidateLedger {
     c.rules.add(u.rule);
     if (u.startAMs < c.firstEvidenceMs) c.firstEvidenceMs = u.startAMs;
     if (u.eventMs > c.lastFindingMs) c.lastFindingMs = u.eventMs;
-    const a = this.join(c, u.imsiA, u.exemptA);
-    const b = this.join(c, u.imsiB, u.exemptB);
-    return a || b;
+    let joined = this.join(c, u.imsiA, u.exemptA);
+    if (this.join(c, u.imsiB, u.exemptB)) joined = true;
+    if (u.more) for (const m of u.more) if (this.join(c, m.imsi, m.exempt)) joined = true;
+    return joined;
   }
 
   private join(c: CandidateState, imsi: string, exempt: boolean): boolean {
@@ -130,7 +149,7 @@ export class CandidateLedger {
   }
 
   /** The IMEI's block candidate as of now; null while no non-exempt IMSI is involved. */
-  candidate(imeiKey: string, emittedAt: string): BlockCandidate | null {
+  candidate(imeiKey: string, emittedAt: string): CandidateCore | null {
     const c = this.candidates.get(imeiKey);
     if (c === undefined || c.imsis.size === 0) return null;
     // The first MAX_CANDIDATE_IMSIS to join (a Set keeps joining order), so the list an emission carries
@@ -163,7 +182,7 @@ export class CandidateLedger {
   sweep(maxEventMs: number): void {
     if (maxEventMs - this.lastSweepMs <= SWEEP_EVERY_MS) return;
     this.lastSweepMs = maxEventMs;
-    const horizon = maxEventMs - this.suppressionMs - this.latenessMs;
+    const horizon = maxEventMs - this.longestPeriodMs - this.latenessMs;
     for (const [k, at] of this.suppression) if (at < horizon) this.suppression.delete(k);
     for (const [k, p] of this.pairPeriods) if (p.startMs < horizon) this.pairPeriods.delete(k);
     const candidateHorizon = maxEventMs - this.candidateRetentionMs - this.latenessMs;

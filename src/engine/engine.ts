@@ -3,7 +3,8 @@ import type { RuleConfig } from '../config/schema.js';
 import type { BlockCandidate, Cdr, Finding, Rule, RunCounters } from '../domain/types.js';
 import { emptyCounters } from '../domain/types.js';
 import { isoUtc } from '../domain/time.js';
-import { AMBIGUOUS_CELL, type CellLookup, type ExemptionLookup } from '../domain/lookups.js';
+import { AMBIGUOUS_CELL, type CellLookup, type ExemptionLookup, type TacLookup } from '../domain/lookups.js';
+import { digitsText, imeiKeyText, imeiText, msisdnText } from '../domain/identity.js';
 import { MinHeap } from './min-heap.js';
 import { Admission, type OfferResult } from './admission.js';
 import { CandidateLedger, type DedupState } from './candidate-ledger.js';
@@ -11,7 +12,11 @@ import { Exemptions } from './exemption.js';
 import { KeyIndex } from './key-index.js';
 import { LINKED, RecordStore, UNLINKED } from './record-store.js';
 import { ReorderBuffer } from './reorder-buffer.js';
-import { firedRules, measurePair, type PairMeasures, type RuleCdr, type RuleThresholds } from './rules.js';
+import { measurePair, type PairMeasures, type RuleCdr, type RuleThresholds } from './rules.js';
+import { buildCriteria, type KeyCriterion, type KeyEvidence, type KeyState, type PairCriterion } from './criteria/index.js';
+import { ImeiHistory, type EvidenceCdr } from './imei-history.js';
+import { likelyGenuine, notifyMsisdns } from './likely-genuine.js';
+import { RADIOS } from '../domain/types.js';
 
 /** A record still alive this long past the release threshold leaves the FIFO for the long-lived heap. */
 const LONG_LIVED_MS = 60_000;
@@ -40,7 +45,12 @@ export type { DedupState } from './candidate-ledger.js';
 export interface EngineRefs {
   cells: CellLookup;
   exceptions: ExemptionLookup;
+  /** The TAC database; needed only by inconsistent_rat and unknown_tac. */
+  tacs?: TacLookup;
 }
+
+/** A TAC database that lists nothing (the TAC criteria are off without one: the config requires it). */
+const NO_TACS: TacLookup = { size: 0, modelOfKey: () => undefined };
 
 /** Heap bytes of a record_id string and its entries in the duplicate set and queue (estimate). */
 const BYTES_PER_RECORD_ID = 88;
@@ -54,6 +64,10 @@ export interface EngineStats {
   trackedRecordIds: number;
   suppressionEntries: number;
   candidateStates: number;
+  /** IMEI keys whose history (first seen, CDRs and MSISDNs per IMSI) is kept. */
+  historyImeis: number;
+  /** Bytes of that history (included in approxStateBytes). */
+  historyBytes: number;
 }
 
 /** Stable id of a finding: the same input always gives the same id. */
@@ -98,6 +112,16 @@ export class Engine {
   private readonly ledger: CandidateLedger;
   private cells: CellLookup;
   private readonly exemptions: Exemptions;
+  private tacs: TacLookup;
+  /** The enabled criteria (SPEC "The rules" and "Extra criteria"), as plug-ins. */
+  private readonly pairCriteria: PairCriterion[];
+  private readonly keyCriteria: KeyCriterion[];
+  private readonly needTac: boolean;
+  /** First/last seen, CDR count and MSISDNs per IMSI per IMEI key, beyond the window. */
+  private readonly history: ImeiHistory;
+  /** The slot history.note() may ask evidence of (set just before each call; no closure per CDR). */
+  private evidenceSlot = -1;
+  private readonly evidenceOfSlot = (): EvidenceCdr => this.evidence(this.evidenceSlot);
 
   /** The IMEI being matched reached maxPairFindingsPerImei: stop comparing its CDR. */
   private capReached = false;
@@ -121,9 +145,25 @@ export class Engine {
     this.orderingDelayMs = Math.min(opts.orderingDelayMs ?? latenessMs, latenessMs);
     this.admission = opts.admitted ? null : new Admission(latenessMs, this.retentionMs);
     const candidateRetentionMs = Math.max(rules.candidateRetentionS, rules.suppressionS) * 1000;
-    this.ledger = new CandidateLedger(rules.suppressionS * 1000, candidateRetentionMs, latenessMs, rules.maxPairFindingsPerImei);
+    const suppressionMs = rules.suppressionS * 1000;
+    const sharedPeriodMs = rules.sharedImeiPeriodS * 1000;
+    const criteria = buildCriteria(rules);
+    this.pairCriteria = criteria.pair;
+    this.keyCriteria = criteria.key;
+    this.needTac = criteria.key.some((c) => c.needsTac);
+    const longestPeriodMs = rules.rules.includes('shared_imei') ? Math.max(suppressionMs, sharedPeriodMs) : suppressionMs;
+    this.ledger = new CandidateLedger(suppressionMs, candidateRetentionMs, latenessMs, rules.maxPairFindingsPerImei, longestPeriodMs);
     this.cells = refs.cells;
     this.exemptions = new Exemptions(refs.exceptions);
+    this.tacs = refs.tacs ?? NO_TACS;
+    // An IMEI key's history lives a period past its last CDR: long enough for shared_imei's count and for
+    // "seen first" to reach back over a day of traffic (SPEC's likely_genuine_imsi).
+    this.history = new ImeiHistory({
+      horizonMs: Math.max(suppressionMs, sharedPeriodMs) + latenessMs,
+      slackMs: latenessMs,
+      periodMs: sharedPeriodMs,
+      keepEvidence: rules.rules.includes('shared_imei'),
+    });
     const st = this.store;
     // A CDR still waiting to be matched may start up to one bucket before the ordering horizon, so release
     // keeps that much more: what is released can never match, however the CDRs around it were filtered.
@@ -145,6 +185,11 @@ export class Engine {
 
   setExceptions(exceptions: ExemptionLookup): void {
     this.exemptions.setList(exceptions);
+  }
+
+  /** A reloaded TAC database applies to CDRs matched from now on. */
+  setTacs(tacs: TacLookup): void {
+    this.tacs = tacs;
   }
 
   /** Newest event time accepted so far (ms), -Infinity before the first CDR. */
@@ -222,13 +267,15 @@ export class Engine {
 
   stats(): EngineStats {
     return {
-      approxStateBytes: this.store.bytes() + this.windows.bytes() + this.trackedIds() * BYTES_PER_RECORD_ID,
+      approxStateBytes: this.store.bytes() + this.windows.bytes() + this.trackedIds() * BYTES_PER_RECORD_ID + this.history.bytes(),
       activeImeis: this.windows.size,
       windowRecords: this.windowRecords,
       bufferedRecords: this.waiting.size,
       trackedRecordIds: this.trackedIds(),
       suppressionEntries: this.ledger.suppressionEntries,
       candidateStates: this.ledger.candidateStates,
+      historyImeis: this.history.size,
+      historyBytes: this.history.bytes(),
     };
   }
 
@@ -266,6 +313,9 @@ export class Engine {
     const st = this.store;
     const key = st.key[b];
     if (st.msisdnLen[b] !== 0 && this.exemptions.watches(key)) this.exemptions.noteMsisdn(st.imeiKeyText(b), st.imsiText(b), st.msisdnDigits(b));
+    // History first, so a candidate emitted while matching b already knows b's IMSI and MSISDN.
+    this.evidenceSlot = b;
+    const joined = this.history.note(key, st.imsi[b], st.imsiLen[b], st.msisdn[b], st.msisdnLen[b], st.start[b], this.evidenceOfSlot);
     st.next[b] = -1;
     st.state[b] = LINKED;
     const pos = this.windows.find(key);
@@ -288,6 +338,28 @@ export class Engine {
     }
     this.windowRecords++;
     this.fifo.push(b);
+    if (this.keyCriteria.length > 0) this.examineKey(b, joined);
+  }
+
+  /** Art. 22(c) criteria over the IMEI key's state, once per CDR. */
+  private examineKey(b: number, joined: boolean): void {
+    const st = this.store;
+    const key = st.key[b];
+    const history = this.history;
+    let keyText = '';
+    const state: KeyState = {
+      key,
+      radio: RADIOS[st.radio[b]],
+      startMs: st.start[b],
+      tac: this.needTac ? this.tacs.modelOfKey(key) : undefined,
+      joined,
+      seen: () => history.imsisOf(key),
+      exempt: (imsi) => this.exemptions.isExemptImsi((keyText ||= imeiKeyText(key)), imsi),
+    };
+    for (const c of this.keyCriteria) {
+      const ev = c.examine(state);
+      if (ev !== null) this.reportKey(c.name, ev, b);
+    }
   }
 
   private ruleCdr(s: number): RuleCdr {
@@ -302,12 +374,87 @@ export class Engine {
     const ra = this.ruleCdr(a);
     const rb = this.ruleCdr(b);
     const m: PairMeasures = measurePair(ra, rb);
-    const rules = firedRules(ra, rb, this.t, m);
-    if (rules.length === 0) return;
-    // Both rules of one pair update the candidate before it is emitted, so it names every rule.
+    // Every rule that fires for the pair updates the candidate before it is emitted, so it names them all.
     let joined = false;
-    for (let i = 0; i < rules.length; i++) if (this.report(rules[i], a, b, m)) joined = true;
-    if (joined) this.emitCandidate(st.imeiKeyText(a));
+    const criteria = this.pairCriteria;
+    for (let i = 0; i < criteria.length; i++) if (criteria[i].fires(ra, rb, m) && this.report(criteria[i].name, a, b, m)) joined = true;
+    if (joined) this.emitCandidate(st.key[a]);
+  }
+
+  /** A CDR of the store as evidence that outlives its slot. */
+  private evidence(s: number): EvidenceCdr {
+    const st = this.store;
+    return {
+      recordId: st.recordId[s],
+      startMs: st.start[s],
+      endMs: st.end[s],
+      key: st.key[s],
+      imeiLen: st.imeiLen[s],
+      imeiSuffix: st.imeiSuffix[s],
+      imsi: st.imsi[s],
+      imsiLen: st.imsiLen[s],
+      msisdn: st.msisdn[s],
+      msisdnLen: st.msisdnLen[s],
+      cell: st.cell[s],
+    };
+  }
+
+  /**
+   * A finding of an Art. 22(c) criterion, unless suppressed: `b` is the CDR just matched, `a` the criterion's
+   * first CDR of evidence (b itself when it has one: then `b` repeats `a`).
+   */
+  private reportKey(rule: Rule, ev: KeyEvidence, bSlot: number): void {
+    const b = this.evidence(bSlot);
+    const key = imeiKeyText(b.key);
+    if (this.ledger.suppressedId(`${key}|${ev.suppressionKey}`, b.startMs, ev.periodMs)) {
+      this.counters.suppressedByRule[rule]++;
+      return;
+    }
+    const a = ev.a ?? b;
+    const imsiA = digitsText(a.imsi, a.imsiLen);
+    const imsiB = digitsText(b.imsi, b.imsiLen);
+    const exemptA = this.exemptions.isExemptImsi(key, imsiA);
+    const exemptB = imsiB === imsiA ? exemptA : this.exemptions.isExemptImsi(key, imsiB);
+    const exemptImsis: string[] = [];
+    if (exemptA) exemptImsis.push(imsiA);
+    if (exemptB && imsiB !== imsiA) exemptImsis.push(imsiB);
+    const one = a === b;
+    const m = one ? null : measurePair(a, b);
+    const ca = a.cell;
+    const cb = b.cell;
+    const f: Finding = {
+      imei: key,
+      imei_reported_a: imeiText(a.key, a.imeiLen, a.imeiSuffix),
+      imei_reported_b: imeiText(b.key, b.imeiLen, b.imeiSuffix),
+      rule,
+      imsi_a: imsiA,
+      imsi_b: imsiB,
+      msisdn_a: msisdnText(a.msisdn, a.msisdnLen),
+      msisdn_b: msisdnText(b.msisdn, b.msisdnLen),
+      record_a: a.recordId,
+      record_b: b.recordId,
+      time_a: isoUtc(a.startMs),
+      time_b: isoUtc(b.startMs),
+      cell_a: ca ? ca.id : null,
+      cell_b: cb ? cb.id : null,
+      lat_a: ca ? ca.lat : null,
+      lon_a: ca ? ca.lon : null,
+      lat_b: cb ? cb.lat : null,
+      lon_b: cb ? cb.lon : null,
+      // One CDR of evidence: no distance, gap or overlap between two CDRs to speak of.
+      distance_km: m === null ? (cb ? 0 : null) : m.distanceKm === null ? null : round(m.distanceKm, 3),
+      gap_s: m === null ? 0 : m.gapS,
+      overlap_s: m === null ? 0 : m.overlapS,
+      speed_kmh: m === null || m.speedKmh === null ? null : round(m.speedKmh, 1),
+      exempt_imsis: exemptImsis,
+      detected_at: this.nowIso(),
+      finding_id: findingId(key, rule, a.recordId, b.recordId),
+      ...ev.extra,
+    };
+    this.findings.push(f);
+    this.counters.findingsByRule[rule]++;
+    const more = ev.imsis.filter((x) => x !== imsiA && x !== imsiB).map((imsi) => ({ imsi, exempt: this.exemptions.isExemptImsi(key, imsi) }));
+    if (this.ledger.update({ imeiKey: key, rule, startAMs: a.startMs, eventMs: b.startMs, imsiA, imsiB, exemptA, exemptB, more })) this.emitCandidate(b.key);
   }
 
   /** Emit a finding unless suppressed; returns whether a new non-exempt IMSI joined the IMEI's candidate. */
@@ -370,12 +517,18 @@ export class Engine {
     return this.ledger.update({ imeiKey: key, rule, startAMs: st.start[a], eventMs, imsiA, imsiB, exemptA, exemptB });
   }
 
-  /** A block candidate: only while at least one non-exempt IMSI is involved. */
-  private emitCandidate(key: string): void {
-    const c = this.ledger.candidate(key, this.nowIso());
+  /**
+   * A block candidate: only while at least one non-exempt IMSI is involved. It names the IMSI most likely
+   * the genuine device's and the MSISDNs to notify before blocking, from the IMEI key's history.
+   */
+  private emitCandidate(key: number): void {
+    const c = this.ledger.candidate(imeiKeyText(key), this.nowIso());
     if (c === null) return;
+    const seen = this.history.imsisOf(key);
+    const keyText = c.imei;
+    const genuine = likelyGenuine(c.imsis, c.exempt_imsis, seen, (imsi) => this.exemptions.isExemptImsi(keyText, imsi));
     this.candidateAfter.push(this.findings.length);
-    this.emitted.push(c);
+    this.emitted.push({ ...c, likely_genuine_imsi: genuine.imsi, likely_genuine_reason: genuine.reason, notify_msisdns: notifyMsisdns(c.imsis, seen) });
     this.counters.candidates++;
   }
 
@@ -409,6 +562,7 @@ export class Engine {
       l = this.longLived.peek();
     }
     this.ledger.sweep(this.maxEventMs);
+    this.history.sweep(this.maxEventMs);
   }
 
   /** Unlink the expired records of an IMEI's window (they are freed when the release queue reaches them). */

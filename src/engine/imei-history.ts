@@ -32,8 +32,16 @@ export interface ImsiSeen {
 }
 
 export interface ImeiHistoryOptions {
-  /** An IMEI key (and each IMSI on it) is forgotten this long after its last CDR (event time). */
+  /**
+   * An IMSI is forgotten on an IMEI key this long after its last CDR there (event time): a later CDR of the key
+   * finds it gone. What the history says therefore depends on the CDRs of the key only, never on when a sweep ran.
+   */
   horizonMs: number;
+  /**
+   * How far the newest event time may run ahead of the CDR being matched (the lateness): sweeps free memory
+   * only this much later, so they never drop what a CDR still being matched would find.
+   */
+  slackMs?: number;
   /** A CDR of an IMSI whose last CDR is older than this (re)joins the count (shared_imei's period). */
   periodMs: number;
   /** IMSIs remembered per IMEI key; more are counted in `untrackedImsis` and left out. */
@@ -57,6 +65,7 @@ const NO_MULTI = -1;
  */
 export class ImeiHistory {
   readonly horizonMs: number;
+  readonly slackMs: number;
   readonly periodMs: number;
   readonly maxImsisPerImei: number;
   readonly maxMsisdnsPerImsi: number;
@@ -89,6 +98,7 @@ export class ImeiHistory {
 
   constructor(o: ImeiHistoryOptions) {
     this.horizonMs = o.horizonMs;
+    this.slackMs = o.slackMs ?? 0;
     this.periodMs = o.periodMs;
     this.maxImsisPerImei = o.maxImsisPerImei ?? 1000;
     this.maxMsisdnsPerImsi = o.maxMsisdnsPerImsi ?? 4;
@@ -119,6 +129,19 @@ export class ImeiHistory {
       return true;
     }
     const r = this.hRows[pos];
+    const forgetBefore = startMs - this.horizonMs;
+    if (this.rMulti[r] === NO_MULTI && this.rLast[r] < forgetBefore) {
+      // The key's only IMSI is past the horizon: start the key over with this CDR.
+      this.rImsi[r] = imsi;
+      this.rImsiLen[r] = imsiLen;
+      this.rFirst[r] = startMs;
+      this.rLast[r] = startMs;
+      this.rCount[r] = 1;
+      this.rMsisdn[r] = msisdn;
+      this.rMsisdnLen[r] = msisdnLen;
+      this.rSince[r] = this.keepEvidence ? evidence() : null;
+      return true;
+    }
     if (this.rMulti[r] === NO_MULTI) {
       if (this.rImsi[r] === imsi && this.rImsiLen[r] === imsiLen && (msisdnLen === 0 || (this.rMsisdn[r] === msisdn && this.rMsisdnLen[r] === msisdnLen))) {
         const rejoin = startMs - this.rLast[r] > this.periodMs;
@@ -130,8 +153,9 @@ export class ImeiHistory {
       }
       this.toMulti(r);
     }
-    const list = this.multis[this.rMulti[r]]!;
+    let list = this.multis[this.rMulti[r]]!;
     if (startMs > this.rLast[r]) this.rLast[r] = startMs;
+    if (list.some((e) => e.lastSeenMs < forgetBefore)) this.multis[this.rMulti[r]] = list = list.filter((e) => e.lastSeenMs >= forgetBefore);
     for (let i = 0; i < list.length; i++) {
       const e = list[i];
       if (e.imsi !== imsi || e.imsiLen !== imsiLen) continue;
@@ -174,7 +198,7 @@ export class ImeiHistory {
   sweep(maxEventMs: number): void {
     if (maxEventMs - this.lastSweepMs <= SWEEP_EVERY_MS) return;
     this.lastSweepMs = maxEventMs;
-    const horizon = maxEventMs - this.horizonMs;
+    const horizon = maxEventMs - this.horizonMs - this.slackMs;
     for (let i = 0; i < this.hKeys.length; ) {
       const k = this.hKeys[i];
       if (k === 0) {

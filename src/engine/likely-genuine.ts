@@ -2,15 +2,24 @@ import type { LikelyGenuineReason } from '../domain/types.js';
 import { imsiTextOf, msisdnDigitsOf, type ImsiSeen } from './imei-history.js';
 
 /**
- * Which IMSI of a block candidate is most likely the original device's (SPEC "Block candidates"; ITU-T
- * Q.5052 section 8 asks to tell the genuine device from the clones): an IMSI the exception list names for
- * the IMEI first; else the one seen first on the IMEI key; a tie (same first CDR time) goes to the one
- * with more CDRs, then to the smaller IMSI so the answer never depends on arrival order.
+ * Which IMSI is most likely the original device's (SPEC "Block candidates"; ITU-T Q.5052 section 8 asks to
+ * tell the genuine device from the clones), among every IMSI seen on the IMEI key (the candidate's, and those
+ * the history remembers: the owner of a copied 3G phone is in no inconsistent_rat finding, yet seen first):
+ * an IMSI exempt on the key by the exception list first; else the one seen first on the IMEI key; a tie (same
+ * first CDR time) goes to the one with more CDRs, then to the smaller IMSI so the answer never depends on
+ * arrival order.
  */
-export function likelyGenuine(imsis: readonly string[], exemptImsis: readonly string[], seen: readonly ImsiSeen[]): { imsi: string; reason: LikelyGenuineReason } {
+export function likelyGenuine(
+  imsis: readonly string[],
+  exemptImsis: readonly string[],
+  seen: readonly ImsiSeen[],
+  isExempt: (imsi: string) => boolean,
+): { imsi: string; reason: LikelyGenuineReason } {
   const byText = new Map<string, ImsiSeen>();
   for (const e of seen) byText.set(imsiTextOf(e), e);
-  const pool = exemptImsis.length > 0 ? exemptImsis : imsis;
+  const all = new Set([...imsis, ...exemptImsis, ...byText.keys()]);
+  const exempt = [...all].filter((x) => exemptImsis.includes(x) || isExempt(x));
+  const pool = exempt.length > 0 ? exempt : [...all].filter((x) => !exempt.includes(x));
   const first = (x: string) => byText.get(x)?.firstSeenMs ?? Infinity;
   const count = (x: string) => byText.get(x)?.count ?? 0;
   let best = pool[0];
@@ -26,7 +35,7 @@ export function likelyGenuine(imsis: readonly string[], exemptImsis: readonly st
       if (count(x) > count(best) || (count(x) === count(best) && x < best)) best = x;
     }
   }
-  if (exemptImsis.length > 0) return { imsi: best, reason: 'exception_list' };
+  if (exempt.length > 0) return { imsi: best, reason: 'exception_list' };
   // A tie on the first CDR is only broken by traffic when best really has more CDRs than every other tied IMSI.
   if (tiedOnFirst) return { imsi: best, reason: 'most_traffic' };
   return { imsi: best, reason: 'first_seen' };

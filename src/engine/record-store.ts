@@ -1,4 +1,5 @@
 import type { Cdr, CellSite } from '../domain/types.js';
+import { RADIO_INDEX } from '../domain/lookups.js';
 import { digitsText, imeiKeyText, imeiText, msisdnDigitsText, msisdnText } from '../domain/identity.js';
 
 /** Slot states. */
@@ -32,6 +33,8 @@ export class RecordStore {
   imeiLen = new Uint8Array(0);
   imeiSuffix = new Uint8Array(0);
   state = new Uint8Array(0);
+  /** Index of the CDR's radio in RADIOS (the TAC criteria need it even when the cell is unknown). */
+  radio = new Uint8Array(0);
   recordId: string[] = [];
   cell: Array<CellSite | null> = [];
   private free = new Int32Array(0);
@@ -63,6 +66,7 @@ export class RecordStore {
     this.msisdnLen[s] = cdr.msisdnLen;
     this.recordId[s] = cdr.recordId;
     this.cell[s] = cell;
+    this.radio[s] = RADIO_INDEX[cdr.radio];
     this.state[s] = PENDING;
     return s;
   }
@@ -127,6 +131,7 @@ export class RecordStore {
     this.imeiLen = u8(this.imeiLen);
     this.imeiSuffix = u8(this.imeiSuffix);
     this.state = u8(this.state);
+    this.radio = u8(this.radio);
     const free = new Int32Array(n);
     free.set(this.free.subarray(0, this.freeTop));
     // New slots are handed out lowest first.
@@ -141,6 +146,6 @@ export class RecordStore {
 
   /** Bytes held by the columns (capacity, not use). */
   bytes(): number {
-    return this.capacity * (5 * 8 + 4 + 5 + 4 + 2 * 8);
+    return this.capacity * (5 * 8 + 4 + 6 + 4 + 2 * 8);
   }
 }

@@ -1,31 +1,16 @@
 import type { Radio, Reject } from '../domain/types.js';
 import { RADIOS } from '../domain/types.js';
+import { radioBit, type TacLookup, type TacModel } from '../domain/lookups.js';
+
+export { radioBit, radioNames, type TacModel } from '../domain/lookups.js';
 import { readCsvTable } from './csv-table.js';
-
-/** One device model of the TAC database: the radio technologies it supports as a bit set (see radioBit). */
-export interface TacModel {
-  manufacturer: string;
-  model: string;
-  /** Bit i set = RADIOS[i] supported. */
-  radios: number;
-}
-
-/** GSM = 1, UMTS = 2, LTE = 4, NR = 8. */
-export function radioBit(radio: Radio): number {
-  return 1 << RADIOS.indexOf(radio);
-}
-
-/** The radio names of a bit set, in RADIOS order ("GSM|UMTS"). */
-export function radioNames(bits: number): string {
-  return RADIOS.filter((r) => (bits & radioBit(r)) !== 0).join('|');
-}
 
 /**
  * The TAC database (type allocation code -> device model and the radios it supports), what GSMA's TAC
  * database gives an operator. Keyed by the TAC as a number: the first 8 digits of the IMEI key, so the
  * per-CDR lookup makes no string.
  */
-export class TacDatabase {
+export class TacDatabase implements TacLookup {
   constructor(private readonly byTac: Map<number, TacModel>) {}
 
   /** The model of an IMEI key (14-digit number), or undefined when its TAC is not listed. */

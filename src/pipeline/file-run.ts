@@ -6,6 +6,7 @@ import { CdrCsvParser } from '../input/cdr-csv.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
+import type { TacLookup } from '../domain/lookups.js';
 import { implausibleTime, tzOffsetMinutes } from '../domain/time.js';
 import type { OutputBatch, Sink } from '../sinks/sink.js';
 import { boundReject, makeReject } from '../domain/reject.js';
@@ -17,6 +18,8 @@ export interface FileRunOptions {
   config: Config;
   cells: CellCatalogue;
   exceptions: ExceptionList;
+  /** The TAC database (inconsistent_rat, unknown_tac). */
+  tacs?: TacLookup;
   /** Rejects found while loading the catalogue and the exception list. */
   referenceRejects: Reject[];
   sinks: Sink[];
@@ -49,7 +52,7 @@ export interface FileRunResult {
 export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   const clock = opts.clock ?? Date.now;
   const started = performance.now();
-  const engine = new Engine(opts.config, { cells: opts.cells, exceptions: opts.exceptions });
+  const engine = new Engine(opts.config, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
   const counters = engine.counters;
   const tz = tzOffsetMinutes(opts.config.timezone);
   const matchKeys = opts.prefilter && rereadable(opts.inputs) && prefilterApplies(opts.config) ? await multiImsiKeys(opts.inputs, tz, opts.config.maxLineBytes) : null;

@@ -48,7 +48,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
   const started = performance.now();
   const cfg = opts.config;
   const tz = tzOffsetMinutes(cfg.timezone);
-  const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions });
+  const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
   const counters = engine.counters;
   const keep = rejectCap(cfg.maxRejectsPerReason, counters);
   let rejects: Reject[] = [];

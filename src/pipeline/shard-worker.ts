@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import { Engine } from '../engine/engine.js';
 import { loadCellCatalogue } from '../input/cell-catalogue.js';
 import { ExceptionList, loadExceptionList } from '../input/exception-list.js';
+import { loadTacDatabase } from '../input/tac-db.js';
 import { readBatch, type CdrBatch } from './cdr-batch.js';
 import type { ShardReply, ShardRequest } from './sharded-run.js';
 
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   const d = workerData as ShardData;
   const { catalogue } = await loadCellCatalogue(d.cellsPath, d.config);
   const exceptions = d.exceptionsPath ? (await loadExceptionList(d.exceptionsPath)).list : ExceptionList.empty();
-  const engine = new Engine(d.config, { cells: catalogue, exceptions }, { admitted: true });
+  const tacs = d.config.tacDb ? (await loadTacDatabase(d.config.tacDb)).db : undefined;
+  const engine = new Engine(d.config, { cells: catalogue, exceptions, tacs }, { admitted: true });
   let peakImeis = 0;
   let peakRecords = 0;
   const reply = (type: ShardReply['type']): ShardReply => {

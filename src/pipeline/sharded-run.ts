@@ -121,7 +121,7 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
   return {
     counters,
     referenceRejects: opts.referenceRejects.length,
-    peak: { activeImeis: peakImeis, windowRecords: peakRecords, approxStateBytes: 0, bufferedRecords: 0, trackedRecordIds: admission.trackedIds, suppressionEntries: 0, candidateStates: 0 },
+    peak: { activeImeis: peakImeis, windowRecords: peakRecords, approxStateBytes: 0, bufferedRecords: 0, trackedRecordIds: admission.trackedIds, suppressionEntries: 0, candidateStates: 0, historyImeis: 0, historyBytes: 0 },
     elapsedMs: performance.now() - started,
   };
 }

@@ -3,7 +3,9 @@
 
 export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 export const CELL_ID = /^(GSM|UMTS|LTE|NR):\d+:\d+:\d+:\d+$/;
-export const RULE_NAMES = ['simultaneity', 'time_distance'];
+export const RULE_NAMES = ['simultaneity', 'time_distance', 'shared_imei', 'inconsistent_rat', 'unknown_tac'];
+/** Criteria whose evidence is one CDR (`b` repeats `a`). */
+export const ONE_CDR_RULES = ['inconsistent_rat', 'unknown_tac'];
 export const REJECT_REASONS = [
   'missing_field',
   'invalid_record_id',
@@ -18,6 +20,7 @@ export const REJECT_REASONS = [
   'late_record',
   'malformed_row',
   'invalid_exception',
+  'invalid_tac',
 ];
 
 export const FINDING_FIELDS = [
@@ -25,7 +28,10 @@ export const FINDING_FIELDS = [
   'record_a', 'record_b', 'time_a', 'time_b', 'cell_a', 'cell_b', 'lat_a', 'lon_a', 'lat_b', 'lon_b',
   'distance_km', 'gap_s', 'overlap_s', 'speed_kmh', 'exempt_imsis', 'detected_at', 'finding_id',
 ] as const;
-export const CANDIDATE_FIELDS = ['imei', 'imsis', 'imsi_count', 'exempt_imsis', 'rules', 'first_evidence_at', 'findings', 'emitted_at'] as const;
+export const CANDIDATE_FIELDS = [
+  'imei', 'imsis', 'imsi_count', 'exempt_imsis', 'rules', 'first_evidence_at', 'findings', 'emitted_at',
+  'likely_genuine_imsi', 'likely_genuine_reason', 'notify_msisdns',
+] as const;
 export const REJECT_FIELDS = ['source', 'line', 'reason', 'detail', 'raw'] as const;
 
 type Obj = Record<string, unknown>;
@@ -61,13 +67,19 @@ export function findingProblems(f: Obj): string[] {
     if (typeof f[`imsi_${s}`] !== 'string' || !/^\d{6,15}$/.test(f[`imsi_${s}`] as string)) p.push(`imsi_${s} is not an IMSI`);
   }
   if (!RULE_NAMES.includes(f.rule as string)) p.push(`rule ${JSON.stringify(f.rule)} unknown`);
-  if (f.imsi_a === f.imsi_b) p.push('imsi_a equals imsi_b');
+  if (ONE_CDR_RULES.includes(f.rule as string)) {
+    if (f.record_a !== f.record_b || f.imsi_a !== f.imsi_b) p.push(`${String(f.rule)} has one CDR of evidence: b must repeat a`);
+  } else if (f.imsi_a === f.imsi_b) p.push('imsi_a equals imsi_b');
+  if (f.rule === 'shared_imei' && (!Number.isInteger(f.imsi_count) || (f.imsi_count as number) < 2)) p.push(`shared_imei imsi_count ${JSON.stringify(f.imsi_count)} is not a count >= 2`);
+  if (f.rule === 'inconsistent_rat' && (typeof f.radio !== 'string' || typeof f.tac_radios !== 'string' || (f.tac_radios as string).split('|').includes(f.radio as string)))
+    p.push(`inconsistent_rat radio ${JSON.stringify(f.radio)} / tac_radios ${JSON.stringify(f.tac_radios)} do not disagree`);
   if (typeof f.time_a === 'string' && typeof f.time_b === 'string' && Date.parse(f.time_a) > Date.parse(f.time_b))
     p.push('time_a is after time_b (a must be the one that starts first)');
   if (!isNum(f.gap_s) || f.gap_s < 0) p.push(`gap_s ${JSON.stringify(f.gap_s)} is not a number >= 0`);
   if (!isNum(f.overlap_s) || f.overlap_s < 0) p.push(`overlap_s ${JSON.stringify(f.overlap_s)} is not a number >= 0`);
   if (f.distance_km !== null && (!isNum(f.distance_km) || f.distance_km < 0)) p.push(`distance_km ${JSON.stringify(f.distance_km)} invalid`);
-  if (f.speed_kmh !== null && (!isNum(f.speed_kmh) || f.speed_kmh <= 0)) p.push(`speed_kmh ${JSON.stringify(f.speed_kmh)} invalid`);
+  // A pair rule's speed is > 0 when defined; shared_imei's two CDRs may be on one cell (0 km/h).
+  if (f.speed_kmh !== null && (!isNum(f.speed_kmh) || f.speed_kmh < 0 || (f.speed_kmh === 0 && f.rule !== 'shared_imei'))) p.push(`speed_kmh ${JSON.stringify(f.speed_kmh)} invalid`);
   if (f.gap_s === 0 && f.speed_kmh !== null) p.push('gap_s is 0 but speed_kmh is not null');
   if (f.rule === 'time_distance') {
     if (f.distance_km === null) p.push('time_distance finding without distance_km');
@@ -93,6 +105,10 @@ export function candidateProblems(c: Obj): string[] {
   if (typeof c.first_evidence_at !== 'string' || !ISO_UTC.test(c.first_evidence_at)) p.push(`first_evidence_at ${JSON.stringify(c.first_evidence_at)} is not ISO-8601 UTC`);
   if (!Number.isInteger(c.findings) || (c.findings as number) < 1) p.push(`findings ${JSON.stringify(c.findings)} is not a count >= 1`);
   if (typeof c.emitted_at !== 'string' || !ISO_UTC.test(c.emitted_at)) p.push(`emitted_at ${JSON.stringify(c.emitted_at)} is not ISO-8601 UTC`);
+  if (typeof c.likely_genuine_imsi !== 'string' || !/^\d{6,15}$/.test(c.likely_genuine_imsi)) p.push(`likely_genuine_imsi ${JSON.stringify(c.likely_genuine_imsi)} is not an IMSI`);
+  if (c.likely_genuine_reason !== 'exception_list' && (isStrArray(c.exempt_imsis) ? c.exempt_imsis : []).length > 0) p.push('an exempt IMSI is on the candidate but likely_genuine_reason is not exception_list');
+  if (!['exception_list', 'first_seen', 'most_traffic'].includes(c.likely_genuine_reason as string)) p.push(`likely_genuine_reason ${JSON.stringify(c.likely_genuine_reason)} unknown`);
+  if (!isStrArray(c.notify_msisdns) || c.notify_msisdns.some((m) => !/^\d{6,15}$/.test(m))) p.push(`notify_msisdns ${JSON.stringify(c.notify_msisdns)} is not a list of MSISDN digits`);
   return p;
 }
 

@@ -1,5 +1,5 @@
 import type { Radio, Rule } from '../../domain/types.js';
-import type { TacModel } from '../../input/tac-db.js';
+import type { TacModel } from '../../domain/lookups.js';
 import type { EvidenceCdr, ImsiSeen } from '../imei-history.js';
 import type { PairMeasures, RuleCdr } from '../rules.js';
 

@@ -1,4 +1,4 @@
-import { radioBit, radioNames } from '../../input/tac-db.js';
+import { radioBit, radioNames } from '../../domain/lookups.js';
 import type { KeyCriterion } from './criterion.js';
 
 /**
