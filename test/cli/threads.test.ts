@@ -14,6 +14,7 @@ function caseArgs(dir: string): string[] {
   args.push('--cells', cells ?? BUNDLED_CELLS);
   if (existsSync(join(dir, 'exceptions.csv'))) args.push('--exceptions', join(dir, 'exceptions.csv'));
   if (existsSync(join(dir, 'config.json'))) args.push('--config', join(dir, 'config.json'));
+  if (existsSync(join(dir, 'tac-db.csv'))) args.push('--tac-db', join(dir, 'tac-db.csv'));
   return args;
 }
 

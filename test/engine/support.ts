@@ -5,6 +5,13 @@ import { idHashString } from '../../src/domain/identity.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { CellCatalogue } from '../../src/input/cell-catalogue.js';
 import { ExceptionList } from '../../src/input/exception-list.js';
+import { radioBit, type TacLookup } from '../../src/domain/lookups.js';
+import { TacDatabase } from '../../src/input/tac-db.js';
+
+/** A TAC database: TAC (8 digits) -> the radios its model supports. */
+export function tacDb(models: Record<string, Radio[]>): TacLookup {
+  return new TacDatabase(new Map(Object.entries(models).map(([tac, radios]) => [Number(tac), { manufacturer: 'M', model: tac, radios: radios.reduce((b, r) => b | radioBit(r), 0) }])));
+}
 
 export const LIMA = { radio: 'LTE' as Radio, mcc: 716, mnc: 10, lac: 100, ci: 1 };
 export const LIMA2 = { radio: 'LTE' as Radio, mcc: 716, mnc: 10, lac: 100, ci: 2 }; // ~0.5 km from LIMA
@@ -39,6 +46,7 @@ export interface CdrSpec {
   at: number;
   dur?: number;
   cell?: typeof LIMA;
+  radio?: Radio;
 }
 
 export function cdr(s: CdrSpec): Cdr {
@@ -61,15 +69,16 @@ export function cdr(s: CdrSpec): Cdr {
     startMs: T0 + s.at * 1000,
     endMs: T0 + (s.at + (s.dur ?? 0)) * 1000,
     ...cell,
+    ...(s.radio ? { radio: s.radio } : {}),
   };
 }
 
 /** Run CDRs through a fresh engine; returns findings, candidates and the per-CDR offer results. */
 export function run(
   cdrs: Cdr[],
-  opts: { config?: Record<string, unknown>; exceptions?: ExceptionList; engine?: EngineOptions } = {},
+  opts: { config?: Record<string, unknown>; exceptions?: ExceptionList; engine?: EngineOptions; tacs?: TacLookup } = {},
 ) {
-  const e = new Engine(config(opts.config), { cells: testCells(), exceptions: opts.exceptions ?? ExceptionList.empty() }, opts.engine);
+  const e = new Engine(config(opts.config), { cells: testCells(), exceptions: opts.exceptions ?? ExceptionList.empty(), tacs: opts.tacs }, opts.engine);
   const offers = cdrs.map((c) => e.offer({ ...c }, 0));
   e.drain(0);
   const out = e.take();
