@@ -17,7 +17,7 @@ import { applySettings, RUN_SETTINGS, SASL_HELP, settingHelp, settingOptions } f
 const USAGE = `clonewatch run: consume CDRs from Kafka and find cloned IMEIs online, until SIGTERM/SIGINT
 
 Usage: clonewatch run [--config <file>] [--brokers h:p,...] [--cells <file>] [--exceptions <file>]
-                      [--clickhouse <url|dir|none>] [--out <dir>] [thresholds]
+                      [--tac-db <file>] [--rules <list>] [--clickhouse <url|dir|none>] [--out <dir>] [thresholds]
 
 Reads JSON CDRs (SPEC field names) from the CDR topic as consumer group --group-id; findings go to
 ClickHouse (and --out), block candidates to the candidates topic keyed by IMEI, rejects to the dead-letter
@@ -32,7 +32,7 @@ Thresholds:
 ${thresholdHelp()}
 
 Signals: SIGTERM/SIGINT stop gracefully (finish batch, flush, commit, leave the group) within
---shutdown-timeout-ms; a second one exits at once. SIGHUP reloads the cell catalogue and exception list.
+--shutdown-timeout-ms; a second one exits at once. SIGHUP reloads the cell catalogue, the exception list and the TAC database.
 GET /metrics (Prometheus) and /healthz on --metrics-port. Logs: JSON lines on stderr.
 See docs/streaming.md.`;
 
@@ -51,7 +51,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 export async function runStream(config: Config, log: Logger): Promise<number> {
   const runId = randomUUID();
   const startedAt = new Date();
-  const refs = new ReferenceData({ cells: config.stream.cells, exceptions: config.stream.exceptions }, config, log);
+  const refs = new ReferenceData({ cells: config.stream.cells, exceptions: config.stream.exceptions, tacs: config.tacDb }, config, log);
   const referenceRejects: Reject[] = await refs.loadInitial();
   if (!config.stream.cells) log.warn('no cell catalogue (--cells): time_distance needs cell positions and finds nothing', {});
 
@@ -75,6 +75,10 @@ export async function runStream(config: Config, log: Logger): Promise<number> {
     },
     exceptions: (e, rejects) => {
       job.setExceptions(e);
+      void job.emitReferenceRejects(rejects).catch(() => {});
+    },
+    tacs: (t, rejects) => {
+      job.setTacs(t);
       void job.emitReferenceRejects(rejects).catch(() => {});
     },
     outcome: (kind, ok) => metrics.reloads.inc({ kind, result: ok ? 'ok' : 'kept_previous' }),

@@ -150,6 +150,9 @@ export class StreamJob {
   setExceptions(e: Parameters<Engine['setExceptions']>[0]): void {
     for (const p of this.parts.values()) p.engine.setExceptions(e);
   }
+  setTacs(t: Parameters<Engine['setTacs']>[0]): void {
+    for (const p of this.parts.values()) p.engine.setTacs(t);
+  }
 
   /** The CDR topic's partition count, for the keying check (a failure leaves the key check alone). */
   private async readPartitionCount(): Promise<void> {
@@ -255,7 +258,7 @@ export class StreamJob {
 
   private newEngine(): Engine {
     const c = this.d.config;
-    return new Engine(c, { cells: this.d.refs.cells, exceptions: this.d.refs.exceptions }, { orderingDelayMs: c.stream.orderingDelayS * 1000 });
+    return new Engine(c, { cells: this.d.refs.cells, exceptions: this.d.refs.exceptions, tacs: this.d.refs.tacs }, { orderingDelayMs: c.stream.orderingDelayS * 1000 });
   }
 
   /**

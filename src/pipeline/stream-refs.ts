@@ -3,13 +3,16 @@ import type { RuleConfig } from '../config/schema.js';
 import type { Reject } from '../domain/types.js';
 import { CellCatalogue, loadCellCatalogue } from '../input/cell-catalogue.js';
 import { ExceptionList, loadExceptionList } from '../input/exception-list.js';
+import { TacDatabase, loadTacDatabase } from '../input/tac-db.js';
 import type { Logger } from '../ops/log.js';
 
-export type RefKind = 'cells' | 'exceptions';
+export type RefKind = 'cells' | 'exceptions' | 'tacs';
 
 export interface RefListener {
   cells(c: CellCatalogue, rejects: Reject[]): void;
   exceptions(e: ExceptionList, rejects: Reject[]): void;
+  /** A reloaded TAC database (inconsistent_rat, unknown_tac). */
+  tacs?(t: TacDatabase, rejects: Reject[]): void;
   /** A reload attempt ended (for metrics). */
   outcome?(kind: RefKind, ok: boolean): void;
 }
@@ -23,12 +26,13 @@ export interface RefListener {
 export class ReferenceData {
   cells: CellCatalogue = CellCatalogue.empty();
   exceptions: ExceptionList = ExceptionList.empty();
+  tacs: TacDatabase = TacDatabase.empty();
   private readonly watched: string[] = [];
   private readonly loading = new Map<RefKind, Promise<boolean>>();
   private readonly again = new Set<RefKind>();
 
   constructor(
-    private readonly paths: { cells?: string; exceptions?: string },
+    private readonly paths: { cells?: string; exceptions?: string; tacs?: string },
     private readonly rules: RuleConfig,
     private readonly log: Logger,
     private listener: RefListener | null = null,
@@ -52,13 +56,18 @@ export class ReferenceData {
       this.exceptions = r.list;
       rejects.push(...r.rejects);
     }
-    this.log.info('reference data loaded', { cells: this.cells.size, exceptionEntries: this.exceptions.size, rejects: rejects.length });
+    if (this.paths.tacs) {
+      const r = await loadTacDatabase(this.paths.tacs);
+      this.tacs = r.db;
+      rejects.push(...r.rejects);
+    }
+    this.log.info('reference data loaded', { cells: this.cells.size, exceptionEntries: this.exceptions.size, tacModels: this.tacs.size, rejects: rejects.length });
     return rejects;
   }
 
   /** Poll the files every `intervalMs`. */
   watch(intervalMs: number): void {
-    for (const kind of ['cells', 'exceptions'] as const) {
+    for (const kind of ['cells', 'exceptions', 'tacs'] as const) {
       const path = this.paths[kind];
       if (!path) continue;
       watchFile(path, { interval: intervalMs, persistent: false }, (cur: Stats, prev: Stats) => {
@@ -73,7 +82,7 @@ export class ReferenceData {
   /** Reload one or both (SIGHUP). Resolves true when new data is in force. */
   async reload(kind: RefKind | 'all', why: string): Promise<boolean> {
     if (kind === 'all') {
-      const r = await Promise.all((['cells', 'exceptions'] as const).filter((k) => this.paths[k]).map((k) => this.reload(k, why)));
+      const r = await Promise.all((['cells', 'exceptions', 'tacs'] as const).filter((k) => this.paths[k]).map((k) => this.reload(k, why)));
       return r.every(Boolean);
     }
     const running = this.loading.get(kind);
@@ -102,6 +111,12 @@ export class ReferenceData {
         this.cells = r.catalogue;
         this.listener?.cells(r.catalogue, r.rejects);
         this.log.info('cell catalogue reloaded', { path, why, cells: r.catalogue.size, rejects: r.rejects.length });
+      } else if (kind === 'tacs') {
+        const r = await loadTacDatabase(path);
+        if (r.db.size === 0 && this.tacs.size > 0) throw new Error(`no usable TAC in the new file (${r.rejects.length} rows rejected)`);
+        this.tacs = r.db;
+        this.listener?.tacs?.(r.db, r.rejects);
+        this.log.info('TAC database reloaded', { path, why, models: r.db.size, rejects: r.rejects.length });
       } else {
         const r = await loadExceptionList(path);
         if (r.list.size === 0 && this.exceptions.size > 0) throw new Error(`no usable entry in the new file (${r.rejects.length} rows rejected)`);
@@ -111,8 +126,9 @@ export class ReferenceData {
       }
       ok = true;
     } catch (err) {
-      const kept = kind === 'cells' ? `${this.cells.size} cells` : `${this.exceptions.size} exception entries`;
-      this.log.error(`cannot reload the ${kind === 'cells' ? 'cell catalogue' : 'exception list'}; keeping the previous data (${kept})`, { path, why, error: (err as Error).message });
+      const kept = kind === 'cells' ? `${this.cells.size} cells` : kind === 'tacs' ? `${this.tacs.size} TAC models` : `${this.exceptions.size} exception entries`;
+      const what = kind === 'cells' ? 'cell catalogue' : kind === 'tacs' ? 'TAC database' : 'exception list';
+      this.log.error(`cannot reload the ${what}; keeping the previous data (${kept})`, { path, why, error: (err as Error).message });
     }
     this.listener?.outcome?.(kind, ok);
     return ok;
