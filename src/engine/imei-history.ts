@@ -56,12 +56,27 @@ export interface ImeiHistoryOptions {
 const SWEEP_EVERY_MS = 3_600_000;
 const NO_MULTI = -1;
 
+// Row layout: one Float64Array, ROW fields a row (64 bytes, one cache line), so a CDR touches one line of
+// the index and one of its row.
+const ROW = 8;
+const F_KEY = 0;
+const F_IMSI = 1;
+const F_FIRST = 2;
+const F_LAST = 3;
+const F_COUNT = 4;
+const F_MSISDN = 5;
+/** imsiLen + 256 * msisdnLen (the length flags of the MSISDN). */
+const F_LENS = 6;
+/** Index into `multis`, or NO_MULTI. */
+const F_MULTI = 7;
+
 /**
  * A little history per IMEI key beyond the matching window (SPEC "Block candidates: what the operator needs
  * to act" and shared_imei): per IMSI, when it was first and last seen on the key, how many CDRs it had, and
- * the MSISDNs it was seen with. Nearly every IMEI key has one IMSI and one MSISDN: that case lives in typed
- * columns (no object per IMEI, ~70 bytes with the index); a key with a second IMSI or MSISDN gets a list of
- * ImsiSeen objects, capped at maxImsisPerImei. Keys are forgotten horizonMs after their last CDR.
+ * the MSISDNs it was seen with. Nearly every IMEI key has one IMSI and one MSISDN: that case is one 64-byte
+ * row of a typed array (no object per IMEI; with the index about 90 bytes per IMEI key); a key with a second
+ * IMSI or MSISDN gets a list of ImsiSeen objects, capped at maxImsisPerImei. An IMSI is forgotten on a key
+ * horizonMs after its last CDR there.
  */
 export class ImeiHistory {
   readonly horizonMs: number;
@@ -73,23 +88,13 @@ export class ImeiHistory {
   /** IMSIs left out because their IMEI key had maxImsisPerImei already. */
   untrackedImsis = 0;
 
-  // Open-addressing index: IMEI key -> row.
-  private hKeys = new Float64Array(0);
-  private hRows = new Int32Array(0);
+  // Open-addressing index: [key, row] pairs.
+  private index = new Float64Array(0);
   private mask = 0;
   size = 0;
 
-  // Rows (struct of arrays) with a free list.
   private cap = 0;
-  private rKey = new Float64Array(0);
-  private rImsi = new Float64Array(0);
-  private rImsiLen = new Uint8Array(0);
-  private rFirst = new Float64Array(0);
-  private rLast = new Float64Array(0);
-  private rCount = new Float64Array(0);
-  private rMsisdn = new Float64Array(0);
-  private rMsisdnLen = new Uint8Array(0);
-  private rMulti = new Int32Array(0);
+  private rows = new Float64Array(0);
   private rSince: Array<EvidenceCdr | null> = [];
   private free: number[] = [];
   private multis: Array<ImsiSeen[] | null> = [];
@@ -113,49 +118,43 @@ export class ImeiHistory {
    */
   note(key: number, imsi: number, imsiLen: number, msisdn: number, msisdnLen: number, startMs: number, evidence: () => EvidenceCdr): boolean {
     const pos = this.find(key);
+    const d = this.rows;
     if (pos < 0) {
       const r = this.allocRow();
-      this.rKey[r] = key;
-      this.rImsi[r] = imsi;
-      this.rImsiLen[r] = imsiLen;
-      this.rFirst[r] = startMs;
-      this.rLast[r] = startMs;
-      this.rCount[r] = 1;
-      this.rMsisdn[r] = msisdn;
-      this.rMsisdnLen[r] = msisdnLen;
-      this.rMulti[r] = NO_MULTI;
-      this.rSince[r] = this.keepEvidence ? evidence() : null;
+      this.fillRow(r, key, imsi, imsiLen, msisdn, msisdnLen, startMs, evidence);
       this.insert(key, r);
       return true;
     }
-    const r = this.hRows[pos];
+    const r = this.index[pos + 1];
+    const o = r * ROW;
     const forgetBefore = startMs - this.horizonMs;
-    if (this.rMulti[r] === NO_MULTI && this.rLast[r] < forgetBefore) {
-      // The key's only IMSI is past the horizon: start the key over with this CDR.
-      this.rImsi[r] = imsi;
-      this.rImsiLen[r] = imsiLen;
-      this.rFirst[r] = startMs;
-      this.rLast[r] = startMs;
-      this.rCount[r] = 1;
-      this.rMsisdn[r] = msisdn;
-      this.rMsisdnLen[r] = msisdnLen;
-      this.rSince[r] = this.keepEvidence ? evidence() : null;
-      return true;
-    }
-    if (this.rMulti[r] === NO_MULTI) {
-      if (this.rImsi[r] === imsi && this.rImsiLen[r] === imsiLen && (msisdnLen === 0 || (this.rMsisdn[r] === msisdn && this.rMsisdnLen[r] === msisdnLen))) {
-        const rejoin = startMs - this.rLast[r] > this.periodMs;
-        this.rCount[r]++;
-        if (startMs < this.rFirst[r]) this.rFirst[r] = startMs;
-        if (startMs > this.rLast[r]) this.rLast[r] = startMs;
+    const lens = imsiLen + 256 * msisdnLen;
+    if (d[o + F_MULTI] === NO_MULTI) {
+      if (d[o + F_LAST] < forgetBefore) {
+        // The key's only IMSI is past the horizon: start the key over with this CDR.
+        this.fillRow(r, key, imsi, imsiLen, msisdn, msisdnLen, startMs, evidence);
+        return true;
+      }
+      const storedLens = d[o + F_LENS];
+      const storedMsisdnLen = (storedLens - (storedLens % 256)) / 256;
+      if (d[o + F_IMSI] === imsi && storedLens % 256 === imsiLen && (msisdnLen === 0 || storedMsisdnLen === 0 || (storedLens === lens && d[o + F_MSISDN] === msisdn))) {
+        if (storedMsisdnLen === 0 && msisdnLen !== 0) {
+          d[o + F_MSISDN] = msisdn;
+          d[o + F_LENS] = lens;
+        }
+        const rejoin = startMs - d[o + F_LAST] > this.periodMs;
+        d[o + F_COUNT]++;
+        if (startMs < d[o + F_FIRST]) d[o + F_FIRST] = startMs;
+        if (startMs > d[o + F_LAST]) d[o + F_LAST] = startMs;
         if (rejoin && this.keepEvidence) this.rSince[r] = evidence();
         return rejoin;
       }
       this.toMulti(r);
     }
-    let list = this.multis[this.rMulti[r]]!;
-    if (startMs > this.rLast[r]) this.rLast[r] = startMs;
-    if (list.some((e) => e.lastSeenMs < forgetBefore)) this.multis[this.rMulti[r]] = list = list.filter((e) => e.lastSeenMs >= forgetBefore);
+    const m = d[o + F_MULTI];
+    let list = this.multis[m]!;
+    if (startMs > d[o + F_LAST]) d[o + F_LAST] = startMs;
+    if (list.some((e) => e.lastSeenMs < forgetBefore)) this.multis[m] = list = list.filter((e) => e.lastSeenMs >= forgetBefore);
     for (let i = 0; i < list.length; i++) {
       const e = list[i];
       if (e.imsi !== imsi || e.imsiLen !== imsiLen) continue;
@@ -181,8 +180,9 @@ export class ImeiHistory {
   imsisOf(key: number): ImsiSeen[] {
     const pos = this.find(key);
     if (pos < 0) return [];
-    const r = this.hRows[pos];
-    if (this.rMulti[r] !== NO_MULTI) return this.multis[this.rMulti[r]]!.slice();
+    const r = this.index[pos + 1];
+    const m = this.rows[r * ROW + F_MULTI];
+    if (m !== NO_MULTI) return this.multis[m]!.slice();
     return [this.compactEntry(r)];
   }
 
@@ -190,34 +190,34 @@ export class ImeiHistory {
   imsiCount(key: number): number {
     const pos = this.find(key);
     if (pos < 0) return 0;
-    const r = this.hRows[pos];
-    return this.rMulti[r] === NO_MULTI ? 1 : this.multis[this.rMulti[r]]!.length;
+    const m = this.rows[this.index[pos + 1] * ROW + F_MULTI];
+    return m === NO_MULTI ? 1 : this.multis[m]!.length;
   }
 
-  /** Forget IMEI keys (and IMSIs on them) whose last CDR is more than horizonMs behind maxEventMs. Hourly. */
+  /** Forget IMEI keys (and IMSIs on them) whose last CDR is more than horizonMs (+ slack) behind maxEventMs. Hourly. */
   sweep(maxEventMs: number): void {
     if (maxEventMs - this.lastSweepMs <= SWEEP_EVERY_MS) return;
     this.lastSweepMs = maxEventMs;
     const horizon = maxEventMs - this.horizonMs - this.slackMs;
-    for (let i = 0; i < this.hKeys.length; ) {
-      const k = this.hKeys[i];
-      if (k === 0) {
-        i++;
+    const d = this.rows;
+    for (let i = 0; i < this.index.length; ) {
+      if (this.index[i] === 0) {
+        i += 2;
         continue;
       }
-      const r = this.hRows[i];
-      if (this.rLast[r] < horizon) {
+      const r = this.index[i + 1];
+      if (d[r * ROW + F_LAST] < horizon) {
         this.freeRow(r);
         this.removeAt(i); // an entry may have moved into i: look at i again
         continue;
       }
-      const m = this.rMulti[r];
+      const m = d[r * ROW + F_MULTI];
       if (m !== NO_MULTI) {
         const list = this.multis[m]!;
         const kept = list.filter((e) => e.lastSeenMs >= horizon);
         if (kept.length !== list.length) this.multis[m] = kept;
       }
-      i++;
+      i += 2;
     }
   }
 
@@ -227,18 +227,41 @@ export class ImeiHistory {
     for (const l of this.multis) if (l) multi += 48 + l.length * 120;
     // A kept evidence CDR: the object, its record_id and the slot in rSince (estimate).
     const evidence = this.keepEvidence ? this.size * 150 : 0;
-    return this.hKeys.length * 12 + this.cap * (6 * 8 + 2 + 4 + 8) + multi + evidence;
+    return this.index.length * 8 + this.cap * (ROW * 8 + 8) + multi + evidence;
+  }
+
+  private fillRow(r: number, key: number, imsi: number, imsiLen: number, msisdn: number, msisdnLen: number, startMs: number, evidence: () => EvidenceCdr): void {
+    const d = this.rows;
+    const o = r * ROW;
+    const m = d[o + F_MULTI];
+    if (m !== NO_MULTI && d[o + F_KEY] === key) {
+      this.multis[m] = null;
+      this.freeMulti.push(m);
+    }
+    d[o + F_KEY] = key;
+    d[o + F_IMSI] = imsi;
+    d[o + F_FIRST] = startMs;
+    d[o + F_LAST] = startMs;
+    d[o + F_COUNT] = 1;
+    d[o + F_MSISDN] = msisdn;
+    d[o + F_LENS] = imsiLen + 256 * msisdnLen;
+    d[o + F_MULTI] = NO_MULTI;
+    this.rSince[r] = this.keepEvidence ? evidence() : null;
   }
 
   private compactEntry(r: number): ImsiSeen {
+    const d = this.rows;
+    const o = r * ROW;
+    const lens = d[o + F_LENS];
+    const msisdnLen = Math.floor(lens / 256);
     return {
-      imsi: this.rImsi[r],
-      imsiLen: this.rImsiLen[r],
-      firstSeenMs: this.rFirst[r],
-      lastSeenMs: this.rLast[r],
-      count: this.rCount[r],
-      msisdns: this.rMsisdnLen[r] === 0 ? [] : [this.rMsisdn[r]],
-      msisdnLens: this.rMsisdnLen[r] === 0 ? [] : [this.rMsisdnLen[r]],
+      imsi: d[o + F_IMSI],
+      imsiLen: lens % 256,
+      firstSeenMs: d[o + F_FIRST],
+      lastSeenMs: d[o + F_LAST],
+      count: d[o + F_COUNT],
+      msisdns: msisdnLen === 0 ? [] : [d[o + F_MSISDN]],
+      msisdnLens: msisdnLen === 0 ? [] : [msisdnLen],
       since: this.rSince[r],
     };
   }
@@ -247,7 +270,7 @@ export class ImeiHistory {
     const list = [this.compactEntry(r)];
     const m = this.freeMulti.length ? this.freeMulti.pop()! : this.multis.length;
     this.multis[m] = list;
-    this.rMulti[r] = m;
+    this.rows[r * ROW + F_MULTI] = m;
     this.rSince[r] = null;
   }
 
@@ -266,101 +289,89 @@ export class ImeiHistory {
   }
 
   private freeRow(r: number): void {
-    const m = this.rMulti[r];
+    const o = r * ROW;
+    const m = this.rows[o + F_MULTI];
     if (m !== NO_MULTI) {
       this.multis[m] = null;
       this.freeMulti.push(m);
     }
-    this.rMulti[r] = NO_MULTI;
+    this.rows[o + F_MULTI] = NO_MULTI;
+    this.rows[o + F_KEY] = 0;
     this.rSince[r] = null;
-    this.rKey[r] = 0;
     this.free.push(r);
   }
 
   private growRows(n: number): void {
     const old = this.cap;
-    const f64 = (a: Float64Array) => {
-      const x = new Float64Array(n);
-      x.set(a);
-      return x;
-    };
-    const u8 = (a: Uint8Array) => {
-      const x = new Uint8Array(n);
-      x.set(a);
-      return x;
-    };
-    this.rKey = f64(this.rKey);
-    this.rImsi = f64(this.rImsi);
-    this.rFirst = f64(this.rFirst);
-    this.rLast = f64(this.rLast);
-    this.rCount = f64(this.rCount);
-    this.rMsisdn = f64(this.rMsisdn);
-    this.rImsiLen = u8(this.rImsiLen);
-    this.rMsisdnLen = u8(this.rMsisdnLen);
-    const multi = new Int32Array(n).fill(NO_MULTI);
-    multi.set(this.rMulti);
-    this.rMulti = multi;
+    const rows = new Float64Array(n * ROW);
+    rows.set(this.rows);
+    for (let r = old; r < n; r++) rows[r * ROW + F_MULTI] = NO_MULTI;
+    this.rows = rows;
     for (let r = old; r < n; r++) this.rSince.push(null);
     for (let r = n - 1; r >= old; r--) this.free.push(r);
     this.cap = n;
   }
 
-  // ---- index (linear probing, backward-shift deletion as engine/key-index.ts)
+  // ---- index (linear probing over [key, row] pairs, backward-shift deletion as engine/key-index.ts)
 
   private slotOf(key: number): number {
     const lo = key >>> 0;
     const hi = (key / 4294967296) | 0;
     let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1);
     h ^= h >>> 15;
-    return h & this.mask;
+    return (h & this.mask) * 2;
   }
 
+  /** Position (even index into `index`) of key, or -1. */
   private find(key: number): number {
-    const keys = this.hKeys;
+    const idx = this.index;
+    const wrap = idx.length - 1;
     let i = this.slotOf(key);
     for (;;) {
-      const k = keys[i];
+      const k = idx[i];
       if (k === key) return i;
       if (k === 0) return -1;
-      i = (i + 1) & this.mask;
+      i = (i + 2) & wrap;
     }
   }
 
   private insert(key: number, row: number): void {
-    if ((this.size + 1) * 2 > this.hKeys.length) this.resizeIndex(this.hKeys.length * 2);
+    if ((this.size + 1) * 4 > this.index.length) this.resizeIndex(this.index.length);
+    const idx = this.index;
+    const wrap = idx.length - 1;
     let i = this.slotOf(key);
-    while (this.hKeys[i] !== 0) i = (i + 1) & this.mask;
-    this.hKeys[i] = key;
-    this.hRows[i] = row;
+    while (idx[i] !== 0) i = (i + 2) & wrap;
+    idx[i] = key;
+    idx[i + 1] = row;
     this.size++;
   }
 
   private removeAt(i: number): void {
-    const keys = this.hKeys;
+    const idx = this.index;
+    const wrap = idx.length - 1;
     let hole = i;
     let j = i;
     for (;;) {
-      j = (j + 1) & this.mask;
-      const k = keys[j];
+      j = (j + 2) & wrap;
+      const k = idx[j];
       if (k === 0) break;
       if (movesIntoHole(this.slotOf(k), hole, j)) {
-        keys[hole] = k;
-        this.hRows[hole] = this.hRows[j];
+        idx[hole] = k;
+        idx[hole + 1] = idx[j + 1];
         hole = j;
       }
     }
-    keys[hole] = 0;
+    idx[hole] = 0;
     this.size--;
   }
 
-  private resizeIndex(n: number): void {
-    const oldKeys = this.hKeys;
-    const oldRows = this.hRows;
-    this.hKeys = new Float64Array(n);
-    this.hRows = new Int32Array(n);
-    this.mask = n - 1;
+  /** Rebuild the index with `slots` slots (a power of two). */
+  private resizeIndex(slots: number): void {
+    const old = this.index;
+    this.index = new Float64Array(slots * 2);
+    this.mask = slots - 1;
     this.size = 0;
-    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== 0) this.insert(oldKeys[i], oldRows[i]);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.insert(old[i], old[i + 1]);
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTacDatabase, radioBit, radioNames } from '../../src/input/tac-db.js';
-import { InputError } from '../../src/input/errors.js';
+import { InputError } from '../../src/domain/errors.js';
 import { tacDbCsv } from '../../bench/src/tac-models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clonewatch-tac-'));
