@@ -7,7 +7,7 @@ import { ClickHouseSink } from '../../src/sinks/clickhouse/clickhouse-sink.js';
 import { openStore, type ClickHouseStore } from '../../src/sinks/clickhouse/connect.js';
 import { openClickHouseSink } from '../../src/sinks/clickhouse/index.js';
 import { countRows, readCandidates, readFindings, readRejects, selectRows } from '../../src/sinks/clickhouse/read-back.js';
-import { ensureSchema, SCHEMA_VERSION } from '../../src/sinks/clickhouse/schema.js';
+import { COLUMNS, ensureSchema, MIGRATIONS, SCHEMA_VERSION } from '../../src/sinks/clickhouse/schema.js';
 import { sqlCommand } from '../../src/cli/sql.js';
 import { exitCodeFor } from '../../src/cli/exit-code.js';
 import { sampleCandidates, sampleFindings, sampleRejects, sampleRun } from './clickhouse-data.js';
@@ -66,7 +66,51 @@ export function storeContract(target: () => string): void {
       expect(tables.map((t) => t.name)).toEqual(
         expect.arrayContaining(['block_candidates', 'clones_per_day', 'clones_per_day_mv', 'pipeline_runs', 'rejected_cdrs', 'schema_version', 'suspected_clones']),
       );
-      expect(await countRows(store, 'schema_version', false)).toBe(SCHEMA_VERSION);
+      expect(await countRows(store, 'schema_version', false)).toBe(MIGRATIONS.length);
+    });
+  });
+
+  it('upgrades a store of schema version 1: the columns of migrations 2 and 3 and the new rule names', async () => {
+    const c = cfg();
+    const db = c.database;
+    const old = (t: 'suspected_clones' | 'block_candidates') =>
+      COLUMNS[t]
+        .filter(([n]) => !MIGRATIONS.slice(1).some((m) => (m.addColumns ?? []).some(([tt, cc]) => tt === t && cc === n)))
+        .map(([n, ty]) => `${n} ${n === 'rule' ? "Enum8('simultaneity' = 1, 'time_distance' = 2)" : ty}`)
+        .join(', ');
+    await withStore(c, async (store) => {
+      for (const q of [
+        `CREATE DATABASE IF NOT EXISTS ${db}`,
+        `CREATE TABLE ${db}.schema_version (version UInt64, description String, applied_at DateTime('UTC')) ENGINE = ReplacingMergeTree() ORDER BY version`,
+        `INSERT INTO ${db}.schema_version VALUES (1, 'v1', '2026-01-01 00:00:00')`,
+        `CREATE TABLE ${db}.suspected_clones (${old('suspected_clones')}) ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMMDD(time_a) ORDER BY (imei, time_a, finding_id)`,
+        `CREATE TABLE ${db}.block_candidates (${old('block_candidates')}) ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(first_evidence_at) ORDER BY (imei, candidate_id)`,
+        `CREATE TABLE ${db}.clones_per_day (day Date, rule Enum8('simultaneity' = 1, 'time_distance' = 2), clones UInt64) ENGINE = SummingMergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, rule)`,
+        `CREATE MATERIALIZED VIEW ${db}.clones_per_day_mv TO ${db}.clones_per_day AS SELECT toDate(time_a) AS day, rule, count() AS clones FROM ${db}.suspected_clones GROUP BY day, rule`,
+      ])
+        await store.client.command({ query: q });
+      expect(await ensureSchema(store)).toBe(SCHEMA_VERSION);
+      const cols = await selectRows(store, `SELECT table, name FROM system.columns WHERE database = '${db}' AND name IN ('imsi_count', 'radio', 'tac_radios', 'likely_genuine_imsi', 'likely_genuine_reason', 'notify_msisdns') ORDER BY table, name`);
+      expect(cols.map((r) => `${r.table}.${r.name}`)).toEqual([
+        'block_candidates.imsi_count',
+        'block_candidates.likely_genuine_imsi',
+        'block_candidates.likely_genuine_reason',
+        'block_candidates.notify_msisdns',
+        'suspected_clones.imsi_count',
+        'suspected_clones.radio',
+        'suspected_clones.tac_radios',
+      ]);
+    });
+    // The upgraded store takes findings of every rule (the view's enum followed too).
+    const findings = sampleFindings(40);
+    const sink = await openClickHouseSink(c, { runId: 'run-upgraded' });
+    await sink.write({ findings, candidates: sampleCandidates(findings), rejects: [] });
+    await sink.flush();
+    await sink.close();
+    await withStore(c, async (store) => {
+      expect(await readFindings(store)).toEqual([...findings].sort(byId));
+      const perRule = await selectRows(store, `SELECT toString(rule) AS rule, sum(clones) AS n FROM ${db}.clones_per_day GROUP BY rule ORDER BY rule`);
+      expect(perRule.map((r) => r.rule)).toEqual(['inconsistent_rat', 'shared_imei', 'simultaneity', 'time_distance', 'unknown_tac']);
     });
   });
 

@@ -48,6 +48,11 @@ export function sampleFindings(n: number, opts: { days?: number; seed?: number }
       detected_at: new Date(Date.UTC(2026, 10, 24, 18, 0, 0, i % 1000)).toISOString(),
       finding_id: `f${seed.toString(16)}${i.toString(16).padStart(12, '0')}`,
     });
+    // Some findings of the Art. 22(c) criteria, with the fields only they carry.
+    const f = out[out.length - 1];
+    if (i % 9 === 4) Object.assign(f, { rule: 'shared_imei', imsi_count: 5 + (i % 4) });
+    else if (i % 9 === 7) Object.assign(f, { rule: 'inconsistent_rat', imsi_b: f.imsi_a, record_b: f.record_a, radio: 'LTE', tac_radios: 'GSM|UMTS' });
+    else if (i % 9 === 8) Object.assign(f, { rule: 'unknown_tac', imsi_b: f.imsi_a, record_b: f.record_a });
   }
   return out;
 }
@@ -65,6 +70,9 @@ export function sampleCandidates(findings: Finding[]): BlockCandidate[] {
       first_evidence_at: f.time_b,
       findings: 1 + (i % 5),
       emitted_at: f.detected_at,
+      likely_genuine_imsi: f.exempt_imsis[0] ?? f.imsi_a,
+      likely_genuine_reason: f.exempt_imsis.length ? 'exception_list' : i % 8 === 0 ? 'most_traffic' : 'first_seen',
+      notify_msisdns: i % 3 === 0 ? [] : [f.msisdn_b, `5197${String(i).padStart(7, '0')}`],
     });
   }
   return out;
@@ -86,7 +94,7 @@ export function sampleRun(runId: string): PipelineRun {
   counters.recordsRead = 1000;
   counters.recordsAccepted = 990;
   counters.rejectsByReason = { invalid_imei: 6, late_record: 4 };
-  counters.findingsByRule = { simultaneity: 3, time_distance: 2 };
+  counters.findingsByRule = { ...counters.findingsByRule, simultaneity: 3, time_distance: 2, shared_imei: 1 };
   counters.candidates = 2;
   return {
     run_id: runId,
