@@ -17,8 +17,8 @@ import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData } from './par
 /** A plain file is split into byte ranges of about this size (at record starts), read by the workers in turn. */
 const RANGE_BYTES = 8 << 20;
 const BATCH_ROWS = 8192;
-/** Batches a worker may have sent and not yet seen consumed: about two ranges ahead of the main thread. */
-const MAX_IN_FLIGHT = 24;
+/** Batches a worker may have sent and not yet seen consumed: about one range ahead of the main thread. */
+const MAX_IN_FLIGHT = 12;
 
 interface ParseWorker {
   worker: Worker;
