@@ -124,6 +124,9 @@ describe('clonewatch explain in headless Chromium', () => {
         expect(await page.locator('#candidate .imsis .tag').allTextContents()).toEqual(cand.imsis);
         expect(await page.locator('#candidate .exempt-imsis .tag').allTextContents()).toEqual(cand.exempt_imsis);
         expect(await page.locator('#candidate table.history tbody tr').count()).toBe(candidates.filter((c) => c.imei === imei).length);
+        // SPEC "Block candidates: what the operator needs to act".
+        expect(await page.locator('#candidate .likely-genuine').textContent()).toBe(`${cand.likely_genuine_imsi} (${cand.likely_genuine_reason})`);
+        expect(await page.locator('#candidate .notify').textContent()).toBe(cand.notify_msisdns.join(', ') || '—');
       } else {
         expect(await page.locator('#candidate').textContent()).toContain('No block candidate');
       }
@@ -202,7 +205,15 @@ describe('clonewatch report in headless Chromium', () => {
     expect(rows.map((x) => x[0]).sort()).toEqual(latest.map((c) => c.imei).sort());
     for (const c of latest) {
       const row = rows.find((x) => x[0] === c.imei)!;
-      expect(row.slice(1, 6)).toEqual([c.imsis.join('|'), c.exempt_imsis.join('|'), c.rules.join('|'), c.first_evidence_at, String(c.findings)]);
+      expect(row.slice(1)).toEqual([
+        c.imsis.join('|'),
+        c.exempt_imsis.join('|'),
+        c.rules.join('|'),
+        c.first_evidence_at,
+        String(c.findings),
+        c.likely_genuine_imsi,
+        c.notify_msisdns.join('|'),
+      ]);
     }
   });
 
