@@ -93,7 +93,8 @@ async function drain(): Promise<void> {
 
 async function parse(unit: ParseUnit): Promise<void> {
   const source = unit.input.name;
-  const builder = new ParsedBatchBuilder(d.batchRows);
+  // A batch is sent after the chunk that fills it (a 1 MiB chunk holds ~10k rows): room for that without growing.
+  const builder = new ParsedBatchBuilder(d.batchRows * 2);
   let bytes = 0;
   const parser: CdrCsvParser = new CdrCsvParser(source, d.tzOffsetMin, {
     record(cdr, line) {
