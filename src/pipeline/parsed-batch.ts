@@ -1,5 +1,5 @@
-import type { Cdr, EventType, Radio, Reject } from '../domain/types.js';
-import { EVENT_TYPES, RADIOS } from '../domain/types.js';
+import type { Cdr, Reject } from '../domain/types.js';
+import { CDR_F64 as F, CDR_U8 as B, readCdrColumns, writeCdrColumns } from './cdr-columns.js';
 
 /**
  * Rows of one byte range as a parse worker read them, in file order: each is a validated CDR (columns in
@@ -19,8 +19,6 @@ export interface ParsedBatch {
   rejects: Reject[];
 }
 
-const F = 9;
-const B = 6;
 const I = 4;
 
 export class ParsedBatchBuilder {
@@ -77,23 +75,7 @@ export class ParsedBatchBuilder {
     if (b.n >= b.isReject.length) this.grow();
     b.isReject[b.n++] = 0;
     const i = b.nCdrs++;
-    const f = i * F;
-    b.f64[f] = c.key;
-    b.f64[f + 1] = c.startMs;
-    b.f64[f + 2] = c.endMs;
-    b.f64[f + 3] = c.imsi;
-    b.f64[f + 4] = c.msisdn;
-    b.f64[f + 5] = c.mcc;
-    b.f64[f + 6] = c.mnc;
-    b.f64[f + 7] = c.lac;
-    b.f64[f + 8] = c.ci;
-    const o = i * B;
-    b.u8[o] = c.imsiLen;
-    b.u8[o + 1] = c.msisdnLen;
-    b.u8[o + 2] = c.imeiLen;
-    b.u8[o + 3] = c.imeiSuffix;
-    b.u8[o + 4] = RADIOS.indexOf(c.radio);
-    b.u8[o + 5] = EVENT_TYPES.indexOf(c.eventType);
+    writeCdrColumns(b.f64, b.u8, i, c);
     const k = i * I;
     b.i32[k] = c.idHash;
     b.i32[k + 1] = line;
@@ -137,27 +119,7 @@ export class ParsedBatchBuilder {
 
 /** CDR i of a batch. */
 export function batchCdr(b: ParsedBatch, i: number): Cdr {
-  const f = i * F;
-  const o = i * B;
-  return {
-    recordId: b.recordIds[i],
-    idHash: b.i32[i * I],
-    eventType: EVENT_TYPES[b.u8[o + 5]] as EventType,
-    key: b.f64[f],
-    imeiLen: b.u8[o + 2],
-    imeiSuffix: b.u8[o + 3],
-    imsi: b.f64[f + 3],
-    imsiLen: b.u8[o],
-    msisdn: b.f64[f + 4],
-    msisdnLen: b.u8[o + 1],
-    startMs: b.f64[f + 1],
-    endMs: b.f64[f + 2],
-    radio: RADIOS[b.u8[o + 4]] as Radio,
-    mcc: b.f64[f + 5],
-    mnc: b.f64[f + 6],
-    lac: b.f64[f + 7],
-    ci: b.f64[f + 8],
-  };
+  return readCdrColumns(b.f64, b.u8, i, b.recordIds[i], b.i32[i * I]);
 }
 
 export function batchLine(b: ParsedBatch, i: number): number {
