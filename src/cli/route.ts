@@ -5,6 +5,7 @@ import { createKafka } from '../kafka/client.js';
 import { RouteJob, RouteMetrics } from '../kafka/route.js';
 import { startOpsServer } from '../ops/http.js';
 import { createLogger } from '../ops/log.js';
+import { gracefulStop } from '../ops/shutdown.js';
 import { Registry } from '../ops/metrics.js';
 import { buildConfig, parseCommandArgs, thresholdOptions } from './common.js';
 import { applySettings, KAFKA_SETTINGS, SASL_HELP, settingHelp, settingOptions, type Setting } from './kafka-options.js';
@@ -95,20 +96,7 @@ async function routeStream(config: Config): Promise<number> {
     log.info('ops endpoint listening', { host: config.stream.metricsHost, port: ops.port, paths: ['/metrics', '/healthz'] });
   }
 
-  let signalled = false;
-  let wake!: () => void;
-  const stopAsked = new Promise<void>((r) => (wake = r));
-  const onStop = (sig: NodeJS.Signals) => {
-    if (signalled) {
-      log.warn('second signal: exiting at once', { signal: sig });
-      process.exit(130);
-    }
-    signalled = true;
-    log.info('stopping gracefully', { signal: sig, timeoutMs: config.stream.shutdownTimeoutMs });
-    wake();
-  };
-  process.on('SIGTERM', onStop);
-  process.on('SIGINT', onStop);
+  const stop = gracefulStop(log, config.stream.shutdownTimeoutMs);
 
   let code = 0;
   try {
@@ -119,23 +107,17 @@ async function routeStream(config: Config): Promise<number> {
     }
     await job.start();
     log.info('routing', { brokers: config.kafka.brokers, from: config.route.fromTopic, to: config.kafka.inputTopic, deadLetter: config.kafka.rejectsTopic, groupId: config.route.groupId });
-    await Promise.race([stopAsked, job.done]);
+    await Promise.race([stop.asked, job.done]);
   } catch (err) {
     log.error('route failed', { error: (err as Error).message });
     code = 1;
   }
-  const killer = setTimeout(() => {
-    log.error('graceful shutdown timed out; exiting without a final commit', { timeoutMs: config.stream.shutdownTimeoutMs });
-    process.exit(1);
-  }, config.stream.shutdownTimeoutMs);
-  killer.unref();
+  stop.begin();
   await job.stop();
   if (job.error) code = 1;
   await producer.disconnect().catch(() => {});
   await ops?.close();
-  process.off('SIGTERM', onStop);
-  process.off('SIGINT', onStop);
-  clearTimeout(killer);
+  stop.release();
   log.info('stopped', { code, recordsIn: metrics.recordsIn.get(), produced: metrics.produced.get() });
   setTimeout(() => process.exit(code), 200).unref();
   return code;

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { emptyCounters, REJECT_REASONS, RULES, type Reject } from '../domain/types.js';
 import { startOpsServer } from '../ops/http.js';
 import { createLogger, type Logger } from '../ops/log.js';
+import { gracefulStop } from '../ops/shutdown.js';
 import { StreamMetrics } from '../ops/stream-metrics.js';
 import { StreamJob } from '../kafka/stream-job.js';
 import { pipelineRun } from '../pipeline/pipeline-run.js';
@@ -101,22 +102,7 @@ export async function runStream(config: Config, log: Logger): Promise<number> {
   }
 
   // Signals: the first asks for a graceful stop, a second exits at once; SIGHUP reloads reference data.
-  let signalled: NodeJS.Signals | null = null;
-  let wake!: () => void;
-  const stopAsked = new Promise<void>((r) => (wake = r));
-  const onStop = (sig: NodeJS.Signals) => {
-    if (signalled) {
-      log.warn('second signal: exiting at once', { signal: sig });
-      process.exit(130);
-    }
-    signalled = sig;
-    log.info('stopping gracefully', { signal: sig, timeoutMs: config.stream.shutdownTimeoutMs });
-    wake();
-  };
-  const onHup = () => void refs.reload('all', 'SIGHUP');
-  process.on('SIGTERM', onStop);
-  process.on('SIGINT', onStop);
-  process.on('SIGHUP', onHup);
+  const stop = gracefulStop(log, config.stream.shutdownTimeoutMs, { SIGHUP: () => void refs.reload('all', 'SIGHUP') });
 
   let code = 0;
   try {
@@ -125,18 +111,14 @@ export async function runStream(config: Config, log: Logger): Promise<number> {
     log.info('consuming', { brokers: config.kafka.brokers, topic: config.kafka.inputTopic, groupId: config.kafka.groupId, sinks: [kafkaSink.name, ...sinks.map((s) => s.name)], runId });
     await job.emitReferenceRejects(referenceRejects);
     refs.watch(config.stream.reloadPollMs);
-    await Promise.race([stopAsked, job.done]);
+    await Promise.race([stop.asked, job.done]);
   } catch (err) {
     log.error('streaming job failed', { error: (err as Error).message });
     code = 1;
   }
 
   // Bounded shutdown: whatever hangs, the process ends within shutdownTimeoutMs.
-  const killer = setTimeout(() => {
-    log.error('graceful shutdown timed out; exiting without a final commit', { timeoutMs: config.stream.shutdownTimeoutMs });
-    process.exit(1);
-  }, config.stream.shutdownTimeoutMs);
-  killer.unref();
+  stop.begin();
   if (job.error) code = 1;
   await job.stop();
   if (job.error) code = 1;
@@ -167,10 +149,7 @@ export async function runStream(config: Config, log: Logger): Promise<number> {
   }
   await producer.disconnect().catch(() => {});
   await ops?.close();
-  process.off('SIGTERM', onStop);
-  process.off('SIGINT', onStop);
-  process.off('SIGHUP', onHup);
-  clearTimeout(killer);
+  stop.release();
   log.info('stopped', { code, recordsIn: counters.recordsRead, findings: counters.findingsByRule, candidates: counters.candidates });
   // Some clients keep sockets open after close; do not let them keep a stopped job alive.
   setTimeout(() => process.exit(code), 200).unref();
