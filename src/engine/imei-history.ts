@@ -1,21 +1,11 @@
-import type { CellSite } from '../domain/types.js';
+import type { Cdr, CellSite } from '../domain/types.js';
 import { digitsText, msisdnDigitsText } from '../domain/identity.js';
 import { movesIntoHole } from './key-index.js';
 
-/** One CDR kept as evidence beyond the matching window (shared_imei's `a`). */
-export interface EvidenceCdr {
-  recordId: string;
-  startMs: number;
-  endMs: number;
-  key: number;
-  imeiLen: number;
-  imeiSuffix: number;
-  imsi: number;
-  imsiLen: number;
-  msisdn: number;
-  msisdnLen: number;
+/** One CDR kept as evidence beyond the matching window (shared_imei's `a`): the CDR's identity fields and its cell. */
+export type EvidenceCdr = Pick<Cdr, 'recordId' | 'startMs' | 'endMs' | 'key' | 'imeiLen' | 'imeiSuffix' | 'imsi' | 'imsiLen' | 'msisdn' | 'msisdnLen'> & {
   cell: CellSite | null;
-}
+};
 
 /** What the history knows of one IMSI on one IMEI key. */
 export interface ImsiSeen {
