@@ -5,6 +5,8 @@
 //   2. latency: with live traffic at --live-rate msg/s carrying a planted clone pair every 50 ms, the time
 //      from producing a pair's second CDR to its finding being visible in ClickHouse (p50/p99).
 // Usage: npm run build && node bench/kafka-bench.mjs [--rows 1000000] [--partitions 64] [--brokers 3] [--live-rate 20000] [--live-s 20]
+//   [--node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"]  (node flags for the `run` processes, e.g. a CPU profile)
+//   [--skip-live]  (only the sustained-throughput part)
 // The mock cluster keeps only ~5 MB (and at most 100k messages) per partition, so the backlog is spread over
 // 64 partitions by default; a real cluster has no such limit.
 // Needs gcc + librdkafka-dev (mock broker) and clickhouse-server (Debian 18.16), as the integration tests.
@@ -28,6 +30,8 @@ const { values: a } = parseArgs({
     'live-s': { type: 'string', default: '20' },
     seed: { type: 'string', default: '5' },
     brokers: { type: 'string', default: '3' },
+    'node-args': { type: 'string', default: '' },
+    'skip-live': { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(a.rows);
@@ -35,6 +39,7 @@ const PARTITIONS = Number(a.partitions);
 const LIVE_RATE = Number(a['live-rate']);
 const LIVE_S = Number(a['live-s']);
 const BROKERS = Number(a.brokers);
+const NODE_ARGS = a['node-args'].split(/\s+/).filter(Boolean);
 const cleanups = [];
 const log = (m) => process.stderr.write(`[kafka-bench] ${m}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -113,7 +118,7 @@ async function chQuery(url, sql) {
 }
 
 function startRun(brokers, args) {
-  const p = spawn(process.execPath, [CLI, 'run', '--brokers', brokers, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(process.execPath, [...NODE_ARGS, CLI, 'run', '--brokers', brokers, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr.on('data', (d) => (err = (err + d).slice(-20000)));
   cleanups.push(() => p.kill('SIGKILL'));
@@ -187,6 +192,26 @@ async function main() {
   const inCh = Number((await chQuery(ch, 'SELECT count() FROM bench.suspected_clones FINAL')).trim());
   log(`throughput: ${lines} CDRs in ${consumeS.toFixed(2)} s = ${Math.round(lines / consumeS)} CDR/s (${Math.round(lines / cpuS)} per CPU-second of run); ${findings} findings (${inCh} in ClickHouse after FINAL)`);
 
+  const throughput = {
+    machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    rows: lines,
+    partitions: PARTITIONS,
+    brokers: BROKERS,
+    replayMsgPerS: Math.round(lines / replayS),
+    runCdrPerS: Math.round(lines / consumeS),
+    runCdrPerCpuS: Math.round(lines / cpuS),
+    runCpuS: Number(cpuS.toFixed(2)),
+    loadAverage1m: Number((await import('node:os')).loadavg()[0].toFixed(2)),
+    findings,
+    findingsInClickHouseFinal: inCh,
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+    peakStateMiB: Math.round(peakState / 2 ** 20),
+  };
+  if (a['skip-live']) {
+    process.stdout.write(JSON.stringify(throughput, null, 2) + '\n');
+    return;
+  }
+
   // 2. Latency under live load: honest traffic plus one clone pair every 50 ms, event time = wall time.
   const port2 = await freePort();
   const common2 = common.map((x) => (x === String(port) ? String(port2) : x));
@@ -243,18 +268,7 @@ async function main() {
   live.p.kill('SIGTERM');
   await new Promise((r) => live.p.once('exit', r));
   const result = {
-    machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-    rows: lines,
-    partitions: PARTITIONS,
-    brokers: BROKERS,
-    replayMsgPerS: Math.round(lines / replayS),
-    runCdrPerS: Math.round(lines / consumeS),
-    runCdrPerCpuS: Math.round(lines / cpuS),
-    loadAverage1m: Number((await import('node:os')).loadavg()[0].toFixed(2)),
-    findings,
-    findingsInClickHouseFinal: inCh,
-    peakRssMiB: Math.round(peakRss / 2 ** 20),
-    peakStateMiB: Math.round(peakState / 2 ** 20),
+    ...throughput,
     live: {
       rateMsgPerS: actualRate,
       pairs,

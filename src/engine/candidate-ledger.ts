@@ -53,6 +53,8 @@ export class CandidateLedger {
   /** IMEI key -> the pair-finding period (opened by its first finding) and the findings in it. */
   private readonly pairPeriods = new Map<string, { startMs: number; findings: number }>();
   private lastSweepMs = -Infinity;
+  /** At least the most findings any pair-finding period holds (recomputed at each sweep). */
+  private peakPeriodFindings = 0;
 
   constructor(
     private readonly suppressionMs: number,
@@ -62,6 +64,11 @@ export class CandidateLedger {
     /** Longest suppression period of any criterion (shared_imei has its own): how long entries are kept. */
     private readonly longestPeriodMs: number = suppressionMs,
   ) {}
+
+  /** False when no IMEI key can be at maxPairFindingsPerImei: pairFindingAllowed is then true for every key. */
+  get mayBeAtCap(): boolean {
+    return this.peakPeriodFindings >= this.maxPairFindingsPerImei;
+  }
 
   /** May the IMEI have one more pair finding at `eventMs` (below maxPairFindingsPerImei in its period)? */
   pairFindingAllowed(imeiKey: string, eventMs: number): boolean {
@@ -82,6 +89,7 @@ export class CandidateLedger {
       p.startMs = eventMs;
       p.findings = 1;
     } else p.findings++;
+    if (p.findings > this.peakPeriodFindings) this.peakPeriodFindings = p.findings;
     return p.findings >= this.maxPairFindingsPerImei;
   }
 
@@ -184,7 +192,12 @@ export class CandidateLedger {
     this.lastSweepMs = maxEventMs;
     const horizon = maxEventMs - this.longestPeriodMs - this.latenessMs;
     for (const [k, at] of this.suppression) if (at < horizon) this.suppression.delete(k);
-    for (const [k, p] of this.pairPeriods) if (p.startMs < horizon) this.pairPeriods.delete(k);
+    let peak = 0;
+    for (const [k, p] of this.pairPeriods) {
+      if (p.startMs < horizon) this.pairPeriods.delete(k);
+      else if (p.findings > peak) peak = p.findings;
+    }
+    this.peakPeriodFindings = peak;
     const candidateHorizon = maxEventMs - this.candidateRetentionMs - this.latenessMs;
     for (const [k, c] of this.candidates) if (c.lastFindingMs < candidateHorizon) this.candidates.delete(k);
   }

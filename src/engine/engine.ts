@@ -52,6 +52,13 @@ export interface EngineRefs {
 /** A TAC database that lists nothing (the TAC criteria are off without one: the config requires it). */
 const NO_TACS: TacLookup = { size: 0, modelOfKey: () => undefined };
 
+/** What take() returns when there is nothing new (shared and frozen: a stream calls take() once per CDR). */
+const NOTHING_TAKEN: { findings: Finding[]; candidates: BlockCandidate[]; candidateAfter: number[] } = Object.freeze({
+  findings: Object.freeze([]) as unknown as Finding[],
+  candidates: Object.freeze([]) as unknown as BlockCandidate[],
+  candidateAfter: Object.freeze([]) as unknown as number[],
+});
+
 /** Heap bytes of a record_id string and its entries in the duplicate set and queue (estimate). */
 const BYTES_PER_RECORD_ID = 88;
 
@@ -258,6 +265,7 @@ export class Engine {
    * came before candidate i (so a merge of several engines can keep the order of one).
    */
   take(): { findings: Finding[]; candidates: BlockCandidate[]; candidateAfter: number[] } {
+    if (this.findings.length === 0 && this.emitted.length === 0) return NOTHING_TAKEN;
     const out = { findings: this.findings, candidates: this.emitted, candidateAfter: this.candidateAfter };
     this.findings = [];
     this.emitted = [];
@@ -324,7 +332,8 @@ export class Engine {
     } else {
       // An IMEI at maxPairFindingsPerImei for this period gets no more pair findings: its CDRs are not
       // compared (the work per CDR stays bounded however many IMSIs share the IMEI), only counted.
-      this.capReached = !this.ledger.pairFindingAllowed(st.imeiKeyText(b), st.start[b]);
+      // (No IMEI key at the cap anywhere, the common case: no key text to build for the lookup.)
+      this.capReached = this.ledger.mayBeAtCap && !this.ledger.pairFindingAllowed(st.imeiKeyText(b), st.start[b]);
       for (let o = this.windows.heads[pos]; o >= 0 && !this.capReached; o = st.next[o]) {
         if (!st.sameImsi(o, b)) {
           if (this.before(o, b)) this.compare(o, b);

@@ -1,12 +1,12 @@
 import type { Cdr } from '../domain/types.js';
 import { CDR_FIELDS, N_FIELDS, newInvalid, validateCdrBytes, validateCdrObject, type ValidationResult } from './cdr-validate.js';
 
-const FIELD_INDEX = new Map<string, number>(CDR_FIELDS.map((f, i) => [f, i]));
+/** The field names as bytes: a key is matched in the buffer, with no string per key. */
+const FIELD_BYTES = CDR_FIELDS.map((f) => Buffer.from(f, 'latin1'));
 const starts = new Int32Array(N_FIELDS);
 const ends = new Int32Array(N_FIELDS);
 /** This reader's failure slot (written only when a message is invalid). */
 const why = newInvalid();
-const JSON_NUMBER = /^-?(0|[1-9]\d{0,14})(\.\d+)?$/;
 
 const isWs = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
 
@@ -57,7 +57,7 @@ function scan(b: Buffer): boolean {
       i++;
     }
     if (i >= len) return false;
-    const key = b.toString('latin1', ks, i);
+    const ke = i;
     i++;
     while (i < len && isWs(b[i])) i++;
     if (b[i] !== 58) return false; // :
@@ -78,12 +78,12 @@ function scan(b: Buffer): boolean {
       vs = i;
       while (i < len && ((b[i] >= 48 && b[i] <= 57) || b[i] === 46 || b[i] === 45 || b[i] === 43 || b[i] === 101 || b[i] === 69)) i++;
       ve = i;
-      if (!JSON_NUMBER.test(b.toString('latin1', vs, ve))) return false;
+      if (!plainNumber(b, vs, ve)) return false;
     } else {
       return false;
     }
-    const f = FIELD_INDEX.get(key);
-    if (f !== undefined) {
+    const f = fieldAt(b, ks, ke);
+    if (f >= 0) {
       starts[f] = vs;
       ends[f] = ve;
     }
@@ -102,4 +102,49 @@ function scan(b: Buffer): boolean {
   }
   while (i < len && isWs(b[i])) i++;
   return i === len;
+}
+
+/** Which CDR field the key bytes [s, e) name, or -1 (the names are ASCII: bytes equal iff the texts are). */
+function fieldAt(b: Buffer, s: number, e: number): number {
+  const n = e - s;
+  for (let f = 0; f < FIELD_BYTES.length; f++) {
+    const name = FIELD_BYTES[f];
+    if (name.length !== n || name[0] !== b[s]) continue;
+    let k = 1;
+    while (k < n && name[k] === b[s + k]) k++;
+    if (k === n) return f;
+  }
+  return -1;
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * Is [s, e) a number whose bytes are already the text the slow path makes of it (validateCdrObject turns a
+ * JSON number back into text): -?(0|[1-9]\d{0,14})(\.\d+)? with no exponent, no -0, no trailing zero in
+ * the fraction, at most 15 significant digits (so String() of the double gives these digits back) and not
+ * below 1e-6 (which String() writes with an exponent). Anything else takes the slow path.
+ */
+function plainNumber(b: Buffer, s: number, e: number): boolean {
+  let i = s;
+  const negative = b[i] === 45; // -
+  if (negative) i++;
+  if (i >= e) return false;
+  let intDigits = 0;
+  if (b[i] === 48) i++;
+  else if (b[i] >= 49 && b[i] <= 57) {
+    const d0 = i;
+    while (i < e && isDigit(b[i])) i++;
+    intDigits = i - d0;
+    if (intDigits > 15) return false;
+  } else return false;
+  if (i === e) return !(negative && intDigits === 0);
+  if (b[i] !== 46) return false; // .
+  const f0 = ++i;
+  while (i < e && isDigit(b[i])) i++;
+  if (i === f0 || i !== e || b[e - 1] === 48) return false;
+  if (intDigits > 0) return intDigits + (e - f0) <= 15;
+  let z = f0;
+  while (b[z] === 48) z++;
+  return z - f0 <= 5 && e - z <= 15;
 }

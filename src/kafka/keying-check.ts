@@ -1,6 +1,6 @@
 import type { Logger } from '../ops/log.js';
 import type { Counter } from '../ops/metrics.js';
-import { murmur2Partition } from './murmur2.js';
+import { murmur2 } from './murmur2.js';
 
 /** At most one misrouting warning per this long (ms); the next one says how many were seen since. */
 const WARN_EVERY_MS = 60_000;
@@ -29,14 +29,14 @@ export class KeyingCheck {
   /** Check one message; `value` is its raw JSON. A value without a readable IMEI is not checked (it is a reject). */
   check(topic: string, partition: number, offset: string, key: Buffer | null, value: Buffer | null): void {
     if (value === null) return;
-    const imeiKey = valueImeiKey(value);
-    if (imeiKey === null) return;
-    const keyText = key === null ? null : key.toString('latin1');
+    // Bytes only on the hot path: strings are made only for a misrouted message.
+    const at = valueImeiKeyAt(value);
+    if (at < 0) return;
     let problem: string | null = null;
     let expectedPartition: number | null = null;
-    if (keyText !== imeiKey) problem = 'key';
+    if (!sameBytes(key, value, at, IMEI_KEY_DIGITS)) problem = 'key';
     if (this.partitions > 0) {
-      expectedPartition = murmur2Partition(imeiKey, this.partitions);
+      expectedPartition = (murmur2(value, at, at + IMEI_KEY_DIGITS) & 0x7fffffff) % this.partitions;
       if (expectedPartition !== partition) problem = problem ? 'key_and_partition' : 'partition';
     }
     if (problem === null) return;
@@ -44,6 +44,8 @@ export class KeyingCheck {
     this.sinceWarn++;
     this.counter.inc({ problem });
     const source = `${topic}/${partition}/${offset}`;
+    const keyText = key === null ? null : key.toString('latin1');
+    const imeiKey = value.toString('latin1', at, at + IMEI_KEY_DIGITS);
     this.lastExample = { source, key: keyText, expectedKey: imeiKey, expectedPartition, problem };
     const now = this.clock();
     if (now - this.lastWarnMs >= WARN_EVERY_MS) {
@@ -57,20 +59,31 @@ export class KeyingCheck {
   }
 }
 
-/** The 14-digit IMEI key in a CDR's JSON value (string or number), or null when there is none to read. */
-export function valueImeiKey(value: Buffer): string | null {
-  let i = value.indexOf('"imei"');
-  if (i < 0) return null;
+const IMEI_KEY_DIGITS = 14;
+/** `"imei"` as bytes (a Buffer needle: indexOf with a string would encode it on every call). */
+const IMEI_FIELD = Buffer.from('"imei"', 'latin1');
+
+/** Is `key` exactly the `n` bytes of `value` at `at`? */
+function sameBytes(key: Buffer | null, value: Buffer, at: number, n: number): boolean {
+  if (key === null || key.length !== n) return false;
+  for (let i = 0; i < n; i++) if (key[i] !== value[at + i]) return false;
+  return true;
+}
+
+/** Where the IMEI key's 14 digits start in a CDR's JSON value, or -1 when there is none to read. */
+function valueImeiKeyAt(value: Buffer): number {
+  let i = value.indexOf(IMEI_FIELD);
+  if (i < 0) return -1;
   i += 6;
   const len = value.length;
   while (i < len && (value[i] === 32 || value[i] === 9 || value[i] === 10 || value[i] === 13)) i++;
-  if (value[i] !== 58) return null; // :
+  if (value[i] !== 58) return -1; // :
   i++;
   while (i < len && (value[i] === 32 || value[i] === 9 || value[i] === 10 || value[i] === 13)) i++;
   if (value[i] === 34) i++;
   const s = i;
   while (i < len && value[i] >= 48 && value[i] <= 57) i++;
   const n = i - s;
-  if (n < 14 || n > 16) return null;
-  return value.toString('latin1', s, s + 14);
+  if (n < 14 || n > 16) return -1;
+  return s;
 }

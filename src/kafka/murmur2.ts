@@ -5,12 +5,15 @@
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 
-/** Kafka's murmur2 (the Java client's Utils.murmur2) of the key's bytes, as a signed 32-bit integer. */
-export function murmur2(key: Uint8Array): number {
-  const len = key.length;
+/**
+ * Kafka's murmur2 (the Java client's Utils.murmur2) of the key's bytes, as a signed 32-bit integer.
+ * `start`/`end` hash a range of a larger buffer (a message value) without copying it.
+ */
+export function murmur2(key: Uint8Array, start = 0, end = key.length): number {
+  const len = end - start;
   let h = (SEED ^ len) | 0;
-  const len4 = len & ~3;
-  for (let i = 0; i < len4; i += 4) {
+  const len4 = start + (len & ~3);
+  for (let i = start; i < len4; i += 4) {
     let k = key[i] | (key[i + 1] << 8) | (key[i + 2] << 16) | (key[i + 3] << 24);
     k = Math.imul(k, M);
     k ^= k >>> 24;

@@ -320,27 +320,33 @@ export class StreamJob {
     let liveCount = 0;
     let rebuildCount = 0;
     st.noteBatchStart(Math.max(st.nextOffset, Number(batch.firstOffset())));
-    for (const msg of batch.messages) {
-      if (!isRunning() || isStale()) break;
+    // Engine counters of the live messages, as differences over the batch (rebuild replays come first in a
+    // batch and are not counted: the snapshot is taken at the first live message).
+    const c = st.engine.counters;
+    let unknown0 = 0;
+    let ambiguous0 = 0;
+    let suppressed0 = 0;
+    let overCap0 = 0;
+    // Nothing below awaits until the loop ends, so whether the consumer runs and the batch is current
+    // cannot change inside it: asked once, not per message.
+    const messages = isRunning() && !isStale() ? batch.messages : [];
+    for (let i = 0; i < messages.length; i++) {
+      const msg = messages[i];
       const offset = Number(msg.offset);
       if (offset < st.nextOffset) continue;
       const live = offset >= st.rebuildUntil;
-      const c = st.engine.counters;
-      const suppressed0 = c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance;
-      const overCap0 = c.cdrsOverPairCap ?? 0;
-      const unknown0 = c.unknownCell;
-      const ambiguous0 = c.ambiguousCell;
+      if (live && liveCount === 0) {
+        unknown0 = c.unknownCell;
+        ambiguous0 = c.ambiguousCell;
+        suppressed0 = c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance;
+        overCap0 = c.cdrsOverPairCap ?? 0;
+      }
       const rejected = admitMessage(st, msg.value, this.tz, now, latenessS, this.bounds);
       st.processed(offset);
       last = offset;
       if (live) {
         liveCount++;
         this.keying.check(topic, batch.partition, msg.offset, msg.key, msg.value);
-        if (c.unknownCell !== unknown0) m.unresolvedCells.inc({ reason: 'unknown_cell' });
-        if (c.ambiguousCell !== ambiguous0) m.unresolvedCells.inc({ reason: 'ambiguous_cell' });
-        const suppressed = c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance - suppressed0;
-        if (suppressed > 0) m.suppressed.inc(undefined, suppressed);
-        if ((c.cdrsOverPairCap ?? 0) > overCap0) m.overPairCap.inc();
         if (rejected !== null) {
           m.rejects.inc({ reason: rejected.reason });
           rejects.push(makeReject(`${topic}/${batch.partition}/${offset}`, null, rejected.reason, rejected.detail, msg.value ?? ''));
@@ -352,7 +358,7 @@ export class StreamJob {
             findings.push(f);
             this.unconfirmed.push(ts);
           }
-          for (const c of out.candidates) candidates.push(c);
+          for (const cand of out.candidates) candidates.push(cand);
         }
       } else {
         rebuildCount++;
@@ -361,6 +367,14 @@ export class StreamJob {
           this.d.log.info('partition state rebuilt', { partition: batch.partition, until: st.rebuildUntil, ...st.engine.stats() });
         }
       }
+    }
+    if (liveCount > 0) {
+      if (c.unknownCell !== unknown0) m.unresolvedCells.inc({ reason: 'unknown_cell' }, c.unknownCell - unknown0);
+      if (c.ambiguousCell !== ambiguous0) m.unresolvedCells.inc({ reason: 'ambiguous_cell' }, c.ambiguousCell - ambiguous0);
+      const suppressed = c.suppressedByRule.simultaneity + c.suppressedByRule.time_distance - suppressed0;
+      if (suppressed > 0) m.suppressed.inc(undefined, suppressed);
+      const overCap = (c.cdrsOverPairCap ?? 0) - overCap0;
+      if (overCap > 0) m.overPairCap.inc(undefined, overCap);
     }
     if (liveCount > 0) {
       m.recordsIn.inc(undefined, liveCount);

@@ -35,6 +35,34 @@ describe('maxPairFindingsPerImei', () => {
   });
 });
 
+describe('CandidateLedger.mayBeAtCap (the engine skips the per-CDR cap lookup while it is false)', () => {
+  it('turns true when a period reaches the cap and false when the sweep has dropped that period', () => {
+    const hourMs = 3_600_000;
+    const l = new CandidateLedger(hourMs, hourMs, 0, 3);
+    const K = '35693803564380';
+    expect(l.mayBeAtCap).toBe(false);
+    expect(l.countPairFinding(K, 0)).toBe(false);
+    expect(l.countPairFinding(K, 1)).toBe(false);
+    expect(l.mayBeAtCap).toBe(false);
+    expect(l.pairFindingAllowed(K, 2)).toBe(true);
+    expect(l.countPairFinding(K, 2)).toBe(true);
+    expect(l.mayBeAtCap).toBe(true);
+    expect(l.pairFindingAllowed(K, 3)).toBe(false);
+    expect(l.pairFindingAllowed('35693803564381', 3)).toBe(true);
+    l.sweep(10 * hourMs); // the period started at 0 is past its suppressionS
+    expect(l.mayBeAtCap).toBe(false);
+    expect(l.pairFindingAllowed(K, 10 * hourMs)).toBe(true);
+  });
+
+  it('another IMEI key is still compared while one is at the cap', () => {
+    const capped = crowd(30, 1, 600);
+    const other = [cdr({ id: 'o1', imei: '860000000000017', imsi: '716200000000001', at: 40, dur: 600 }), cdr({ id: 'o2', imei: '860000000000017', imsi: '716200000000002', at: 50, dur: 600 })];
+    const { findings } = run([...capped, ...other], { config: { maxPairFindingsPerImei: 5 } });
+    expect(findings.filter((f) => f.imei === '86000000000001')).toHaveLength(1);
+    expect(findings).toHaveLength(6);
+  });
+});
+
 describe('candidate imsis cap', () => {
   it(`lists the first ${MAX_CANDIDATE_IMSIS} IMSIs to join, sorted, and counts them all`, () => {
     const l = new CandidateLedger(1000, 1000, 0);

@@ -64,6 +64,17 @@ describe('validateCdrMessage (fast path of run)', () => {
       JSON.stringify(good).replace('"mcc":716', '"mcc":0716'),
       JSON.stringify(good).replace('"mcc":716', '"mcc":716.'),
       JSON.stringify(good) + 'x',
+      // Numbers the byte check must sort exactly as /^-?(0|[1-9]\d{0,14})(\.\d+)?$/ did.
+      ...['0', '-0', '00', '01', '-01', '1.', '.5', '-', '1.5.5', '1e3', '1E3', '-1e-3', '1+2', '123456789012345', '1234567890123456', '-123456789012345.25', '0.000', '716.0', '-0.0', '1.50', '0.000001', '0.0000001', '0.1234567890123456', '12345678901234.5', '123456789012345.5', '99999999999999.99'].map((n) =>
+        JSON.stringify(good).replace('"mcc":716', `"mcc":${n}`),
+      ),
+      // Keys that only look like field names.
+      JSON.stringify(good).replace('"imei"', '"imeí"'),
+      JSON.stringify(good).replace('"imei"', '"IMEI"'),
+      JSON.stringify(good).replace('"imei"', '"imei "'),
+      JSON.stringify(good).replace('"ci"', '"c"'),
+      JSON.stringify(good).replace('"ci"', '"cix"'),
+      JSON.stringify(good).replace('"ci"', '""'),
     ];
     for (const c of cases) expect(fast(c), c).toEqual(strip(slow(c)));
   });
@@ -76,6 +87,17 @@ describe('validateCdrMessage (fast path of run)', () => {
         const obj: Record<string, unknown> = { ...good, ...partial };
         if (strings) for (const k of keys) if (typeof obj[k] === 'number') obj[k] = String(obj[k]);
         const text = JSON.stringify(obj);
+        expect(fast(text)).toEqual(strip(slow(text)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('agrees on number-like values of every field (property)', () => {
+    const numberish = fc.stringMatching(/^-?[0-9.eE+-]{1,20}$/);
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(good)), numberish, (k, n) => {
+        const text = JSON.stringify(good).replace(new RegExp(`"${k}":("[^"]*"|[0-9]+)`), `"${k}":${n}`);
         expect(fast(text)).toEqual(strip(slow(text)));
       }),
       { numRuns: 2000 },

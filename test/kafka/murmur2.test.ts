@@ -1,7 +1,7 @@
 // Our murmur2 partition is kafkajs' DefaultPartitioner (Java's), key by key.
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { murmur2Partition } from '../../src/kafka/murmur2.js';
+import { murmur2, murmur2Partition } from '../../src/kafka/murmur2.js';
 
 describe('murmur2Partition', () => {
   it("equals kafkajs' default partitioner for IMEI keys and odd lengths", () => {
@@ -18,5 +18,10 @@ describe('murmur2Partition', () => {
   it('is the value Java gives for a known key', () => {
     // org.apache.kafka.common.utils.Utils.murmur2("21".getBytes()) = -973932308
     expect(murmur2Partition('21', 2 ** 31 - 1)).toBe((-973932308 & 0x7fffffff) % (2 ** 31 - 1));
+  });
+
+  it('hashes a range of a larger buffer as it hashes those bytes alone', () => {
+    const value = Buffer.from('{"imei":"350000111111110","x":"abcdefg"}', 'latin1');
+    for (let s = 0; s < 12; s++) for (let e = s; e <= s + 17; e++) expect(murmur2(value, s, e), `${s}-${e}`).toBe(murmur2(Buffer.from(value.subarray(s, e))));
   });
 });

@@ -2,9 +2,9 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CrashBudget } from '../../src/kafka/crash-budget.js';
-import { SerialLock } from '../../src/kafka/serial-lock.js';
+import { HEARTBEAT_EVERY_MS, SerialLock, whileHeartbeating } from '../../src/kafka/serial-lock.js';
 import { SnapshotStore } from '../../src/kafka/snapshot-store.js';
 import { createLogger } from '../../src/ops/log.js';
 
@@ -34,6 +34,53 @@ describe('SerialLock', () => {
     await expect(b).rejects.toThrow('b failed');
     expect(await c).toBe(3);
     expect(seen).toEqual(['a start', 'a end', 'b', 'c']);
+  });
+});
+
+describe('heartbeats while waiting', () => {
+  it('a waiter heartbeats every period until the lock is free, then never again; a free lock runs at once', async () => {
+    vi.useFakeTimers();
+    try {
+      const lock = new SerialLock();
+      let beats = 0;
+      const heartbeat = async () => void beats++;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const a = lock.run(() => gate);
+      let bRan = false;
+      const b = lock.run(async () => void (bRan = true), heartbeat);
+      await vi.advanceTimersByTimeAsync(HEARTBEAT_EVERY_MS * 2.5);
+      expect(beats).toBe(2);
+      expect(bRan).toBe(false);
+      release();
+      await a;
+      await b;
+      expect(bRan).toBe(true);
+      await vi.advanceTimersByTimeAsync(HEARTBEAT_EVERY_MS * 3);
+      expect(beats).toBe(2);
+      expect(vi.getTimerCount()).toBe(0);
+      // Nobody holds it: no wait, no timer, no heartbeat.
+      let ran = false;
+      const c = lock.run(async () => void (ran = true), heartbeat);
+      expect(vi.getTimerCount()).toBe(0);
+      await c;
+      expect(ran).toBe(true);
+      expect(beats).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('whileHeartbeating returns what the promise gives, or its error, and leaves no timer', async () => {
+    vi.useFakeTimers();
+    try {
+      const hb = async () => {};
+      expect(await whileHeartbeating(Promise.resolve(7), hb)).toBe(7);
+      await expect(whileHeartbeating(Promise.reject(new Error('sink down')), hb)).rejects.toThrow('sink down');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
