@@ -6,7 +6,7 @@
 //      from producing a pair's second CDR to its finding being visible in ClickHouse (p50/p99).
 // Usage: npm run build && node bench/kafka-bench.mjs [--rows 1000000] [--partitions 64] [--brokers 3] [--live-rate 20000] [--live-s 20]
 //   [--node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"]  (node flags for the `run` processes, e.g. a CPU profile)
-//   [--skip-live]  (only the sustained-throughput part)
+//   [--skip-live | --skip-throughput]  (only one of the two parts)  [--run-args="..."]  (more flags for both run processes)
 // The mock cluster keeps only ~5 MB (and at most 100k messages) per partition, so the backlog is spread over
 // 64 partitions by default; a real cluster has no such limit.
 // Needs gcc + librdkafka-dev (mock broker) and clickhouse-server (Debian 18.16), as the integration tests.
@@ -32,6 +32,8 @@ const { values: a } = parseArgs({
     brokers: { type: 'string', default: '3' },
     'node-args': { type: 'string', default: '' },
     'skip-live': { type: 'boolean', default: false },
+    'skip-throughput': { type: 'boolean', default: false },
+    'run-args': { type: 'string', default: '' },
   },
 });
 const ROWS = Number(a.rows);
@@ -40,6 +42,7 @@ const LIVE_RATE = Number(a['live-rate']);
 const LIVE_S = Number(a['live-s']);
 const BROKERS = Number(a.brokers);
 const NODE_ARGS = a['node-args'].split(/\s+/).filter(Boolean);
+const RUN_ARGS = a['run-args'].split(/\s+/).filter(Boolean);
 const cleanups = [];
 const log = (m) => process.stderr.write(`[kafka-bench] ${m}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -118,7 +121,7 @@ async function chQuery(url, sql) {
 }
 
 function startRun(brokers, args) {
-  const p = spawn(process.execPath, [...NODE_ARGS, CLI, 'run', '--brokers', brokers, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(process.execPath, [...NODE_ARGS, CLI, 'run', '--brokers', brokers, ...args, ...RUN_ARGS], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr.on('data', (d) => (err = (err + d).slice(-20000)));
   cleanups.push(() => p.kill('SIGKILL'));
@@ -137,21 +140,10 @@ const pct = (xs, q) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
-async function main() {
-  if (!existsSync(CLI)) throw new Error('run "npm run build" first');
-  // Data: the bench generator's CDRs with the Peru catalogue.
-  const data = join(ROOT, `bench/data/kafka-${ROWS}-seed${a.seed}`);
-  if (!existsSync(join(data, 'cdrs'))) {
-    if (!existsSync(join(ROOT, 'bench/dist/gen-cli.js'))) spawnSync('npm', ['run', '-s', 'bench:build'], { cwd: ROOT, stdio: 'inherit' });
-    log(`generating ${ROWS} CDRs into ${data}`);
-    const g = spawnSync(process.execPath, [join(ROOT, 'bench/dist/gen-cli.js'), '--rows', String(ROWS), '--seed', a.seed, '--out', data, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (g.status !== 0) throw new Error('generator failed');
-  }
-  const brokers = await startMockKafka({ cdrs: PARTITIONS, 'cdrs-live': PARTITIONS, 'block-candidates': 2, 'cdrs-rejects': 1 });
-  const ch = await startClickHouse();
-  log(`broker ${brokers}, clickhouse ${ch}`);
+const machine = () => `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 
-  // 1. Produce everything first, then time the consumer on a full backlog.
+/** 1. Produce everything first, then time the consumer on a full backlog. */
+async function sustained(brokers, ch, data, port, common, cfg) {
   const t0 = Date.now();
   const rp = spawnSync(process.execPath, [CLI, 'replay', '--cdrs', join(data, 'cdrs'), '--brokers', brokers], { cwd: ROOT, encoding: 'utf8' });
   if (rp.status !== 0) throw new Error(rp.stderr);
@@ -159,10 +151,6 @@ async function main() {
   log(rp.stderr.trim());
   const lines = Number(/replayed (\d+)/.exec(rp.stderr)[1]);
 
-  const port = await freePort();
-  const common = ['--cells', join(data, 'cells.csv'), '--exceptions', join(data, 'exceptions.csv'), '--session-timeout-ms', '6000', '--metrics-host', '127.0.0.1', '--metrics-port', String(port)];
-  const cfg = join(mkdtempSync(join(tmpdir(), 'cw-bench-')), 'config.json');
-  writeFileSync(cfg, JSON.stringify({ clickhouse: { flushIntervalMs: 200 } }));
   const run = startRun(brokers, [...common, '--config', cfg, '--group-id', `bench-${Date.now()}`, '--clickhouse', `${ch}/bench`]);
   await waitFor('run metrics', () => metrics(port), 30000);
   let first = 0;
@@ -192,8 +180,8 @@ async function main() {
   const inCh = Number((await chQuery(ch, 'SELECT count() FROM bench.suspected_clones FINAL')).trim());
   log(`throughput: ${lines} CDRs in ${consumeS.toFixed(2)} s = ${Math.round(lines / consumeS)} CDR/s (${Math.round(lines / cpuS)} per CPU-second of run); ${findings} findings (${inCh} in ClickHouse after FINAL)`);
 
-  const throughput = {
-    machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  return {
+    machine: machine(),
     rows: lines,
     partitions: PARTITIONS,
     brokers: BROKERS,
@@ -207,6 +195,27 @@ async function main() {
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     peakStateMiB: Math.round(peakState / 2 ** 20),
   };
+}
+
+async function main() {
+  if (!existsSync(CLI)) throw new Error('run "npm run build" first');
+  // Data: the bench generator's CDRs with the Peru catalogue.
+  const data = join(ROOT, `bench/data/kafka-${ROWS}-seed${a.seed}`);
+  if (!existsSync(join(data, 'cdrs'))) {
+    if (!existsSync(join(ROOT, 'bench/dist/gen-cli.js'))) spawnSync('npm', ['run', '-s', 'bench:build'], { cwd: ROOT, stdio: 'inherit' });
+    log(`generating ${ROWS} CDRs into ${data}`);
+    const g = spawnSync(process.execPath, [join(ROOT, 'bench/dist/gen-cli.js'), '--rows', String(ROWS), '--seed', a.seed, '--out', data, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (g.status !== 0) throw new Error('generator failed');
+  }
+  const brokers = await startMockKafka({ cdrs: PARTITIONS, 'cdrs-live': PARTITIONS, 'block-candidates': 2, 'cdrs-rejects': 1 });
+  const ch = await startClickHouse();
+  log(`broker ${brokers}, clickhouse ${ch}`);
+
+  const port = await freePort();
+  const common = ['--cells', join(data, 'cells.csv'), '--exceptions', join(data, 'exceptions.csv'), '--session-timeout-ms', '6000', '--metrics-host', '127.0.0.1', '--metrics-port', String(port)];
+  const cfg = join(mkdtempSync(join(tmpdir(), 'cw-bench-')), 'config.json');
+  writeFileSync(cfg, JSON.stringify({ clickhouse: { flushIntervalMs: 200 } }));
+  const throughput = a['skip-throughput'] ? { machine: machine() } : await sustained(brokers, ch, data, port, common, cfg);
   if (a['skip-live']) {
     process.stdout.write(JSON.stringify(throughput, null, 2) + '\n');
     return;
@@ -223,6 +232,7 @@ async function main() {
   // Wait for the group join (first message consumed) before timing.
   await producer.send({ topic: 'cdrs-live', messages: [{ key: 'warm', value: '{}' }] });
   await waitFor('live consumer joined', async () => (await metrics(port2)).clonewatch_records_in_total >= 1, 30000);
+  const liveCpu0 = (await metrics(port2)).clonewatch_process_cpu_seconds;
   const cdr = (id, imei, imsi, t, dur) =>
     JSON.stringify({ record_id: id, event_type: 'voice_mo', imei, imsi, msisdn: '', start_time: new Date(t).toISOString(), duration_s: dur, radio: 'LTE', mcc: 716, mnc: 6, lac: 1, ci: 1 });
   const sentAt = new Map();
@@ -265,6 +275,8 @@ async function main() {
   const lat = [];
   for (const [id, t] of sentAt) if (seen.has(id)) lat.push(seen.get(id) - t);
   const lm = await metrics(port2);
+  if (process.env.KB_DUMP) for (const l of live.log().split('\n')) if (l.startsWith('LAT')) log(l);
+  if (process.env.KB_DUMP) for (const [k, v] of Object.entries(lm)) if (/latency|batch_seconds|commit_seconds|lag/.test(k)) log(`${k} ${v}`);
   live.p.kill('SIGTERM');
   await new Promise((r) => live.p.once('exit', r));
   const result = {
@@ -277,6 +289,7 @@ async function main() {
       p99Ms: pct(lat, 0.99),
       maxMs: Math.max(...lat),
       pollMs: 25,
+      runCpuS: Number((lm.clonewatch_process_cpu_seconds - liveCpu0).toFixed(2)),
       metricsFindingLatencyCount: lm.clonewatch_finding_latency_seconds_count,
     },
   };

@@ -37,6 +37,7 @@ export const RUN_SETTINGS: Setting[] = [
   { flag: 'cells', env: 'CLONEWATCH_CELLS', path: ['stream', 'cells'], kind: 'string', help: 'cell catalogue CSV (OpenCelliD layout), reloaded on change and SIGHUP' },
   { flag: 'exceptions', env: 'CLONEWATCH_EXCEPTIONS', path: ['stream', 'exceptions'], kind: 'string', help: 'exception list CSV, reloaded on change and SIGHUP' },
   { flag: 'out', env: 'CLONEWATCH_OUT', path: ['stream', 'out'], kind: 'string', help: 'also write clones.ndjson, block-candidates.ndjson, rejects.ndjson here' },
+  { flag: 'fetch-max-wait-ms', env: 'CLONEWATCH_FETCH_MAX_WAIT_MS', path: ['kafka', 'fetchMaxWaitMs'], kind: 'int', help: 'longest a fetch waits for new messages (default 100)' },
   { flag: 'ordering-delay-s', env: 'CLONEWATCH_ORDERING_DELAY_S', path: ['stream', 'orderingDelayS'], kind: 'number', help: 'event time a CDR waits before matching; 0 = on arrival (default 0)' },
   { flag: 'idle-drain-ms', env: 'CLONEWATCH_IDLE_DRAIN_MS', path: ['stream', 'idleDrainMs'], kind: 'int', help: 'match buffered CDRs of a partition idle this long; 0 = never (default 2000)' },
   { flag: 'metrics-host', env: 'CLONEWATCH_METRICS_HOST', path: ['stream', 'metricsHost'], kind: 'string', help: 'address of /metrics and /healthz (default 0.0.0.0)' },

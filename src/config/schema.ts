@@ -119,6 +119,12 @@ export const kafkaSchema = z
     maxBytesPerPartition: z.number().int().positive().default(1048576),
     /** Largest fetch response (bytes). */
     maxBytes: z.number().int().positive().default(10485760),
+    /**
+     * Longest a fetch waits for new messages before it returns empty (ms). A broker answers at once when
+     * there is data; librdkafka's mock cluster always waits this long on an empty fetch, so it bounds how
+     * late a quiet moment can delay the next message. Short: more empty fetches while idle, nothing else.
+     */
+    fetchMaxWaitMs: z.number().int().positive().max(30000).default(100),
     /** Batches kafkajs hands over at once (processing stays serial; more lets fetches overlap it). */
     partitionsConsumedConcurrently: z.number().int().positive().default(1),
   })

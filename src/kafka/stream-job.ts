@@ -20,8 +20,6 @@ import { SnapshotStore } from './snapshot-store.js';
 import { stickyAssigner } from './sticky-assigner.js';
 import { StreamPartition } from './stream-partition.js';
 
-/** How long a fetch waits for data before returning an empty batch (kafkajs maxWaitTimeInMs). */
-export const FETCH_MAX_WAIT_MS = 500;
 /** Consumer crashes kafkajs does not retry that the job absorbs by rejoining, within CRASH_PERIOD_MS. */
 export const MAX_CONSUMER_CRASHES = 5;
 export const CRASH_PERIOD_MS = 10 * 60_000;
@@ -74,6 +72,9 @@ export class StreamJob {
   private readonly lock = new SerialLock();
   private readonly snapshots: SnapshotStore;
   private lastCommitMs = 0;
+  /** The commit in flight (sinks flushing, then the offset commit), and since when. */
+  private inFlight: Promise<void> | null = null;
+  private inFlightSinceMs = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   /** Produce timestamps of findings written but not yet confirmed by every sink. */
   private unconfirmed: number[] = [];
@@ -105,7 +106,7 @@ export class StreamJob {
       rebalanceTimeout: Math.max(k.sessionTimeoutMs * 2, MIN_REBALANCE_TIMEOUT_MS),
       maxBytesPerPartition: k.maxBytesPerPartition,
       maxBytes: k.maxBytes,
-      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+      maxWaitTimeInMs: k.fetchMaxWaitMs,
       allowAutoTopicCreation: false,
       // Sticky first (fewer moved partitions, fewer window re-reads), round-robin for groups with older members.
       partitionAssigners: [stickyAssigner(() => ({ [k.inputTopic]: this.assignedPartitions() })), PartitionAssigners.roundRobin],
@@ -246,14 +247,22 @@ export class StreamJob {
     return p;
   }
 
-  /** After every sink confirmed: everything in the state before `nextOffset` is delivered. */
-  private saveSnapshots(parts: StreamPartition[], force: boolean): void {
-    if (!this.snapshots.enabled) return;
+  /**
+   * The dedup state of the partitions due for a snapshot, taken with the commit's offsets (saved only once
+   * every sink confirmed what came before those offsets).
+   */
+  private snapshotsDue(parts: StreamPartition[], force: boolean): Array<{ part: StreamPartition; offset: number; state: ReturnType<Engine['exportDedupState']> }> {
+    if (!this.snapshots.enabled) return [];
     const now = this.clock();
-    for (const p of parts) {
-      if (!force && now - p.lastSnapshotMs < this.d.config.stream.snapshotIntervalMs) continue;
-      if (this.snapshots.save(p.partition, p.nextOffset, p.engine.exportDedupState())) p.snapshotSaved(now);
-    }
+    return parts
+      .filter((p) => force || now - p.lastSnapshotMs >= this.d.config.stream.snapshotIntervalMs)
+      .map((p) => ({ part: p, offset: p.nextOffset, state: p.engine.exportDedupState() }));
+  }
+
+  /** After every sink confirmed: everything in each state before its offset is delivered. */
+  private saveSnapshots(due: ReturnType<StreamJob['snapshotsDue']>): void {
+    const now = this.clock();
+    for (const d of due) if (this.snapshots.save(d.part.partition, d.offset, d.state)) d.part.snapshotSaved(now);
   }
 
   private newEngine(): Engine {
@@ -390,7 +399,11 @@ export class StreamJob {
     if (Number.isFinite(hw)) m.lag.set(Math.max(0, hw - st.nextOffset), { partition: batch.partition });
     m.batchSeconds.observe((performance.now() - t0) / 1000);
     this.lastBatchMs = this.clock();
-    if (this.clock() - this.lastCommitMs >= this.d.config.kafka.commitIntervalMs) await this.commit(heartbeat);
+    const intervalMs = this.d.config.kafka.commitIntervalMs;
+    // Backpressure: sinks slower than the commit interval hold the batches back (as a synchronous commit did),
+    // so what waits for a flush stays within about one interval of input.
+    if (this.inFlight && this.clock() - this.inFlightSinceMs >= intervalMs) await whileHeartbeating(this.inFlight.catch(() => {}), heartbeat);
+    if (this.clock() - this.lastCommitMs >= intervalMs && !this.failure) void this.startCommit().catch(() => {});
   }
 
   private async emit(batch: OutputBatch, heartbeat?: () => Promise<void>): Promise<void> {
@@ -429,37 +442,57 @@ export class StreamJob {
       }
       await this.emit({ findings, candidates, rejects: [] });
     }
-    if (now - this.lastCommitMs >= this.d.config.kafka.commitIntervalMs) await this.commit();
+    if (now - this.lastCommitMs >= this.d.config.kafka.commitIntervalMs && !this.failure) void this.startCommit().catch(() => {});
   }
 
   /**
-   * Flush every sink, then commit the offsets reached (with their rebuild metadata). A sink that keeps
-   * failing holds the commit back (its rows stay buffered and are retried); one that gives up stops the job.
+   * Start a commit of where the partitions stand now, unless one is in flight (then that one is returned).
+   * Called under the lock. Flushing the sinks and committing the offsets go on in the background while
+   * batches continue: each sink's flush() is asked here, before anything else runs, and covers everything
+   * written before it; the offsets, rebuild metadata and snapshot state are taken at the same moment. So a
+   * commit still comes only after everything before its offsets is confirmed by every sink.
    */
-  private async commit(heartbeat?: () => Promise<void>, final = false): Promise<void> {
+  private startCommit(final = false): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    this.inFlightSinceMs = this.clock();
+    const done = this.commit(final).finally(() => {
+      this.inFlight = null;
+    });
+    this.inFlight = done;
+    return done;
+  }
+
+  /**
+   * Flush every sink, then commit the offsets reached at the call (with their rebuild metadata). A sink that
+   * keeps failing holds the commit back (its rows stay buffered and are retried); one that gives up stops the job.
+   */
+  private async commit(final: boolean): Promise<void> {
     const t0 = performance.now();
     this.lastCommitMs = this.clock();
+    const generation = this.generation;
+    const topic = this.d.config.kafka.inputTopic;
     const dirty = [...this.parts.values()].filter((p) => p.dirty && p.generation === this.generation && !p.rebuilding);
+    const offsets = dirty.map((p) => ({ topic, partition: p.partition, offset: String(p.nextOffset), metadata: JSON.stringify(p.rebuildMeta()) }));
+    const changes = dirty.map((p) => p.changeCount);
+    const snapshots = this.snapshotsDue(dirty, final);
     const confirming = this.unconfirmed;
     this.unconfirmed = [];
     const sinks: Sink[] = [this.d.kafkaSink, ...this.d.sinks];
+    const flushed = Promise.all(
+      sinks.map((s) =>
+        s.flush().catch((err: Error) => {
+          this.d.metrics.sinkFailures.inc({ sink: s.name });
+          throw new StreamJobError(`sink ${s.name} failed: ${err.message}`, 'SINK_FAILED', true, { cause: err });
+        }),
+      ),
+    );
     const stalled = setTimeout(() => {
       this.sinkStalledSinceMs = this.clock();
       this.d.metrics.sinkFailures.inc({ sink: 'stalled' });
       this.d.log.warn('sinks are slow to confirm; offsets are not committed until they do', {});
     }, SINK_STALL_WARN_MS);
     try {
-      await whileHeartbeating(
-        Promise.all(
-          sinks.map((s) =>
-            s.flush().catch((err: Error) => {
-              this.d.metrics.sinkFailures.inc({ sink: s.name });
-              throw new StreamJobError(`sink ${s.name} failed: ${err.message}`, 'SINK_FAILED', true, { cause: err });
-            }),
-          ),
-        ),
-        heartbeat,
-      );
+      await flushed;
     } catch (err) {
       this.fail(err as Error);
       throw err;
@@ -473,12 +506,15 @@ export class StreamJob {
     const confirmedAt = Date.now();
     for (const ts of confirming) if (ts > 0) this.d.metrics.findingLatency.observe(Math.max(0, confirmedAt - ts) / 1000);
     if (dirty.length === 0) return;
-    this.saveSnapshots(dirty, final);
-    const topic = this.d.config.kafka.inputTopic;
-    const offsets = dirty.map((p) => ({ topic, partition: p.partition, offset: String(p.nextOffset), metadata: JSON.stringify(p.rebuildMeta()) }));
+    this.saveSnapshots(snapshots);
+    if (this.generation !== generation) {
+      // The group rebalanced during the flush: these partitions are verified (and committed) again by the new generation.
+      this.d.log.info('group rebalanced while the sinks flushed; that commit is skipped', { generation, now: this.generation });
+      return;
+    }
     try {
       await this.consumer.commitOffsets(offsets);
-      for (const p of dirty) p.committed();
+      dirty.forEach((p, i) => p.committed(changes[i]));
       this.d.metrics.commits.inc();
       this.d.metrics.commitLatency.observe((performance.now() - t0) / 1000);
       if (this.d.log.enabled('debug')) this.d.log.debug('committed', { offsets: offsets.map((o) => `${o.partition}@${o.offset}`) });
@@ -507,7 +543,12 @@ export class StreamJob {
       if (this.idleTimer) clearInterval(this.idleTimer);
       await this.consumer.stop().catch((err) => this.d.log.warn('consumer stop failed', { error: (err as Error).message }));
       if (!wasFailed && !this.failure) {
-        await this.lock.run(() => this.commit(undefined, true)).catch(() => {});
+        await this.lock
+          .run(async () => {
+            await this.inFlight?.catch(() => {});
+            if (!this.failure) await this.startCommit(true);
+          })
+          .catch(() => {});
       }
       await this.consumer.disconnect().catch(() => {});
       await this.admin.disconnect().catch(() => {});

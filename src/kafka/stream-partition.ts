@@ -19,6 +19,8 @@ export class StreamPartition {
   private lastLiveMs = 0;
   private isDrained = true;
   private isDirty = false;
+  /** Bumped by every change a commit must cover, so a commit taken earlier does not clear a later change. */
+  private changes = 0;
   private gen: number;
   private isSeeking = false;
   private lastSnapshotAtMs = 0;
@@ -106,14 +108,21 @@ export class StreamPartition {
   /** Offsets were resolved to the consumer: they need a commit. */
   resolved(): void {
     this.isDirty = true;
+    this.changes++;
+  }
+
+  /** Identifies the state a commit is taken of (see committed). */
+  get changeCount(): number {
+    return this.changes;
   }
 
   liveMessageAt(nowMs: number): void {
     this.lastLiveMs = nowMs;
   }
 
-  committed(): void {
-    this.isDirty = false;
+  /** A commit taken at `changeCount` went through: clean, unless something changed since it was taken. */
+  committed(changeCount: number): void {
+    if (changeCount === this.changes) this.isDirty = false;
   }
 
   snapshotSaved(nowMs: number): void {
@@ -125,6 +134,7 @@ export class StreamPartition {
     this.engine.drain(nowMs);
     this.isDrained = true;
     this.isDirty = true;
+    this.changes++;
     return this.engine.take();
   }
 

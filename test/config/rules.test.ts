@@ -28,3 +28,13 @@ describe('config: rules and the extra criteria', () => {
     }
   });
 });
+
+describe('config: kafka.fetchMaxWaitMs', () => {
+  it('defaults to 100 ms and refuses 0 or more than 30 s', () => {
+    const r = parseConfig({});
+    expect(r.ok && r.config.kafka.fetchMaxWaitMs).toBe(100);
+    expect(parseConfig({ kafka: { fetchMaxWaitMs: 500 } }).ok).toBe(true);
+    expect(parseConfig({ kafka: { fetchMaxWaitMs: 0 } }).ok).toBe(false);
+    expect(parseConfig({ kafka: { fetchMaxWaitMs: 60000 } }).ok).toBe(false);
+  });
+});
