@@ -71,6 +71,11 @@ export interface Cdr {
   ci: number;
 }
 
+/** A CDR with every field empty, for readers that write row after row into one object. */
+export function blankCdr(): Cdr {
+  return { recordId: '', idHash: 0, eventType: 'data', key: 0, imeiLen: 0, imeiSuffix: 0, imsi: 0, imsiLen: 0, msisdn: 0, msisdnLen: 0, startMs: 0, endMs: 0, radio: 'GSM', mcc: 0, mnc: 0, lac: 0, ci: 0 };
+}
+
 /** Output 1: a suspected clone. */
 export interface Finding {
   imei: string;

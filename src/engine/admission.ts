@@ -37,8 +37,17 @@ export class Admission {
     return this.seenIds.size;
   }
 
-  /** Decide on a CDR; null = accepted (and remembered). */
-  admit(recordId: string, idHash: number, startMs: number): OfferResult {
+  /**
+   * Decide on a CDR; null = accepted (and remembered). `checkId` false: the caller knows that no other CDR
+   * of its input has this record_id (a file run's first pass), so it can be no duplicate and is not
+   * remembered.
+   */
+  admit(recordId: string, idHash: number, startMs: number, checkId = true): OfferResult {
+    if (!checkId) {
+      if (startMs < this.maxEventMs - this.latenessMs) return 'late_record';
+      if (startMs > this.maxEventMs) this.maxEventMs = startMs;
+      return null;
+    }
     this.expire();
     if (this.seenIds.has(recordId, idHash)) return 'duplicate_record';
     if (startMs < this.maxEventMs - this.latenessMs) return 'late_record';

@@ -208,10 +208,12 @@ export class Engine {
    * Offer a validated CDR. Returns null when it is accepted, or why it is rejected: a record_id accepted
    * within the last windowS + allowedLatenessS is a duplicate delivery; a start more than allowedLatenessS
    * behind the newest accepted event time is late. The cell is looked up in the catalogue in force now.
+   * `match` false: a CDR that can be in no finding (see below); `checkId` false: a CDR whose record_id no
+   * other CDR of the input has (see Admission.admit).
    */
-  offer(cdr: Cdr, nowMs: number, match = true): OfferResult {
+  offer(cdr: Cdr, nowMs: number, match = true, checkId = true): OfferResult {
     if (this.admission !== null) {
-      const why = this.admission.admit(cdr.recordId, cdr.idHash, cdr.startMs);
+      const why = this.admission.admit(cdr.recordId, cdr.idHash, cdr.startMs, checkId);
       if (why !== null) return why;
     }
     this.counters.recordsAccepted++;

@@ -63,6 +63,10 @@ export class CdrCsvParser {
   private splitBytes = Infinity;
   private nextSplit = Infinity;
   private readonly splits: CsvResumePoint[] = [];
+  /** A CDR object the validator writes every valid row into (see reuseCdr), or null: a new object per row. */
+  private into: Cdr | null = null;
+  /** The buffer the current row's fields were read from (the chunk, or the quoted path's scratch). */
+  private fieldBuf: Buffer | null = null;
 
   /**
    * @param maxLineBytes a longer physical line (or quoted record) is a malformed_row; its bytes are dropped
@@ -171,6 +175,19 @@ export class CdrCsvParser {
     }
     this.first = false;
     this.consumeAt(buf, true);
+  }
+
+  /**
+   * Hand every valid row to `record` in this one object, overwritten by the next row, with its recordId
+   * left '' (recordIdText() gives it). For a reader that keeps only some rows' record_ids.
+   */
+  reuseCdr(target: Cdr): void {
+    this.into = target;
+  }
+
+  /** The record_id of the row being handed to `record` (valid during that call only). */
+  recordIdText(): string {
+    return this.fieldBuf!.toString('utf8', this.starts[0], this.ends[0]);
   }
 
   /** Byte length of the row being handed to `record` (valid during that call only). */
@@ -307,7 +324,8 @@ export class CdrCsvParser {
         } else if (this.scan !== null) {
           this.scan(buf, starts, ends);
         } else {
-          const cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin, this.why);
+          const cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin, this.why, this.into);
+          this.fieldBuf = buf;
           this.rawBuf = buf;
           this.rawStart = pos;
           this.rawEnd = lineEnd;
@@ -346,7 +364,8 @@ export class CdrCsvParser {
         this.scan(this.q.scratch, starts, ends);
         continue;
       }
-      const cdr = validateCdrBytes(this.q.scratch, starts, ends, this.tzOffsetMin, this.why);
+      const cdr = validateCdrBytes(this.q.scratch, starts, ends, this.tzOffsetMin, this.why, this.into);
+      this.fieldBuf = this.q.scratch;
       this.rawBuf = buf;
       this.rawStart = recStart;
       this.rawEnd = r.end;

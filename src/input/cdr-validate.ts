@@ -131,16 +131,19 @@ function snippet(b: Buffer, s: number, e: number): string {
 
 /**
  * Validate one CDR whose fields lie in `buf` at byte ranges [starts[f], ends[f]) (field order
- * CDR_FIELDS). Returns the CDR, or null with the reason in `why`.
+ * CDR_FIELDS). Returns the CDR, or null with the reason in `why`. With `into`, the fields are written into
+ * that object (no allocation per row) and its recordId is left '' unless it was decoded for the check.
  * This is the hot path of `detect`: no regex, no intermediate strings for numeric fields.
  */
-export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Array, tzOffsetMin: number, why: Invalid): Cdr | null {
+export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Array, tzOffsetMin: number, why: Invalid, into: Cdr | null = null): Cdr | null {
   for (let f = 0; f < N_FIELDS; f++) {
     if (f !== F_MSISDN && ends[f] <= starts[f]) return fail(why, 'missing_field', `${CDR_FIELDS[f]} is empty`);
   }
   let s = starts[F_RECORD_ID];
   let e = ends[F_RECORD_ID];
-  const recordId = buf.toString('utf8', s, e);
+  // A reused target gets its record_id only when the text is needed to judge it (more than 64 bytes may
+  // still be 64 characters); the caller reads it from the row otherwise (recordIdText).
+  const recordId = into === null || e - s > 64 ? buf.toString('utf8', s, e) : '';
   if (recordId.length > 64) return fail(why, 'invalid_record_id', `record_id has ${recordId.length} characters (at most 64)`);
 
   const et = eventType(buf, starts[F_EVENT_TYPE], ends[F_EVENT_TYPE]);
@@ -187,6 +190,26 @@ export function validateCdrBytes(buf: Buffer, starts: Int32Array, ends: Int32Arr
   if (mcc < 0 || mnc < 0 || lac < 0 || ci < 0) return fail(why, 'invalid_cell', 'mcc, mnc, lac and ci must be non-negative integers');
 
   s = starts[F_IMEI];
+  if (into !== null) {
+    into.recordId = recordId;
+    into.idHash = idHashBytes(buf, starts[F_RECORD_ID], ends[F_RECORD_ID]);
+    into.eventType = et;
+    into.key = key;
+    into.imeiLen = imeiLen;
+    into.imeiSuffix = imeiLen === 14 ? 0 : digitsValue(buf, s + 14, s + imeiLen);
+    into.imsi = imsi;
+    into.imsiLen = imsiLen;
+    into.msisdn = msisdn;
+    into.msisdnLen = msisdnLen;
+    into.startMs = startMs;
+    into.endMs = startMs + Math.round(dur * 1000);
+    into.radio = r;
+    into.mcc = mcc;
+    into.mnc = mnc;
+    into.lac = lac;
+    into.ci = ci;
+    return into;
+  }
   return {
     recordId,
     idHash: idHashBytes(buf, starts[F_RECORD_ID], ends[F_RECORD_ID]),

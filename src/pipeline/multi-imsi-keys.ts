@@ -4,6 +4,8 @@
 import { newInvalid, validateCdrBytes } from '../input/cdr-validate.js';
 import { CdrCsvParser, type CdrFieldScanner } from '../input/cdr-csv.js';
 import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
+import { idHashBytes } from '../domain/identity.js';
+import type { RepeatedIds } from './repeated-ids.js';
 
 /**
  * Criteria that need two IMSIs on a key to fire (SPEC's two rules; shared_imei needs several). A criterion that
@@ -17,6 +19,7 @@ export function prefilterApplies(config: object): boolean {
   return rules === undefined || rules.every((r) => MULTI_IMSI_CRITERIA.has(r));
 }
 
+const F_RECORD_ID = 0;
 const F_IMEI = 2;
 const F_IMSI = 3;
 
@@ -141,9 +144,21 @@ export class KeyImsiTable {
 
 /** A set of IMEI keys (open addressing over a Float64Array; small enough to stay in cache). */
 export class KeySet {
-  private keys = new Float64Array(1 << 10);
-  private mask = (1 << 10) - 1;
+  private keys: Float64Array;
+  private mask: number;
   size = 0;
+
+  /** An empty set, or the set whose slots another thread sent (`slots()`). */
+  constructor(slots?: Float64Array) {
+    this.keys = slots ?? new Float64Array(1 << 10);
+    this.mask = this.keys.length - 1;
+    if (slots) for (let i = 0; i < slots.length; i++) if (slots[i] !== EMPTY) this.size++;
+  }
+
+  /** The open-addressing slots (to rebuild the set in another thread). */
+  slots(): Float64Array {
+    return this.keys;
+  }
 
   add(key: number): void {
     if ((this.size + 1) * 2 > this.keys.length) this.grow();
@@ -187,9 +202,11 @@ export class KeySet {
  * depends on the wall clock, which moves between the passes. Counting too much is safe (a key matched for
  * nothing); counting too little would lose findings, so every doubt counts.
  */
-export function keyImsiScanner(table: KeyImsiTable, tzOffsetMin: number): CdrFieldScanner {
+export function keyImsiScanner(table: KeyImsiTable, tzOffsetMin: number, ids: RepeatedIds | null = null): CdrFieldScanner {
   const why = newInvalid();
   return (buf, starts, ends) => {
+    // Every row's record_id, valid or not: the validator reads the same bytes (Cdr.idHash).
+    if (ids !== null) ids.note(idHashBytes(buf, starts[F_RECORD_ID], ends[F_RECORD_ID]));
     let s = starts[F_IMEI];
     const imeiLen = ends[F_IMEI] - s;
     if (imeiLen < 14 || imeiLen > 16) return;
@@ -215,9 +232,12 @@ export function keyImsiScanner(table: KeyImsiTable, tzOffsetMin: number): CdrFie
   };
 }
 
-/** Pass 1 over some inputs: every (IMEI key, IMSI) seen, with the keys that have several marked. */
-export async function scanKeyImsis(inputs: CdrInput[], tzOffsetMin: number, maxLineBytes: number, table = new KeyImsiTable()): Promise<KeyImsiTable> {
-  const scan = keyImsiScanner(table, tzOffsetMin);
+/**
+ * Pass 1 over some inputs: every (IMEI key, IMSI) seen, with the keys that have several marked; and, with
+ * `ids`, which record_id hashes occur more than once.
+ */
+export async function scanKeyImsis(inputs: CdrInput[], tzOffsetMin: number, maxLineBytes: number, table = new KeyImsiTable(), ids: RepeatedIds | null = null): Promise<KeyImsiTable> {
+  const scan = keyImsiScanner(table, tzOffsetMin, ids);
   const ignore = { record: () => undefined, reject: () => undefined };
   for (const input of inputs) {
     const parser = new CdrCsvParser(input.name, tzOffsetMin, ignore, maxLineBytes, scan);

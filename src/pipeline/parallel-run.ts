@@ -11,7 +11,9 @@ import type { OutputBatch } from '../sinks/sink.js';
 import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeySet } from './multi-imsi-keys.js';
-import { batchCdr, batchLine, batchRaw, type ParsedBatch } from './parsed-batch.js';
+import { batchCdr, batchCdrInto, batchLine, batchRaw, ROW_ID_CHECK, ROW_MATCH, type ParsedBatch } from './parsed-batch.js';
+import { RepeatedIds } from './repeated-ids.js';
+import { blankCdr } from '../domain/types.js';
 import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData } from './parse-worker.js';
 
 /** A plain file is split into byte ranges of about this size (at record starts), read by the workers in turn. */
@@ -19,6 +21,8 @@ const RANGE_BYTES = 8 << 20;
 const BATCH_ROWS = 8192;
 /** Batches a worker may have sent and not yet seen consumed: about one range ahead of the main thread. */
 const MAX_IN_FLIGHT = 12;
+/** A gzip CSV is about this many times its size once inflated (sizes the record_id bit sets). */
+const GZIP_RATIO = 6;
 
 interface ParseWorker {
   worker: Worker;
@@ -59,7 +63,11 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
   const bounds = timeBounds(cfg);
   const peak = engine.stats();
 
-  const data: ParseWorkerData = { tzOffsetMin: tz, maxLineBytes: cfg.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT };
+  const ids = RepeatedIds.forBytes(
+    opts.inputs.reduce((sum, i) => sum + (isGzipFile(i.path) ? GZIP_RATIO : 1) * i.bytes, 0),
+    true,
+  );
+  const data: ParseWorkerData = { tzOffsetMin: tz, maxLineBytes: cfg.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT, ids: ids.sharedMemory };
   const workers: ParseWorker[] = [];
   const units = new Map<number, UnitState>();
   let wake: (() => void) | null = null;
@@ -121,6 +129,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
       for (const { index, points } of s.splits) splits.set(index, points);
     }
     const matchKeys: KeySet = table.multiKeys();
+    for (const w of workers) w.worker.postMessage({ type: 'keys', slots: matchKeys.slots() } satisfies ParseRequest);
 
     // Pass 2: ranges in file order, dealt to the workers in turn.
     const order2: UnitState[] = [];
@@ -155,6 +164,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
       }
     };
     const latenessS = cfg.allowedLatenessS;
+    const scratch = blankCdr();
     for (const u of order2) {
       for (;;) {
         await until(() => u.batches.length > 0 || u.rows !== null || u.failure !== null);
@@ -169,6 +179,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
         const wallMs = Date.now();
         let c = 0;
         let r = 0;
+        let k = 0;
         for (let i = 0; i < b.n; i++) {
           if (b.isReject[i] === 1) {
             const rej = b.rejects[r++];
@@ -176,7 +187,9 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
             if (keep(rej)) rejects.push(rej);
             continue;
           }
-          const cdr = batchCdr(b, c);
+          // A CDR the engine keeps is its own object; the others (most) are read into one scratch CDR.
+          const flags = b.flags[c];
+          const cdr = (flags & ROW_MATCH) !== 0 ? batchCdr(b, c, b.recordIds[k++]) : batchCdrInto(scratch, b, c, flags !== 0 ? b.recordIds[k++] : '');
           // As admittingParser: plausible times (against the wall clock when the batch arrived) before admission,
           // then the ordered duplicate/late decision.
           const implausible = implausibleTime(cdr.startMs, wallMs, bounds);
@@ -185,7 +198,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
             const rej = makeReject(u.unit.input.name, batchLine(b, c), 'invalid_time', implausible, batchRaw(b, c));
             if (keep(rej)) rejects.push(rej);
           } else {
-            const why = engine.offer(cdr, now, matchKeys.has(cdr.key));
+            const why = engine.offer(cdr, now, (flags & ROW_MATCH) !== 0, (flags & ROW_ID_CHECK) !== 0);
             if (why !== null) {
               countReject(counters, why);
               const rej = makeReject(u.unit.input.name, batchLine(b, c), why, admissionDetail(why, cdr.recordId, engine.maxEventTimeMs, latenessS), batchRaw(b, c));

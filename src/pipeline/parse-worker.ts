@@ -6,8 +6,10 @@ import { CdrCsvParser, type CsvResumePoint } from '../input/cdr-csv.js';
 import { readCdrChunks, readRangeChunks, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
 import { makeReject } from '../domain/reject.js';
-import { KeyImsiTable, keyImsiScanner, type KeyImsiColumns } from './multi-imsi-keys.js';
-import { ParsedBatchBuilder, parsedBatchTransfer, type ParsedBatch } from './parsed-batch.js';
+import { KeyImsiTable, keyImsiScanner, KeySet, type KeyImsiColumns } from './multi-imsi-keys.js';
+import { ParsedBatchBuilder, parsedBatchTransfer, ROW_ID_CHECK, ROW_MATCH, type ParsedBatch } from './parsed-batch.js';
+import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
+import { blankCdr } from '../domain/types.js';
 
 /** One byte range of one input; `from` null: from the start of the input (header, BOM). */
 export interface ParseUnit {
@@ -20,6 +22,7 @@ export interface ParseUnit {
 
 export type ParseRequest =
   | { type: 'scan'; inputs: Array<{ index: number; input: CdrInput; splitBytes: number }> }
+  | { type: 'keys'; slots: Float64Array }
   | { type: 'parse'; unit: ParseUnit }
   | { type: 'credit' };
 
@@ -37,11 +40,16 @@ export interface ParseWorkerData {
   maxLineBytes: number;
   batchRows: number;
   maxInFlight: number;
+  /** The bit sets of record_id hashes, shared by the workers (pass 1 writes them, pass 2 reads them). */
+  ids: RepeatedIdsMemory;
 }
 
 const port = parentPort;
 if (!port) throw new Error('parse-worker must run as a worker thread');
 const d = workerData as ParseWorkerData;
+const ids = new RepeatedIds(d.ids);
+/** The IMEI keys to match (pass 1's result, sent before the first range of pass 2). */
+let matchKeys = new KeySet();
 
 let inFlight = 0;
 let wake: (() => void) | null = null;
@@ -56,6 +64,8 @@ port.on('message', (m: ParseRequest) => {
     w?.();
   } else if (m.type === 'scan') {
     void scan(m.inputs);
+  } else if (m.type === 'keys') {
+    matchKeys = new KeySet(m.slots);
   } else {
     queue.push(m.unit);
     if (!busy) void drain();
@@ -64,7 +74,7 @@ port.on('message', (m: ParseRequest) => {
 
 async function scan(inputs: Array<{ index: number; input: CdrInput; splitBytes: number }>): Promise<void> {
   const table = new KeyImsiTable();
-  const scanner = keyImsiScanner(table, d.tzOffsetMin);
+  const scanner = keyImsiScanner(table, d.tzOffsetMin, ids);
   const ignore = { record: () => undefined, reject: () => undefined };
   const splits: Array<{ index: number; points: CsvResumePoint[] }> = [];
   for (const { index, input, splitBytes } of inputs) {
@@ -100,12 +110,15 @@ async function parse(unit: ParseUnit): Promise<void> {
     record(cdr, line) {
       const n = parser.currentRawLength();
       parser.copyCurrentRaw(builder.rawRoom(n), builder.rawOffset);
-      builder.addCdr(cdr, line, n);
+      // Only the CDRs the main thread matches, or checks for a duplicate, need their record_id as text.
+      const flags = (matchKeys.has(cdr.key) ? ROW_MATCH : 0) | (ids.mayRepeat(cdr.idHash) ? ROW_ID_CHECK : 0);
+      builder.addCdr(cdr, line, n, flags, flags !== 0 ? parser.recordIdText() : '');
     },
     reject(reason, detail, line, raw) {
       builder.addReject(makeReject(source, line, reason, detail, raw));
     },
   }, d.maxLineBytes);
+  parser.reuseCdr(blankCdr());
   const send = async (): Promise<void> => {
     while (inFlight >= d.maxInFlight) await new Promise<void>((r) => (wake = r));
     const batch = builder.take();
@@ -132,3 +145,4 @@ async function parse(unit: ParseUnit): Promise<void> {
     port!.postMessage({ type: 'failed', unit: unit.id, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
   }
 }
+

@@ -1,5 +1,10 @@
 import type { Cdr, Reject } from '../domain/types.js';
-import { CDR_F64 as F, CDR_U8 as B, readCdrColumns, writeCdrColumns } from './cdr-columns.js';
+import { CDR_F64 as F, CDR_U8 as B, readCdrColumns, readCdrColumnsInto, writeCdrColumns } from './cdr-columns.js';
+
+/** A CDR of a multi-IMSI key: the engine matches it (and keeps it, with its record_id). */
+export const ROW_MATCH = 1;
+/** A CDR whose record_id hash occurs more than once in the input: admission checks it for a duplicate. */
+export const ROW_ID_CHECK = 2;
 
 /**
  * Rows of one byte range as a parse worker read them, in file order: each is a validated CDR (columns in
@@ -14,7 +19,10 @@ export interface ParsedBatch {
   f64: Float64Array; // per CDR: key, start, end, imsi, msisdn, mcc, mnc, lac, ci
   u8: Uint8Array; // per CDR: imsiLen, msisdnLen, imeiLen, imeiSuffix, radio, eventType
   i32: Int32Array; // per CDR: idHash, line, raw start, raw end (in raw)
+  /** Per CDR: ROW_MATCH | ROW_ID_CHECK. */
+  flags: Uint8Array;
   raw: Uint8Array;
+  /** The record_ids of the CDRs with a flag set, in order (the others' are never needed). */
   recordIds: string[];
   rejects: Reject[];
 }
@@ -39,6 +47,7 @@ export class ParsedBatchBuilder {
       f64: new Float64Array(capacity * F),
       u8: new Uint8Array(capacity * B),
       i32: new Int32Array(capacity * I),
+      flags: new Uint8Array(capacity),
       raw: new Uint8Array(capacity * 128),
       recordIds: [],
       rejects: [],
@@ -69,20 +78,24 @@ export class ParsedBatchBuilder {
     return this.rawLen;
   }
 
-  /** A validated CDR whose raw bytes were just written at rawOffset (rawBytes of them). */
-  addCdr(c: Cdr, line: number, rawBytes: number): void {
+  /**
+   * A validated CDR whose raw bytes were just written at rawOffset (rawBytes of them); `flags` ROW_MATCH /
+   * ROW_ID_CHECK; `recordId` is kept only when a flag is set.
+   */
+  addCdr(c: Cdr, line: number, rawBytes: number, flags = ROW_MATCH, recordId = c.recordId): void {
     const b = this.b;
     if (b.n >= b.isReject.length) this.grow();
     b.isReject[b.n++] = 0;
     const i = b.nCdrs++;
     writeCdrColumns(b.f64, b.u8, i, c);
+    b.flags[i] = flags;
+    if (flags !== 0) b.recordIds.push(recordId);
     const k = i * I;
     b.i32[k] = c.idHash;
     b.i32[k + 1] = line;
     b.i32[k + 2] = this.rawLen;
     b.i32[k + 3] = this.rawLen + rawBytes;
     this.rawLen += rawBytes;
-    b.recordIds.push(c.recordId);
   }
 
   addReject(r: Reject): void {
@@ -105,6 +118,7 @@ export class ParsedBatchBuilder {
     b.f64 = more(b.f64, F);
     b.u8 = more(b.u8, B);
     b.i32 = more(b.i32, I);
+    b.flags = more(b.flags, 1);
   }
 
   /** Hand over the batch (and start a new one). */
@@ -117,9 +131,14 @@ export class ParsedBatchBuilder {
   }
 }
 
-/** CDR i of a batch. */
-export function batchCdr(b: ParsedBatch, i: number): Cdr {
-  return readCdrColumns(b.f64, b.u8, i, b.recordIds[i], b.i32[i * I]);
+/** CDR i of a batch, with its record_id (the caller counts them: the next of `recordIds` for a flagged CDR). */
+export function batchCdr(b: ParsedBatch, i: number, recordId: string): Cdr {
+  return readCdrColumns(b.f64, b.u8, i, recordId, b.i32[i * I]);
+}
+
+/** CDR i of a batch written into `c` (for a CDR that is admitted but not kept). */
+export function batchCdrInto(c: Cdr, b: ParsedBatch, i: number, recordId: string): Cdr {
+  return readCdrColumnsInto(c, b.f64, b.u8, i, recordId, b.i32[i * I]);
 }
 
 export function batchLine(b: ParsedBatch, i: number): number {
@@ -131,5 +150,5 @@ export function batchRaw(b: ParsedBatch, i: number): string {
 }
 
 export function parsedBatchTransfer(b: ParsedBatch): ArrayBuffer[] {
-  return [b.isReject.buffer, b.f64.buffer, b.u8.buffer, b.i32.buffer, b.raw.buffer] as ArrayBuffer[];
+  return [b.isReject.buffer, b.f64.buffer, b.u8.buffer, b.i32.buffer, b.flags.buffer, b.raw.buffer] as ArrayBuffer[];
 }
