@@ -126,8 +126,9 @@ export class ImeiHistory {
         return true;
       }
       const storedLens = d[o + F_LENS];
-      const storedMsisdnLen = (storedLens - (storedLens % 256)) / 256;
-      if (d[o + F_IMSI] === imsi && storedLens % 256 === imsiLen && (msisdnLen === 0 || storedMsisdnLen === 0 || (storedLens === lens && d[o + F_MSISDN] === msisdn))) {
+      // Small integers: bit operations (a % on a number read from a Float64Array is a floating-point remainder).
+      const storedMsisdnLen = storedLens >>> 8;
+      if (d[o + F_IMSI] === imsi && (storedLens & 255) === imsiLen && (msisdnLen === 0 || storedMsisdnLen === 0 || (storedLens === lens && d[o + F_MSISDN] === msisdn))) {
         if (storedMsisdnLen === 0 && msisdnLen !== 0) {
           d[o + F_MSISDN] = msisdn;
           d[o + F_LENS] = lens;
@@ -243,10 +244,10 @@ export class ImeiHistory {
     const d = this.rows;
     const o = r * ROW;
     const lens = d[o + F_LENS];
-    const msisdnLen = Math.floor(lens / 256);
+    const msisdnLen = lens >>> 8;
     return {
       imsi: d[o + F_IMSI],
-      imsiLen: lens % 256,
+      imsiLen: lens & 255,
       firstSeenMs: d[o + F_FIRST],
       lastSeenMs: d[o + F_LAST],
       count: d[o + F_COUNT],

@@ -9,7 +9,13 @@ import { cutNote, MAX_REJECT_RAW_BYTES, rawFromBytes } from '../domain/reject.js
  * pass over a file that only needs a few fields (pipeline/multi-imsi-keys.ts) still splits records exactly
  * as the validating pass will.
  */
-export type CdrFieldScanner = (buf: Buffer, starts: Int32Array, ends: Int32Array) => void;
+export interface CdrFieldScanner {
+  /** The fields (CDR_FIELDS indexes) `row` reads: a line is split only as far as the last of them. */
+  fields: readonly number[];
+  /** A row's `fields`; true when it needs every field of the row: `whole` is then called with them all. */
+  row(buf: Buffer, starts: Int32Array, ends: Int32Array): boolean;
+  whole(buf: Buffer, starts: Int32Array, ends: Int32Array): void;
+}
 
 /** What a reader needs to start in the middle of a file: the header's column map and the lines before. */
 export interface CsvResumePoint {
@@ -30,6 +36,8 @@ const LF = 10;
 const CR = 13;
 const COMMA = 44;
 const QUOTE = 34;
+/** A stop column past any line's last: split the whole line. */
+const ALL_COLUMNS = 0x7fffffff;
 
 /** SPEC's default maxLineBytes: a longer line is a malformed_row. */
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
@@ -63,6 +71,8 @@ export class CdrCsvParser {
   private splitBytes = Infinity;
   private nextSplit = Infinity;
   private readonly splits: CsvResumePoint[] = [];
+  /** The column after which a scanning reader stops splitting a line (the last one its scanner reads). */
+  private lastScanCol = ALL_COLUMNS;
   /** A CDR object the validator writes every valid row into (see reuseCdr), or null: a new object per row. */
   private into: Cdr | null = null;
   /** The buffer the current row's fields were read from (the chunk, or the quoted path's scratch). */
@@ -102,8 +112,19 @@ export class CdrCsvParser {
     this.first = false;
     this.line = p.line;
     this.offset = p.offset;
-    this.colToField = Int8Array.from(p.colToField);
-    this.nCols = p.colToField.length;
+    this.setColumns(Int8Array.from(p.colToField));
+  }
+
+  private setColumns(map: Int8Array): void {
+    this.colToField = map;
+    this.nCols = map.length;
+    const wanted = this.scan?.fields;
+    if (wanted !== undefined && wanted.length < N_FIELDS) {
+      this.lastScanCol = 0;
+      map.forEach((f, col) => {
+        if (f >= 0 && wanted.includes(f)) this.lastScanCol = Math.max(this.lastScanCol, col);
+      });
+    }
   }
 
   push(chunk: Buffer): void {
@@ -248,8 +269,69 @@ export class CdrCsvParser {
     });
     const missing = CDR_FIELDS.filter((_, f) => !seen.has(f));
     if (missing.length) throw new InputError(`${this.source}: the CSV header lacks column(s) ${missing.join(', ')} (line 1 must name the CDR fields)`, 'BAD_HEADER');
-    this.colToField = map;
-    this.nCols = fields.length;
+    this.setColumns(map);
+  }
+
+  /**
+   * Split the line [pos, lineEnd) into starts/ends (by the header's column map), stopping after column
+   * `stopCol`; returns the number of fields split, or -1 when a quote needs the RFC 4180 path. `quotes`
+   * false: the line holds no quote.
+   */
+  private split(buf: Buffer, pos: number, lineEnd: number, quotes: boolean, stopCol: number): number {
+    const map = this.colToField!;
+    const nCols = this.nCols;
+    const starts = this.starts;
+    const ends = this.ends;
+    let col = 0;
+    if (!quotes) {
+      let fieldStart = pos;
+      for (let i = pos; i < lineEnd; i++) {
+        if (buf[i] === COMMA) {
+          if (col < nCols) {
+            const f = map[col];
+            if (f >= 0) {
+              starts[f] = fieldStart;
+              ends[f] = i;
+            }
+          }
+          fieldStart = i + 1;
+          if (++col > stopCol) return col;
+        }
+      }
+      if (col < nCols) {
+        const f = map[col];
+        if (f >= 0) {
+          starts[f] = fieldStart;
+          ends[f] = lineEnd;
+        }
+      }
+      return col + 1;
+    }
+    for (let i = pos; ; ) {
+      let fs: number;
+      let fe: number;
+      if (i < lineEnd && buf[i] === QUOTE) {
+        const close = buf.indexOf(QUOTE, i + 1);
+        if (close < 0 || close >= lineEnd || (close + 1 < lineEnd && buf[close + 1] !== COMMA)) return -1;
+        fs = i + 1;
+        fe = close;
+        i = close + 1;
+      } else {
+        fs = i;
+        while (i < lineEnd && buf[i] !== COMMA) i++;
+        fe = i;
+      }
+      if (col < nCols) {
+        const f = map[col];
+        if (f >= 0) {
+          starts[f] = fs;
+          ends[f] = fe;
+        }
+      }
+      col++;
+      if (i >= lineEnd || col > stopCol) return col;
+      i++;
+    }
   }
 
   /** Consume whole records from buf; returns the index of the first unconsumed byte. */
@@ -258,6 +340,8 @@ export class CdrCsvParser {
     const len = buf.length;
     const starts = this.starts;
     const ends = this.ends;
+    /** The next quote at or after pos (len: none in buf), found once for many lines. */
+    let quoteAt = -1;
     while (pos < len) {
       if (this.offset + pos >= this.nextSplit && this.colToField !== null) {
         this.splits.push({ offset: this.offset + pos, line: this.line, colToField: Array.from(this.colToField) });
@@ -294,35 +378,32 @@ export class CdrCsvParser {
         pos = r.next;
         continue;
       }
-      // Fast path: split on commas; a quote at a field start sends the line to the RFC 4180 path.
-      let col = 0;
-      let fieldStart = pos;
-      let quoted = false;
-      const nCols = this.nCols;
-      for (let i = pos; i <= lineEnd; i++) {
-        const c = i === lineEnd ? COMMA : buf[i];
-        if (c === COMMA) {
-          if (col < nCols) {
-            const f = map[col];
-            if (f >= 0) {
-              starts[f] = fieldStart;
-              ends[f] = i;
-            }
-          }
-          col++;
-          fieldStart = i + 1;
-        } else if (c === QUOTE && i === fieldStart) {
-          quoted = true;
-          break;
-        }
+      // Fast path: split on commas (a scanning reader only as far as its scanner reads). A quoted field with
+      // no "" and no line end inside is read in place; any other quote at a field start sends the line to
+      // the RFC 4180 path.
+      if (quoteAt < pos) {
+        quoteAt = buf.indexOf(QUOTE, pos);
+        if (quoteAt < 0) quoteAt = len;
       }
+      const nCols = this.nCols;
+      // A line with a quote is split whole: a quoted line end further on makes the record longer than the line.
+      const quotes = quoteAt < lineEnd;
+      let col = this.split(buf, pos, lineEnd, quotes, quotes ? ALL_COLUMNS : this.lastScanCol);
+      const quoted = col < 0;
       if (!quoted) {
         this.line++;
         this.rows++;
-        if (col !== nCols) {
+        if (this.scan !== null) {
+          // A row too short to hold the scanned fields cannot be valid (pass 2 rejects it): skip it.
+          if (col > this.lastScanCol || col === nCols) {
+            if (this.scan.row(buf, starts, ends)) {
+              // It needs every field: split the rest of a line that was split only partly.
+              if (!quotes && col > this.lastScanCol && this.lastScanCol < nCols - 1) col = this.split(buf, pos, lineEnd, false, ALL_COLUMNS);
+              if (col === nCols) this.scan.whole(buf, starts, ends);
+            }
+          }
+        } else if (col !== nCols) {
           this.handler.reject('malformed_row', `${col} fields where the header has ${nCols}`, lineNo, buf.toString('utf8', pos, lineEnd));
-        } else if (this.scan !== null) {
-          this.scan(buf, starts, ends);
         } else {
           const cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin, this.why, this.into);
           this.fieldBuf = buf;
@@ -361,7 +442,7 @@ export class CdrCsvParser {
         }
       }
       if (this.scan !== null) {
-        this.scan(this.q.scratch, starts, ends);
+        if (this.scan.row(this.q.scratch, starts, ends)) this.scan.whole(this.q.scratch, starts, ends);
         continue;
       }
       const cdr = validateCdrBytes(this.q.scratch, starts, ends, this.tzOffsetMin, this.why, this.into);
