@@ -18,6 +18,16 @@ export interface CellLookup {
  */
 export const AMBIGUOUS_CELL: CellSite = Object.freeze({ id: 'AMBIGUOUS', lat: NaN, lon: NaN, rangeM: NaN });
 
+/** What a lookup says of a cell without its site (a CDR that is counted but not matched): known, not, ambiguous. */
+export const CELL_KNOWN = 0;
+export const CELL_UNKNOWN = 1;
+export const CELL_AMBIGUOUS = 2;
+export type CellStatus = typeof CELL_KNOWN | typeof CELL_UNKNOWN | typeof CELL_AMBIGUOUS;
+
+export function cellStatusOf(site: CellSite | undefined): CellStatus {
+  return site === undefined ? CELL_UNKNOWN : site === AMBIGUOUS_CELL ? CELL_AMBIGUOUS : CELL_KNOWN;
+}
+
 /** Art. 24-25: which IMEI-IMSI and IMEI-MSISDN pairs are listed as genuine (the exception list). */
 export interface ExemptionLookup {
   /** Number of listed pairs; 0 lets the hot path skip every exemption check. */

@@ -3,7 +3,7 @@ import type { RuleConfig } from '../config/schema.js';
 import type { BlockCandidate, Cdr, Finding, Rule, RunCounters } from '../domain/types.js';
 import { emptyCounters } from '../domain/types.js';
 import { isoUtc } from '../domain/time.js';
-import { AMBIGUOUS_CELL, type CellLookup, type ExemptionLookup, type TacLookup } from '../domain/lookups.js';
+import { AMBIGUOUS_CELL, CELL_AMBIGUOUS, CELL_UNKNOWN, cellStatusOf, type CellLookup, type CellStatus, type ExemptionLookup, type TacLookup } from '../domain/lookups.js';
 import { digitsText, imeiKeyText, imeiText, msisdnText } from '../domain/identity.js';
 import { MinHeap } from './min-heap.js';
 import { Admission, type OfferResult } from './admission.js';
@@ -212,6 +212,10 @@ export class Engine {
    * other CDR of the input has (see Admission.admit).
    */
   offer(cdr: Cdr, nowMs: number, match = true, checkId = true): OfferResult {
+    if (!match) {
+      const cell = cellStatusOf(this.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci));
+      return this.offerUnmatched(cdr.startMs, cdr.recordId, cdr.idHash, checkId, cell, nowMs);
+    }
     if (this.admission !== null) {
       const why = this.admission.admit(cdr.recordId, cdr.idHash, cdr.startMs, checkId);
       if (why !== null) return why;
@@ -223,15 +227,6 @@ export class Engine {
       this.counters.ambiguousCell++;
       cell = undefined;
     }
-    if (!match) {
-      // A CDR the caller knows can never be in a finding (a file run's IMEI key with one IMSI): it is
-      // admitted, counted and moves event time exactly as if it were matched, but is not kept.
-      if (cdr.startMs > this.maxEventMs) {
-        this.maxEventMs = cdr.startMs;
-        this.advance(this.maxEventMs - this.orderingDelayMs, nowMs);
-      }
-      return null;
-    }
     const s = this.store.put(cdr, cell ?? null);
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
     if (this.orderingDelayMs === 0 || !this.waiting.push(s)) {
@@ -240,6 +235,27 @@ export class Engine {
       this.match(s);
     }
     this.advance(this.maxEventMs - this.orderingDelayMs, nowMs);
+    return null;
+  }
+
+  /**
+   * offer() of a CDR the caller knows can never be in a finding (a file run's IMEI key with one IMSI), given
+   * as what admission and the counters need: its start, its record_id (read only when checkId) and what the
+   * catalogue says of its cell. It is admitted, counted and moves event time exactly as if it were matched,
+   * but is not kept.
+   */
+  offerUnmatched(startMs: number, recordId: string, idHash: number, checkId: boolean, cell: CellStatus, nowMs: number): OfferResult {
+    if (this.admission !== null) {
+      const why = this.admission.admit(recordId, idHash, startMs, checkId);
+      if (why !== null) return why;
+    }
+    this.counters.recordsAccepted++;
+    if (cell === CELL_UNKNOWN) this.counters.unknownCell++;
+    else if (cell === CELL_AMBIGUOUS) this.counters.ambiguousCell++;
+    if (startMs > this.maxEventMs) {
+      this.maxEventMs = startMs;
+      this.advance(this.maxEventMs - this.orderingDelayMs, nowMs);
+    }
     return null;
   }
 

@@ -1,4 +1,4 @@
-import { AMBIGUOUS_CELL, type CellLookup } from '../domain/lookups.js';
+import { AMBIGUOUS_CELL, CELL_AMBIGUOUS, CELL_KNOWN, CELL_UNKNOWN, type CellLookup, type CellStatus } from '../domain/lookups.js';
 import type { CellSite, Radio, Reject } from '../domain/types.js';
 import { RADIOS } from '../domain/types.js';
 import type { RuleConfig } from '../config/schema.js';
@@ -8,6 +8,20 @@ import { readCsvTable } from './csv-table.js';
 const UMTS_CI_MOD = 65536;
 const UMTS = RADIOS.indexOf('UMTS');
 const TWO_32 = 2 ** 32;
+
+/** The catalogue's keys and hash tables in shared memory (CellCatalogue.sharedKeys / fromKeys). */
+export interface CatalogueKeys {
+  n: number;
+  nShort: number;
+  radio: Uint8Array;
+  mcc: Float64Array;
+  mnc: Float64Array;
+  lac: Float64Array;
+  ci: Float64Array;
+  exact: Int32Array;
+  short: Int32Array;
+  shortShared: Uint8Array;
+}
 
 export interface CatalogueCell extends CellSite {
   radio: Radio;
@@ -46,6 +60,7 @@ export class CellCatalogue implements CellLookup {
   private nShort = 0;
   /** Short UMTS keys that more than one catalogue cell shares. */
   ambiguousShortKeys = 0;
+  private keysShared: CatalogueKeys | null = null;
 
   constructor(cells: Iterable<CatalogueCell> = []) {
     for (const c of cells) this.add(c);
@@ -85,10 +100,63 @@ export class CellCatalogue implements CellLookup {
     const e = this.exact[this.findExact(r, mcc, mnc, lac, ci)];
     if (e !== 0) return this.site(e - 1);
     if (r !== UMTS || this.nShort === 0) return undefined;
-    const slot = this.findShort(mcc, mnc, lac, ci % UMTS_CI_MOD);
+    const slot = this.findShort(mcc, mnc, lac, shortCi(ci));
     const s = this.short[slot];
     if (s === 0) return undefined;
     return this.shortShared[slot] ? AMBIGUOUS_CELL : this.site(s - 1);
+  }
+
+  /** What lookup would answer, without a CellSite: CELL_KNOWN, CELL_UNKNOWN or CELL_AMBIGUOUS (radio: RADIOS index). */
+  status(r: number, mcc: number, mnc: number, lac: number, ci: number): CellStatus {
+    if (this.exact[this.findExact(r, mcc, mnc, lac, ci)] !== 0) return CELL_KNOWN;
+    if (r !== UMTS || this.nShort === 0) return CELL_UNKNOWN;
+    const slot = this.findShort(mcc, mnc, lac, shortCi(ci));
+    if (this.short[slot] === 0) return CELL_UNKNOWN;
+    return this.shortShared[slot] ? CELL_AMBIGUOUS : CELL_KNOWN;
+  }
+
+  /**
+   * The keys and hash tables of the catalogue in shared memory (made once), for worker threads that only
+   * need status(): CellCatalogue.fromKeys there answers as this one does.
+   */
+  sharedKeys(): CatalogueKeys {
+    if (this.keysShared === null) {
+      const share = <T extends Uint8Array | Int32Array | Float64Array>(a: T, n: number): T => {
+        const bytes = n * a.BYTES_PER_ELEMENT;
+        const s = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(Math.max(bytes, 8)));
+        s.set(a.subarray(0, n));
+        return s;
+      };
+      this.keysShared = {
+        n: this.n,
+        nShort: this.nShort,
+        radio: share(this.radio, this.n),
+        mcc: share(this.mcc, this.n),
+        mnc: share(this.mnc, this.n),
+        lac: share(this.lac, this.n),
+        ci: share(this.ci, this.n),
+        exact: share(this.exact, this.exact.length),
+        short: share(this.short, this.short.length),
+        shortShared: share(this.shortShared, this.shortShared.length),
+      };
+    }
+    return this.keysShared;
+  }
+
+  /** A catalogue that answers status() (and lookup() without coordinates: never use that) from sharedKeys(). */
+  static fromKeys(k: CatalogueKeys): CellCatalogue {
+    const c = new CellCatalogue();
+    c.n = c.cap = k.n;
+    c.nShort = k.nShort;
+    c.radio = k.radio;
+    c.mcc = k.mcc;
+    c.mnc = k.mnc;
+    c.lac = k.lac;
+    c.ci = k.ci;
+    c.exact = k.exact;
+    c.short = k.short;
+    c.shortShared = k.shortShared;
+    return c;
   }
 
   get size(): number {
@@ -117,12 +185,12 @@ export class CellCatalogue implements CellLookup {
       for (let s = 0; s < old.length; s++) {
         if (old[s] === 0) continue;
         const j = old[s] - 1;
-        const t = this.findShort(this.mcc[j], this.mnc[j], this.lac[j], this.ci[j] % UMTS_CI_MOD);
+        const t = this.findShort(this.mcc[j], this.mnc[j], this.lac[j], shortCi(this.ci[j]));
         this.short[t] = old[s];
         this.shortShared[t] = shared[s];
       }
     }
-    const slot = this.findShort(this.mcc[i], this.mnc[i], this.lac[i], this.ci[i] % UMTS_CI_MOD);
+    const slot = this.findShort(this.mcc[i], this.mnc[i], this.lac[i], shortCi(this.ci[i]));
     if (this.short[slot] === 0) {
       this.short[slot] = i + 1;
       this.nShort++;
@@ -186,18 +254,23 @@ export class CellCatalogue implements CellLookup {
     }
   }
 
-  private findShort(mcc: number, mnc: number, lac: number, shortCi: number): number {
+  private findShort(mcc: number, mnc: number, lac: number, short: number): number {
     const t = this.short;
     const mask = t.length - 1;
-    let h = hash(UMTS, mcc, mnc, lac, shortCi) & mask;
+    let h = hash(UMTS, mcc, mnc, lac, short) & mask;
     for (;;) {
       const v = t[h];
       if (v === 0) return h;
       const i = v - 1;
-      if (this.ci[i] % UMTS_CI_MOD === shortCi && this.lac[i] === lac && this.mnc[i] === mnc && this.mcc[i] === mcc) return h;
+      if (shortCi(this.ci[i]) === short && this.lac[i] === lac && this.mnc[i] === mnc && this.mcc[i] === mcc) return h;
       h = (h + 1) & mask;
     }
   }
+}
+
+/** The 16-bit CI of a UMTS cell id (no %: on a number above 2^31 V8 computes it as a float remainder, slowly). */
+function shortCi(ci: number): number {
+  return ci - Math.floor(ci / UMTS_CI_MOD) * UMTS_CI_MOD;
 }
 
 /** A 32-bit mix of a cell key (ci may exceed 32 bits: NR's NCI has 36). */

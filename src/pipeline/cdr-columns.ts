@@ -33,30 +33,6 @@ export function writeCdrColumns(f64: Float64Array, u8: Uint8Array, i: number, c:
   u8[o + 5] = EVENT_TYPES.indexOf(c.eventType);
 }
 
-/** Row `i` of the columns written into `c` (a CDR object reused for rows the engine does not keep). */
-export function readCdrColumnsInto(c: Cdr, f64: Float64Array, u8: Uint8Array, i: number, recordId: string, idHash: number): Cdr {
-  const f = i * CDR_F64;
-  const o = i * CDR_U8;
-  c.recordId = recordId;
-  c.idHash = idHash;
-  c.eventType = EVENT_TYPES[u8[o + 5]] as EventType;
-  c.key = f64[f];
-  c.imeiLen = u8[o + 2];
-  c.imeiSuffix = u8[o + 3];
-  c.imsi = f64[f + 3];
-  c.imsiLen = u8[o];
-  c.msisdn = f64[f + 4];
-  c.msisdnLen = u8[o + 1];
-  c.startMs = f64[f + 1];
-  c.endMs = f64[f + 2];
-  c.radio = RADIOS[u8[o + 4]] as Radio;
-  c.mcc = f64[f + 5];
-  c.mnc = f64[f + 6];
-  c.lac = f64[f + 7];
-  c.ci = f64[f + 8];
-  return c;
-}
-
 /** Row `i` of the columns as a CDR. */
 export function readCdrColumns(f64: Float64Array, u8: Uint8Array, i: number, recordId: string, idHash: number): Cdr {
   const f = i * CDR_F64;

@@ -11,9 +11,9 @@ import type { OutputBatch } from '../sinks/sink.js';
 import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeySet } from './multi-imsi-keys.js';
-import { batchCdr, batchCdrInto, batchLine, batchRaw, ROW_ID_CHECK, ROW_MATCH, type ParsedBatch } from './parsed-batch.js';
+import { batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
 import { RepeatedIds } from './repeated-ids.js';
-import { blankCdr } from '../domain/types.js';
+import type { CellStatus } from '../domain/lookups.js';
 import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData } from './parse-worker.js';
 
 /** A plain file is split into byte ranges of about this size (at record starts), read by the workers in turn. */
@@ -67,7 +67,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
     opts.inputs.reduce((sum, i) => sum + (isGzipFile(i.path) ? GZIP_RATIO : 1) * i.bytes, 0),
     true,
   );
-  const data: ParseWorkerData = { tzOffsetMin: tz, maxLineBytes: cfg.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT, ids: ids.sharedMemory };
+  const data: ParseWorkerData = { tzOffsetMin: tz, maxLineBytes: cfg.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT, ids: ids.sharedMemory, cells: opts.cells.sharedKeys() };
   const workers: ParseWorker[] = [];
   const units = new Map<number, UnitState>();
   let wake: (() => void) | null = null;
@@ -164,7 +164,6 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
       }
     };
     const latenessS = cfg.allowedLatenessS;
-    const scratch = blankCdr();
     for (const u of order2) {
       for (;;) {
         await until(() => u.batches.length > 0 || u.rows !== null || u.failure !== null);
@@ -187,21 +186,27 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
             if (keep(rej)) rejects.push(rej);
             continue;
           }
-          // A CDR the engine keeps is its own object; the others (most) are read into one scratch CDR.
+          // Only a CDR the engine matches becomes an object; the others are offered as the few numbers
+          // admission and the counters need.
           const flags = b.flags[c];
-          const cdr = (flags & ROW_MATCH) !== 0 ? batchCdr(b, c, b.recordIds[k++]) : batchCdrInto(scratch, b, c, flags !== 0 ? b.recordIds[k++] : '');
+          const match = (flags & ROW_MATCH) !== 0;
+          const recordId = (flags & ROW_NEEDS_ID) !== 0 ? b.recordIds[k++] : '';
+          const startMs = batchStartMs(b, c);
           // As admittingParser: plausible times (against the wall clock when the batch arrived) before admission,
           // then the ordered duplicate/late decision.
-          const implausible = implausibleTime(cdr.startMs, wallMs, bounds);
+          const implausible = implausibleTime(startMs, wallMs, bounds);
           if (implausible !== null) {
             countReject(counters, 'invalid_time');
             const rej = makeReject(u.unit.input.name, batchLine(b, c), 'invalid_time', implausible, batchRaw(b, c));
             if (keep(rej)) rejects.push(rej);
           } else {
-            const why = engine.offer(cdr, now, (flags & ROW_MATCH) !== 0, (flags & ROW_ID_CHECK) !== 0);
+            const checkId = (flags & ROW_ID_CHECK) !== 0;
+            const why = match
+              ? engine.offer(batchCdr(b, c, recordId), now, true, checkId)
+              : engine.offerUnmatched(startMs, recordId, batchIdHash(b, c), checkId, (flags >>> ROW_CELL_SHIFT) as CellStatus, now);
             if (why !== null) {
               countReject(counters, why);
-              const rej = makeReject(u.unit.input.name, batchLine(b, c), why, admissionDetail(why, cdr.recordId, engine.maxEventTimeMs, latenessS), batchRaw(b, c));
+              const rej = makeReject(u.unit.input.name, batchLine(b, c), why, admissionDetail(why, recordId, engine.maxEventTimeMs, latenessS), batchRaw(b, c));
               if (keep(rej)) rejects.push(rej);
             }
           }

@@ -7,9 +7,10 @@ import { readCdrChunks, readRangeChunks, type CdrInput } from '../input/cdr-file
 import { InputError } from '../domain/errors.js';
 import { makeReject } from '../domain/reject.js';
 import { KeyImsiTable, keyImsiScanner, KeySet, type KeyImsiColumns } from './multi-imsi-keys.js';
-import { ParsedBatchBuilder, parsedBatchTransfer, ROW_ID_CHECK, ROW_MATCH, type ParsedBatch } from './parsed-batch.js';
+import { ParsedBatchBuilder, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
+import { CellCatalogue, type CatalogueKeys } from '../input/cell-catalogue.js';
 import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
-import { blankCdr } from '../domain/types.js';
+import { blankCdr, RADIOS } from '../domain/types.js';
 
 /** One byte range of one input; `from` null: from the start of the input (header, BOM). */
 export interface ParseUnit {
@@ -42,12 +43,15 @@ export interface ParseWorkerData {
   maxInFlight: number;
   /** The bit sets of record_id hashes, shared by the workers (pass 1 writes them, pass 2 reads them). */
   ids: RepeatedIdsMemory;
+  /** The cell catalogue's keys (shared memory), to tell the main thread what it says of each CDR's cell. */
+  cells: CatalogueKeys;
 }
 
 const port = parentPort;
 if (!port) throw new Error('parse-worker must run as a worker thread');
 const d = workerData as ParseWorkerData;
 const ids = new RepeatedIds(d.ids);
+const cells = CellCatalogue.fromKeys(d.cells);
 /** The IMEI keys to match (pass 1's result, sent before the first range of pass 2). */
 let matchKeys = new KeySet();
 
@@ -111,8 +115,11 @@ async function parse(unit: ParseUnit): Promise<void> {
       const n = parser.currentRawLength();
       parser.copyCurrentRaw(builder.rawRoom(n), builder.rawOffset);
       // Only the CDRs the main thread matches, or checks for a duplicate, need their record_id as text.
-      const flags = (matchKeys.has(cdr.key) ? ROW_MATCH : 0) | (ids.mayRepeat(cdr.idHash) ? ROW_ID_CHECK : 0);
-      builder.addCdr(cdr, line, n, flags, flags !== 0 ? parser.recordIdText() : '');
+      // The main thread looks up the cell of a CDR it matches; of the others it only counts what status() says.
+      const flags =
+        (matchKeys.has(cdr.key) ? ROW_MATCH : cells.status(RADIOS.indexOf(cdr.radio), cdr.mcc, cdr.mnc, cdr.lac, cdr.ci) << ROW_CELL_SHIFT) |
+        (ids.mayRepeat(cdr.idHash) ? ROW_ID_CHECK : 0);
+      builder.addCdr(cdr, line, n, flags, (flags & ROW_NEEDS_ID) !== 0 ? parser.recordIdText() : '');
     },
     reject(reason, detail, line, raw) {
       builder.addReject(makeReject(source, line, reason, detail, raw));

@@ -1,10 +1,14 @@
 import type { Cdr, Reject } from '../domain/types.js';
-import { CDR_F64 as F, CDR_U8 as B, readCdrColumns, readCdrColumnsInto, writeCdrColumns } from './cdr-columns.js';
+import { CDR_F64 as F, CDR_U8 as B, readCdrColumns, writeCdrColumns } from './cdr-columns.js';
 
 /** A CDR of a multi-IMSI key: the engine matches it (and keeps it, with its record_id). */
 export const ROW_MATCH = 1;
 /** A CDR whose record_id hash occurs more than once in the input: admission checks it for a duplicate. */
 export const ROW_ID_CHECK = 2;
+/** Bits 2-3: what the catalogue says of the CDR's cell (domain/lookups.ts CellStatus), for counting it. */
+export const ROW_CELL_SHIFT = 2;
+/** The flags that make a CDR's record_id travel with it. */
+export const ROW_NEEDS_ID = ROW_MATCH | ROW_ID_CHECK;
 
 /**
  * Rows of one byte range as a parse worker read them, in file order: each is a validated CDR (columns in
@@ -19,10 +23,10 @@ export interface ParsedBatch {
   f64: Float64Array; // per CDR: key, start, end, imsi, msisdn, mcc, mnc, lac, ci
   u8: Uint8Array; // per CDR: imsiLen, msisdnLen, imeiLen, imeiSuffix, radio, eventType
   i32: Int32Array; // per CDR: idHash, line, raw start, raw end (in raw)
-  /** Per CDR: ROW_MATCH | ROW_ID_CHECK. */
+  /** Per CDR: ROW_MATCH | ROW_ID_CHECK | cell status << ROW_CELL_SHIFT. */
   flags: Uint8Array;
   raw: Uint8Array;
-  /** The record_ids of the CDRs with a flag set, in order (the others' are never needed). */
+  /** The record_ids of the CDRs flagged ROW_NEEDS_ID, in order (the others' are never needed). */
   recordIds: string[];
   rejects: Reject[];
 }
@@ -79,8 +83,8 @@ export class ParsedBatchBuilder {
   }
 
   /**
-   * A validated CDR whose raw bytes were just written at rawOffset (rawBytes of them); `flags` ROW_MATCH /
-   * ROW_ID_CHECK; `recordId` is kept only when a flag is set.
+   * A validated CDR whose raw bytes were just written at rawOffset (rawBytes of them); `flags` as in
+   * ParsedBatch.flags; `recordId` is kept only with ROW_NEEDS_ID.
    */
   addCdr(c: Cdr, line: number, rawBytes: number, flags = ROW_MATCH, recordId = c.recordId): void {
     const b = this.b;
@@ -89,7 +93,7 @@ export class ParsedBatchBuilder {
     const i = b.nCdrs++;
     writeCdrColumns(b.f64, b.u8, i, c);
     b.flags[i] = flags;
-    if (flags !== 0) b.recordIds.push(recordId);
+    if ((flags & ROW_NEEDS_ID) !== 0) b.recordIds.push(recordId);
     const k = i * I;
     b.i32[k] = c.idHash;
     b.i32[k + 1] = line;
@@ -136,9 +140,12 @@ export function batchCdr(b: ParsedBatch, i: number, recordId: string): Cdr {
   return readCdrColumns(b.f64, b.u8, i, recordId, b.i32[i * I]);
 }
 
-/** CDR i of a batch written into `c` (for a CDR that is admitted but not kept). */
-export function batchCdrInto(c: Cdr, b: ParsedBatch, i: number, recordId: string): Cdr {
-  return readCdrColumnsInto(c, b.f64, b.u8, i, recordId, b.i32[i * I]);
+export function batchStartMs(b: ParsedBatch, i: number): number {
+  return b.f64[i * F + 1];
+}
+
+export function batchIdHash(b: ParsedBatch, i: number): number {
+  return b.i32[i * I];
 }
 
 export function batchLine(b: ParsedBatch, i: number): number {

@@ -12,7 +12,10 @@ import { ROOT, assertBuilt, tempDir } from '../helpers/cli.js';
 const dist = (p: string) => join(ROOT, 'dist', p);
 
 const HEADER = 'note,record_id,event_type,imei,imsi,msisdn,start_time,duration_s,radio,mcc,mnc,lac,ci';
-const CELLS = 'radio,mcc,net,area,cell,lon,lat,range\nLTE,716,10,100,1,-77.03,-12.05,500\nLTE,716,10,200,3,-71.54,-16.4,500\n';
+// Two UMTS cells share the short key (400, 1): a CDR there is an ambiguous_cell; area 300 is not listed.
+const CELLS =
+  'radio,mcc,net,area,cell,lon,lat,range\nLTE,716,10,100,1,-77.03,-12.05,500\nLTE,716,10,200,3,-71.54,-16.4,500\n' +
+  'UMTS,716,10,400,65537,-77.03,-12.05,500\nUMTS,716,10,400,131073,-77.04,-12.06,500\n';
 
 function feed(seed: number, rows: number, t0: number): string {
   let x = seed;
@@ -29,7 +32,8 @@ function feed(seed: number, rows: number, t0: number): string {
     // Devices 0-9 have a second IMSI now and then; the others one IMSI (never matched after pass 1).
     const imsi = `71610${String(dev * 10 + (dev < 10 && rnd(4) === 0 ? 1 : 0)).padStart(10, '0')}`;
     const imei = `3569380356${String(dev).padStart(4, '0')}${rnd(10)}`;
-    const cell = rnd(5) === 0 ? '200,3' : '100,1';
+    const c = rnd(20);
+    const cell = c < 4 ? 'LTE,716,10,200,3' : c === 4 ? 'LTE,716,10,300,9' : c === 5 ? 'UMTS,716,10,400,1' : 'LTE,716,10,100,1';
     let start = new Date(t - rnd(300) * 1000).toISOString();
     let id = `r${seed}-${i}`;
     const k = rnd(60);
@@ -37,8 +41,8 @@ function feed(seed: number, rows: number, t0: number): string {
     if (k === 1) start = new Date(t - 3600_000).toISOString(); // late
     ids.push(id);
     const note = ['', 'plain', '"a, ""b"""', '"two\nlines"', '"crlf\r\ninside"'][rnd(5)];
-    let line = `${note},${id},${['voice_mo', 'data', 'sms_mt'][rnd(3)]},${imei},${imsi},+51987${String(dev).padStart(6, '0')},${start},${rnd(400)},LTE,716,10,${cell}`;
-    if (k === 2) line = line.replace(imsi, '716109999999999').replace(`${rnd(400)},LTE`, 'x,LTE').replace(/,\d+,LTE/, ',-1,LTE'); // invalid, foreign IMSI
+    let line = `${note},${id},${['voice_mo', 'data', 'sms_mt'][rnd(3)]},${imei},${imsi},+51987${String(dev).padStart(6, '0')},${start},${rnd(400)},${cell}`;
+    if (k === 2) line = line.replace(imsi, '716109999999999').replace(`${rnd(400)},LTE`, 'x,LTE').replace(/,\d+,(LTE|UMTS)/, ',-1,$1'); // invalid, foreign IMSI
     if (k === 3) line = `"unclosed,${line}`;
     if (k === 4) line = 'free text';
     if (k === 5) line = line.replace(start, '2099-01-01T00:00:00Z'); // implausible: rejected before admission
@@ -92,5 +96,9 @@ describe('parallel file run', () => {
     expect(par.counters).toEqual(plain.counters);
     expect(plain.counters.rejectsNotWritten).toBeGreaterThan(0);
     expect(plain.counters.rejectsByReason.invalid_time).toBeGreaterThan(10);
+    expect(plain.counters.rejectsByReason.duplicate_record).toBeGreaterThan(10);
+    // The workers tell the main thread what the catalogue says of each cell it does not match.
+    expect(plain.counters.unknownCell).toBeGreaterThan(10);
+    expect(plain.counters.ambiguousCell).toBeGreaterThan(10);
   }, 60_000);
 });
