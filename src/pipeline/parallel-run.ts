@@ -11,7 +11,7 @@ import type { OutputBatch } from '../sinks/sink.js';
 import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeySet } from './multi-imsi-keys.js';
-import { batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
+import { batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
 import { RepeatedIds } from './repeated-ids.js';
 import type { CellStatus } from '../domain/lookups.js';
 import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData } from './parse-worker.js';
@@ -212,6 +212,10 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
           }
           c++;
         }
+        // Its arrays go back to the worker (moved, not copied); its strings and rejects stay here.
+        b.recordIds = [];
+        b.rejects = [];
+        u.worker.worker.postMessage({ type: 'recycle', batch: b } satisfies ParseRequest, parsedBatchTransfer(b));
         opts.onBytes?.(bytes);
         await emit(false);
         const st = engine.stats();

@@ -25,7 +25,9 @@ export type ParseRequest =
   | { type: 'scan'; inputs: Array<{ index: number; input: CdrInput; splitBytes: number }> }
   | { type: 'keys'; slots: Float64Array }
   | { type: 'parse'; unit: ParseUnit }
-  | { type: 'credit' };
+  | { type: 'credit' }
+  /** A batch the main thread has read, sent back for its arrays to be reused. */
+  | { type: 'recycle'; batch: ParsedBatch };
 
 export type ParseReply =
   | { type: 'scanned'; cols: KeyImsiColumns; splits: Array<{ index: number; points: CsvResumePoint[] }> }
@@ -55,13 +57,19 @@ const cells = CellCatalogue.fromKeys(d.cells);
 /** The IMEI keys to match (pass 1's result, sent before the first range of pass 2). */
 let matchKeys = new KeySet();
 
+/** Batches sent back by the main thread, to be filled again. */
+const pool: ParsedBatch[] = [];
+const MAX_POOL = 4;
+
 let inFlight = 0;
 let wake: (() => void) | null = null;
 const queue: ParseUnit[] = [];
 let busy = false;
 
 port.on('message', (m: ParseRequest) => {
-  if (m.type === 'credit') {
+  if (m.type === 'recycle') {
+    if (pool.length < MAX_POOL) pool.push(m.batch);
+  } else if (m.type === 'credit') {
     inFlight--;
     const w = wake;
     wake = null;
@@ -108,7 +116,7 @@ async function drain(): Promise<void> {
 async function parse(unit: ParseUnit): Promise<void> {
   const source = unit.input.name;
   // A batch is sent after the chunk that fills it (a 1 MiB chunk holds ~10k rows): room for that without growing.
-  const builder = new ParsedBatchBuilder(d.batchRows * 2);
+  const builder = new ParsedBatchBuilder(d.batchRows * 2, pool);
   let bytes = 0;
   const parser: CdrCsvParser = new CdrCsvParser(source, d.tzOffsetMin, {
     record(cdr, line) {
