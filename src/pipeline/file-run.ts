@@ -1,5 +1,5 @@
 import { timeBounds, type Config } from '../config/schema.js';
-import type { Cdr, Reject, RejectReason, RunCounters } from '../domain/types.js';
+import { blankCdr, type Cdr, type Reject, type RejectReason, type RunCounters } from '../domain/types.js';
 import { admissionDetail } from '../engine/admission.js';
 import { Engine, type EngineStats, type OfferResult } from '../engine/engine.js';
 import { CdrCsvParser } from '../input/cdr-csv.js';
@@ -12,6 +12,8 @@ import type { OutputBatch, Sink } from '../sinks/sink.js';
 import { boundReject, makeReject } from '../domain/reject.js';
 import { InputError } from '../domain/errors.js';
 import { prefilterApplies, scanKeyImsis, type KeySet } from './multi-imsi-keys.js';
+import { GZIP_RATIO, RepeatedIds } from './repeated-ids.js';
+import { isGzipFile } from '../input/cdr-files.js';
 
 export interface FileRunOptions {
   inputs: CdrInput[];
@@ -55,8 +57,10 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   const engine = new Engine(opts.config, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
   const counters = engine.counters;
   const tz = tzOffsetMinutes(opts.config.timezone);
-  const matchKeys = opts.prefilter && rereadable(opts.inputs) && prefilterApplies(opts.config) ? await multiImsiKeys(opts.inputs, tz, opts.config.maxLineBytes) : null;
-  const offer = matchKeys === null ? (cdr: Cdr) => engine.offer(cdr, now) : (cdr: Cdr) => engine.offer(cdr, now, matchKeys.has(cdr.key));
+  const pass1 = opts.prefilter && rereadable(opts.inputs) && prefilterApplies(opts.config) ? await firstPass(opts.inputs, tz, opts.config.maxLineBytes) : null;
+  const offer = pass1 === null ? (cdr: Cdr) => engine.offer(cdr, now) : (cdr: Cdr) => engine.offer(cdr, now, pass1.keys.has(cdr.key), pass1.ids.mayRepeat(cdr.idHash));
+  // After pass 1 only the CDRs that are matched or checked for a duplicate need their record_id as text.
+  const needsId = pass1 === null ? undefined : (cdr: Cdr) => pass1.keys.has(cdr.key) || pass1.ids.mayRepeat(cdr.idHash);
   const keep = rejectCap(opts.config.maxRejectsPerReason, counters);
   let rejects: Reject[] = [];
   for (const r of opts.referenceRejects) {
@@ -78,7 +82,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
 
   for (const input of opts.inputs) {
     const source = input.name;
-    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => keep(r) && rejects.push(r), offer, () => engine.maxEventTimeMs, opts.config);
+    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => keep(r) && rejects.push(r), offer, () => engine.maxEventTimeMs, opts.config, needsId);
     for await (const chunk of readCdrChunks(input, opts.onBytes)) {
       now = clock();
       parser.push(chunk);
@@ -97,10 +101,14 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
 }
 
-/** Pass 1: the keys to match, or null (match all) when an input cannot be read: pass 2 then reports it where a plain run would. */
-async function multiImsiKeys(inputs: CdrInput[], tz: number, maxLineBytes: number): Promise<KeySet | null> {
+/**
+ * Pass 1: the keys to match and the record_ids that may repeat, or null (match and check all) when an input
+ * cannot be read: pass 2 then reports it where a plain run would.
+ */
+async function firstPass(inputs: CdrInput[], tz: number, maxLineBytes: number): Promise<{ keys: KeySet; ids: RepeatedIds } | null> {
+  const ids = RepeatedIds.forBytes(inputs.reduce((sum, i) => sum + i.bytes * (isGzipFile(i.path) ? GZIP_RATIO : 1), 0), false);
   try {
-    return (await scanKeyImsis(inputs, tz, maxLineBytes)).multiKeys();
+    return { keys: (await scanKeyImsis(inputs, tz, maxLineBytes, undefined, ids)).multiKeys(), ids };
   } catch (err) {
     if (err instanceof InputError) return null;
     throw err;
@@ -120,10 +128,13 @@ export function admittingParser(
   admit: (cdr: Cdr) => OfferResult,
   maxEventMs: () => number,
   config: Pick<Config, 'maxLineBytes' | 'maxFutureS' | 'minEventTime'>,
+  needsId?: (cdr: Cdr) => boolean,
 ): CdrCsvParser {
   const bounds = timeBounds(config);
   const parser: CdrCsvParser = new CdrCsvParser(source, tzOffsetMin, {
     record(cdr: Cdr, line: number) {
+      // With needsId the rows come in one reused object whose record_id is read only when needed.
+      if (needsId !== undefined && needsId(cdr)) cdr.recordId = parser.recordIdText();
       // Plausible times: checked before admission, so an implausible row never moves event time.
       const implausible = implausibleTime(cdr.startMs, Date.now(), bounds);
       if (implausible !== null) {
@@ -142,6 +153,7 @@ export function admittingParser(
       reject(makeReject(source, line, reason, detail, raw));
     },
   }, config.maxLineBytes);
+  if (needsId !== undefined) parser.reuseCdr(blankCdr());
   return parser;
 }
 

@@ -12,7 +12,7 @@ import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeySet } from './multi-imsi-keys.js';
 import { batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
-import { RepeatedIds } from './repeated-ids.js';
+import { GZIP_RATIO, RepeatedIds } from './repeated-ids.js';
 import type { CellStatus } from '../domain/lookups.js';
 import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData } from './parse-worker.js';
 
@@ -21,8 +21,6 @@ const RANGE_BYTES = 8 << 20;
 const BATCH_ROWS = 8192;
 /** Batches a worker may have sent and not yet seen consumed: about one range ahead of the main thread. */
 const MAX_IN_FLIGHT = 12;
-/** A gzip CSV is about this many times its size once inflated (sizes the record_id bit sets). */
-const GZIP_RATIO = 6;
 
 interface ParseWorker {
   worker: Worker;

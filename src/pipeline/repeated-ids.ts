@@ -11,6 +11,9 @@ export interface RepeatedIdsMemory {
   again: SharedArrayBuffer | ArrayBuffer;
 }
 
+/** A gzip CSV is about this many times its size once inflated (sizes the bit sets). */
+export const GZIP_RATIO = 6;
+
 /** Bits per expected row: about one unique id in 8 shares a bit with another and is checked for nothing. */
 const BITS_PER_ROW = 8;
 /** A CDR line is rarely shorter than this many bytes, so input bytes / this bounds the rows from above. */
