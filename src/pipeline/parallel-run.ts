@@ -10,7 +10,7 @@ import { InputError } from '../domain/errors.js';
 import type { OutputBatch } from '../sinks/sink.js';
 import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
-import { KeyImsiTable, type KeySet } from './multi-imsi-keys.js';
+import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
 import { batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
 import { GZIP_RATIO, RepeatedIds } from './repeated-ids.js';
 import type { CellStatus } from '../domain/lookups.js';
@@ -21,16 +21,21 @@ const RANGE_BYTES = 8 << 20;
 const BATCH_ROWS = 8192;
 /** Batches a worker may have sent and not yet seen consumed: about one range ahead of the main thread. */
 const MAX_IN_FLIGHT = 12;
+/** Ranges dealt ahead of the one the main thread reads, per worker. */
+const LOOKAHEAD_PER_WORKER = 2;
 
 interface ParseWorker {
   worker: Worker;
   failed: Error | null;
+  /** Units dealt to it that it has not finished reading. */
+  busy: number;
 }
 
 /** What the main thread has received of one unit so far. */
 interface UnitState {
   unit: ParseUnit;
-  worker: ParseWorker;
+  /** The worker it was dealt to (null: not yet). */
+  worker: ParseWorker | null;
   batches: Array<{ batch: ParsedBatch; bytes: number }>;
   rows: number | null;
   failure: InputError | null;
@@ -74,18 +79,55 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
     wake = null;
     w?.();
   };
-  const scanned: Array<Extract<ParseReply, { type: 'scanned' }>> = [];
+  const tables: KeyImsiColumns[] = [];
+  const splits = new Map<number, CsvResumePoint[]>();
   const scanFailures = new Map<number, InputError>();
+  // Work is dealt as the workers ask for it (a worker that reads faster reads more): pass 1 one input at a
+  // time, pass 2 one range at a time, at most LOOKAHEAD ranges ahead of the one the main thread is reading.
+  const scanJobs: Array<{ index: number; input: (typeof opts.inputs)[number]; splitBytes: number }> = [];
+  const order2: UnitState[] = [];
+  let nextDeal = 0;
+  let reading = 0;
+  const lookahead = LOOKAHEAD_PER_WORKER * opts.threads;
+  const dealScan = (w: ParseWorker): void => {
+    const job = scanJobs.shift();
+    w.worker.postMessage((job === undefined ? { type: 'scan-done' } : { type: 'scan', inputs: [job] }) satisfies ParseRequest);
+  };
+  const dealParse = (): void => {
+    for (;;) {
+      const free = workers.filter((w) => w.busy === 0 && w.failed === null);
+      if (free.length === 0 || nextDeal >= order2.length || nextDeal > reading + lookahead) return;
+      const u = order2[nextDeal++];
+      if (u.worker !== null) continue; // an input that failed in pass 1: nothing to read
+      const w = free[0];
+      u.worker = w;
+      w.busy++;
+      w.worker.postMessage({ type: 'parse', unit: u.unit } satisfies ParseRequest);
+    }
+  };
   for (let i = 0; i < opts.threads; i++) {
-    const w: ParseWorker = { worker: new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: data }), failed: null };
+    const w: ParseWorker = { worker: new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: data }), failed: null, busy: 0 };
     w.worker.on('message', (m: ParseReply) => {
-      if (m.type === 'scanned') scanned.push(m);
+      if (m.type === 'scanned') {
+        for (const { index, points } of m.splits) splits.set(index, points);
+        dealScan(w);
+      } else if (m.type === 'table') tables.push(m.cols);
       else if (m.type === 'failed') {
         const err = new InputError(m.message, m.code);
-        if (m.unit < 0) scanFailures.set(-1 - m.unit, err);
-        else units.get(m.unit)!.failure = err;
+        if (m.unit < 0) {
+          scanFailures.set(-1 - m.unit, err);
+          return;
+        }
+        const u = units.get(m.unit)!;
+        u.failure = err;
+        w.busy--;
+        dealParse();
       } else if (m.type === 'batch') units.get(m.unit)!.batches.push({ batch: m.batch, bytes: m.bytes });
-      else units.get(m.unit)!.rows = m.rows;
+      else {
+        units.get(m.unit)!.rows = m.rows;
+        w.busy--;
+        dealParse();
+      }
       poke();
     });
     w.worker.on('error', (err) => {
@@ -108,29 +150,18 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
   };
 
   try {
-    // Pass 1: whole inputs, largest first, each to the worker with the fewest bytes so far.
+    // Pass 1: whole inputs, largest first, each to the next worker that asks.
     const plain = opts.inputs.map((i) => !isGzipFile(i.path));
-    const load = workers.map(() => 0);
-    const jobs: Array<Array<{ index: number; input: (typeof opts.inputs)[number]; splitBytes: number }>> = workers.map(() => []);
     const order = opts.inputs.map((_, i) => i).sort((a, b) => opts.inputs[b].bytes - opts.inputs[a].bytes);
-    for (const index of order) {
-      const w = load.indexOf(Math.min(...load));
-      load[w] += opts.inputs[index].bytes;
-      jobs[w].push({ index, input: opts.inputs[index], splitBytes: plain[index] ? rangeBytes : 0 });
-    }
-    workers.forEach((w, i) => w.worker.postMessage({ type: 'scan', inputs: jobs[i] } satisfies ParseRequest));
-    await until(() => scanned.length === workers.length);
+    for (const index of order) scanJobs.push({ index, input: opts.inputs[index], splitBytes: plain[index] ? rangeBytes : 0 });
+    for (const w of workers) dealScan(w);
+    await until(() => tables.length === workers.length);
     const table = new KeyImsiTable();
-    const splits = new Map<number, CsvResumePoint[]>();
-    for (const s of scanned) {
-      table.merge(new KeyImsiTable(0, s.cols));
-      for (const { index, points } of s.splits) splits.set(index, points);
-    }
+    for (const cols of tables) table.merge(new KeyImsiTable(0, cols));
     const matchKeys: KeySet = table.multiKeys();
     for (const w of workers) w.worker.postMessage({ type: 'keys', slots: matchKeys.slots() } satisfies ParseRequest);
 
-    // Pass 2: ranges in file order, dealt to the workers in turn.
-    const order2: UnitState[] = [];
+    // Pass 2: ranges in file order.
     opts.inputs.forEach((input, index) => {
       if (scanFailures.has(index)) {
         const u: UnitState = { unit: { id: units.size, input, from: null, to: undefined }, worker: workers[0], batches: [], rows: 0, failure: scanFailures.get(index)! };
@@ -143,13 +174,12 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
       bounds.forEach((from, k) => {
         const to = k + 1 < bounds.length ? bounds[k + 1]!.offset : undefined;
         const id = units.size;
-        const worker = workers[id % workers.length];
-        const u: UnitState = { unit: { id, input, from, to }, worker, batches: [], rows: null, failure: null };
+        const u: UnitState = { unit: { id, input, from, to }, worker: null, batches: [], rows: null, failure: null };
         units.set(id, u);
         order2.push(u);
-        worker.worker.postMessage({ type: 'parse', unit: u.unit } satisfies ParseRequest);
       });
     });
+    dealParse();
 
     let now = clock();
     const emit = async (final: boolean): Promise<void> => {
@@ -163,6 +193,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
     };
     const latenessS = cfg.allowedLatenessS;
     for (const u of order2) {
+      dealParse();
       for (;;) {
         await until(() => u.batches.length > 0 || u.rows !== null || u.failure !== null);
         if (u.batches.length === 0) {
@@ -171,7 +202,8 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
           continue;
         }
         const { batch: b, bytes } = u.batches.shift()!;
-        u.worker.worker.postMessage({ type: 'credit' } satisfies ParseRequest);
+        const worker = u.worker!.worker;
+        worker.postMessage({ type: 'credit' } satisfies ParseRequest);
         now = clock();
         const wallMs = Date.now();
         let c = 0;
@@ -213,13 +245,14 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
         // Its arrays go back to the worker (moved, not copied); its strings and rejects stay here.
         b.recordIds = [];
         b.rejects = [];
-        u.worker.worker.postMessage({ type: 'recycle', batch: b } satisfies ParseRequest, parsedBatchTransfer(b));
+        worker.postMessage({ type: 'recycle', batch: b } satisfies ParseRequest, parsedBatchTransfer(b));
         opts.onBytes?.(bytes);
         await emit(false);
         const st = engine.stats();
         if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
       }
       counters.recordsRead += u.rows!;
+      reading++;
     }
     now = clock();
     const st = engine.stats();

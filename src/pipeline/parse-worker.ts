@@ -23,6 +23,8 @@ export interface ParseUnit {
 
 export type ParseRequest =
   | { type: 'scan'; inputs: Array<{ index: number; input: CdrInput; splitBytes: number }> }
+  /** Pass 1 is over: send the table of what this worker read. */
+  | { type: 'scan-done' }
   | { type: 'keys'; slots: Float64Array }
   | { type: 'parse'; unit: ParseUnit }
   | { type: 'credit' }
@@ -30,7 +32,8 @@ export type ParseRequest =
   | { type: 'recycle'; batch: ParsedBatch };
 
 export type ParseReply =
-  | { type: 'scanned'; cols: KeyImsiColumns; splits: Array<{ index: number; points: CsvResumePoint[] }> }
+  | { type: 'scanned'; splits: Array<{ index: number; points: CsvResumePoint[] }> }
+  | { type: 'table'; cols: KeyImsiColumns }
   | { type: 'batch'; unit: number; batch: ParsedBatch; bytes: number }
   | { type: 'end'; unit: number; rows: number }
   | { type: 'failed'; unit: number; message: string; code: InputErrorCode };
@@ -76,6 +79,9 @@ port.on('message', (m: ParseRequest) => {
     w?.();
   } else if (m.type === 'scan') {
     void scan(m.inputs);
+  } else if (m.type === 'scan-done') {
+    const cols = scanTable.columns();
+    port!.postMessage({ type: 'table', cols } satisfies ParseReply, [cols.keys.buffer, cols.imsis.buffer, cols.imsiLens.buffer] as ArrayBuffer[]);
   } else if (m.type === 'keys') {
     matchKeys = new KeySet(m.slots);
   } else {
@@ -84,9 +90,11 @@ port.on('message', (m: ParseRequest) => {
   }
 });
 
+/** Pass 1's (IMEI key, IMSI) table of every input this worker read. */
+const scanTable = new KeyImsiTable();
+const scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
+
 async function scan(inputs: Array<{ index: number; input: CdrInput; splitBytes: number }>): Promise<void> {
-  const table = new KeyImsiTable();
-  const scanner = keyImsiScanner(table, d.tzOffsetMin, ids);
   const ignore = { record: () => undefined, reject: () => undefined };
   const splits: Array<{ index: number; points: CsvResumePoint[] }> = [];
   for (const { index, input, splitBytes } of inputs) {
@@ -103,8 +111,7 @@ async function scan(inputs: Array<{ index: number; input: CdrInput; splitBytes: 
     }
     splits.push({ index, points: parser.resumePoints() });
   }
-  const cols = table.columns();
-  port!.postMessage({ type: 'scanned', cols, splits } satisfies ParseReply, [cols.keys.buffer, cols.imsis.buffer, cols.imsiLens.buffer] as ArrayBuffer[]);
+  port!.postMessage({ type: 'scanned', splits } satisfies ParseReply);
 }
 
 async function drain(): Promise<void> {

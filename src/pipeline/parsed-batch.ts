@@ -108,7 +108,9 @@ export class ParsedBatchBuilder {
     if (b.n >= b.isReject.length) this.grow();
     b.isReject[b.n++] = 0;
     const i = b.nCdrs++;
-    writeCdrColumns(b.f64, b.u8, i, c);
+    // A CDR that is not matched needs only its start (and the id hash, line and raw below) on the main thread.
+    if ((flags & ROW_MATCH) !== 0) writeCdrColumns(b.f64, b.u8, i, c);
+    else b.f64[i * F + 1] = c.startMs;
     b.flags[i] = flags;
     if ((flags & ROW_NEEDS_ID) !== 0) b.recordIds.push(recordId);
     const k = i * I;
