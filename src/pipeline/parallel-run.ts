@@ -21,6 +21,8 @@ const RANGE_BYTES = 8 << 20;
 const BATCH_ROWS = 8192;
 /** Batches a worker may have sent and not yet seen consumed: about one range ahead of the main thread. */
 const MAX_IN_FLIGHT = 12;
+/** Ranges a worker holds at once (one read, one waiting), so it never waits for the main thread to deal. */
+const UNITS_QUEUED = 2;
 /** Ranges dealt ahead of the one the main thread reads, per worker. */
 const LOOKAHEAD_PER_WORKER = 2;
 
@@ -95,7 +97,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
   };
   const dealParse = (): void => {
     for (;;) {
-      const free = workers.filter((w) => w.busy === 0 && w.failed === null);
+      const free = workers.filter((w) => w.busy < UNITS_QUEUED && w.failed === null).sort((a, b) => a.busy - b.busy);
       if (free.length === 0 || nextDeal >= order2.length || nextDeal > reading + lookahead) return;
       const u = order2[nextDeal++];
       if (u.worker !== null) continue; // an input that failed in pass 1: nothing to read
