@@ -1,4 +1,4 @@
-import { AMBIGUOUS_CELL, CELL_AMBIGUOUS, CELL_KNOWN, CELL_UNKNOWN, type CellLookup, type CellStatus } from '../domain/lookups.js';
+import { AMBIGUOUS_CELL, CELL_AMBIGUOUS, CELL_KNOWN, CELL_UNKNOWN, RADIO_INDEX, type CellLookup, type CellStatus } from '../domain/lookups.js';
 import type { CellSite, Radio, Reject } from '../domain/types.js';
 import { RADIOS } from '../domain/types.js';
 import type { RuleConfig } from '../config/schema.js';
@@ -96,7 +96,7 @@ export class CellCatalogue implements CellLookup {
   }
 
   lookup(radio: Radio, mcc: number, mnc: number, lac: number, ci: number): CellSite | undefined {
-    const r = RADIOS.indexOf(radio);
+    const r = RADIO_INDEX[radio];
     const e = this.exact[this.findExact(r, mcc, mnc, lac, ci)];
     if (e !== 0) return this.site(e - 1);
     if (r !== UMTS || this.nShort === 0) return undefined;

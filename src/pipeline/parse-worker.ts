@@ -10,7 +10,8 @@ import { KeyImsiTable, keyImsiScanner, KeySet, type KeyImsiColumns } from './mul
 import { ParsedBatchBuilder, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
 import { CellCatalogue, type CatalogueKeys } from '../input/cell-catalogue.js';
 import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
-import { blankCdr, RADIOS } from '../domain/types.js';
+import { blankCdr } from '../domain/types.js';
+import { RADIO_INDEX } from '../domain/lookups.js';
 
 /** One byte range of one input; `from` null: from the start of the input (header, BOM). */
 export interface ParseUnit {
@@ -132,7 +133,7 @@ async function parse(unit: ParseUnit): Promise<void> {
       // Only the CDRs the main thread matches, or checks for a duplicate, need their record_id as text.
       // The main thread looks up the cell of a CDR it matches; of the others it only counts what status() says.
       const flags =
-        (matchKeys.has(cdr.key) ? ROW_MATCH : cells.status(RADIOS.indexOf(cdr.radio), cdr.mcc, cdr.mnc, cdr.lac, cdr.ci) << ROW_CELL_SHIFT) |
+        (matchKeys.has(cdr.key) ? ROW_MATCH : cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci) << ROW_CELL_SHIFT) |
         (ids.mayRepeat(cdr.idHash) ? ROW_ID_CHECK : 0);
       builder.addCdr(cdr, line, n, flags, (flags & ROW_NEEDS_ID) !== 0 ? parser.recordIdText() : '');
     },
