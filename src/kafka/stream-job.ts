@@ -412,6 +412,9 @@ export class StreamJob {
     for (const f of batch.findings) m.findings.inc({ rule: f.rule });
     m.candidates.inc(undefined, batch.candidates.length);
     await whileHeartbeating(Promise.all([this.d.kafkaSink.write(batch), ...this.d.sinks.map((s) => s.write(batch))]), heartbeat);
+    // Findings are rare and wanted at once: the data sinks start writing them now rather than at their next
+    // flush interval or commit (one insert in flight at a time; a failure surfaces at the next commit).
+    if (batch.findings.length > 0) for (const s of this.d.sinks) void s.flush().catch(() => {});
   }
 
   /** Reference rejects (catalogue, exception list) go to the data sinks, not to the CDR dead-letter topic. */

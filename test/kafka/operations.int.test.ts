@@ -160,13 +160,25 @@ describe('run restart with --state-dir', () => {
 });
 
 const skip = clickhouseServerSkipReason();
-describe.skipIf(skip !== null)('run shutdown with a stuck sink', () => {
+describe.skipIf(skip !== null)('run with clickhouse-server: findings at once, shutdown with a stuck sink', () => {
   let ch: ClickHouseServer;
   beforeAll(async () => {
     ch = await ClickHouseServer.create();
   });
   afterAll(async () => {
     await ch?.destroy();
+  });
+
+  it('a finding reaches ClickHouse at once, not at the next flush interval or commit', async () => {
+    const b = await broker();
+    const cfg = join(tempDir(), 'c.json');
+    writeFileSync(cfg, JSON.stringify({ clickhouse: { flushIntervalMs: 120000 } }));
+    const run = await startRun(b.brokers, ['--config', cfg, '--commit-interval-ms', '120000', '--group-id', `eager-${Date.now()}`, '--clickhouse', `${ch.url}/eager`, '--cells', SMALL_CELLS]);
+    await waitFor('partitions', async () => ((await run.health()).body.partitions as number[]).length === 4, 20000);
+    await produce(b, clonePair('35777777777777', '716060000000031', '716060000000032', 6));
+    const count = async () => Number((await ch.query("SELECT count() FROM eager.suspected_clones WHERE imei = '35777777777777'")).trim());
+    await waitFor('finding in ClickHouse', async () => (await count()) === 1, 15000);
+    await run.stop('SIGTERM');
   });
 
   it('SIGTERM with ClickHouse down ends within --shutdown-timeout-ms without committing; a second signal exits at once', async () => {
