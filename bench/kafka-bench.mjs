@@ -275,8 +275,6 @@ async function main() {
   const lat = [];
   for (const [id, t] of sentAt) if (seen.has(id)) lat.push(seen.get(id) - t);
   const lm = await metrics(port2);
-  if (process.env.KB_DUMP) for (const l of live.log().split('\n')) if (l.startsWith('LAT')) log(l);
-  if (process.env.KB_DUMP) for (const [k, v] of Object.entries(lm)) if (/latency|batch_seconds|commit_seconds|lag/.test(k)) log(`${k} ${v}`);
   live.p.kill('SIGTERM');
   await new Promise((r) => live.p.once('exit', r));
   const result = {
