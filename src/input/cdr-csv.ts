@@ -211,20 +211,20 @@ export class CdrCsvParser {
     return this.fieldBuf!.toString('utf8', this.starts[0], this.ends[0]);
   }
 
-  /** Byte length of the row being handed to `record` (valid during that call only). */
-  currentRawLength(): number {
-    return this.rawEnd - this.rawStart;
+  /**
+   * The buffer that holds the bytes of the row being handed to `record`, at [currentRawStart(),
+   * currentRawEnd()) (valid during that call only; the buffer itself is never written again).
+   */
+  currentRawBuffer(): Buffer {
+    return this.rawBuf!;
   }
 
-  /** Copy the bytes of the row being handed to `record` into target at `at`; returns the count. */
-  copyCurrentRaw(target: Buffer, at: number): number {
-    const src = this.rawBuf;
-    if (src === null) return 0;
-    const n = this.rawEnd - this.rawStart;
-    if (n > 256) return src.copy(target, at, this.rawStart, this.rawEnd);
-    // Rows are short: a plain loop beats Buffer#copy's per-call checks.
-    for (let i = this.rawStart, d = at; i < this.rawEnd; i++, d++) target[d] = src[i];
-    return n;
+  currentRawStart(): number {
+    return this.rawStart;
+  }
+
+  currentRawEnd(): number {
+    return this.rawEnd;
   }
 
   private consumeAt(buf: Buffer, final: boolean): number {

@@ -128,14 +128,12 @@ async function parse(unit: ParseUnit): Promise<void> {
   let bytes = 0;
   const parser: CdrCsvParser = new CdrCsvParser(source, d.tzOffsetMin, {
     record(cdr, line) {
-      const n = parser.currentRawLength();
-      parser.copyCurrentRaw(builder.rawRoom(n), builder.rawOffset);
       // Only the CDRs the main thread matches, or checks for a duplicate, need their record_id as text.
       // The main thread looks up the cell of a CDR it matches; of the others it only counts what status() says.
       const flags =
         (matchKeys.has(cdr.key) ? ROW_MATCH : cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci) << ROW_CELL_SHIFT) |
         (ids.mayRepeat(cdr.idHash) ? ROW_ID_CHECK : 0);
-      builder.addCdr(cdr, line, n, flags, (flags & ROW_NEEDS_ID) !== 0 ? parser.recordIdText() : '');
+      builder.addCdr(cdr, line, parser.currentRawBuffer(), parser.currentRawStart(), parser.currentRawEnd(), flags, (flags & ROW_NEEDS_ID) !== 0 ? parser.recordIdText() : '');
     },
     reject(reason, detail, line, raw) {
       builder.addReject(makeReject(source, line, reason, detail, raw));

@@ -36,8 +36,11 @@ const I = 4;
 export class ParsedBatchBuilder {
   private b: ParsedBatch;
   private rawLen = 0;
-  /** A Buffer over the current batch's raw bytes (made once per batch, not per row). */
-  private rawView: Buffer | null = null;
+  /** Raw bytes not yet copied: [regStart, regEnd) of regSrc, to go at regBase. */
+  private regSrc: Uint8Array | null = null;
+  private regStart = 0;
+  private regEnd = 0;
+  private regBase = 0;
 
   /**
    * @param pool batches the main thread has read and sent back (recycle): their arrays are reused, so a
@@ -83,27 +86,34 @@ export class ParsedBatchBuilder {
     return this.b.n >= this.capacity;
   }
 
-  /** Room for `bytes` more raw bytes; returns the buffer to write them into at `rawOffset`. */
-  rawRoom(bytes: number): Buffer {
+  /** Make room for `bytes` more raw bytes. */
+  private rawRoom(bytes: number): void {
     const b = this.b;
     if (this.rawLen + bytes > b.raw.length) {
       const bigger = new Uint8Array(Math.max(b.raw.length * 2, this.rawLen + bytes));
       bigger.set(b.raw.subarray(0, this.rawLen));
       b.raw = bigger;
-      this.rawView = null;
     }
-    return (this.rawView ??= Buffer.from(b.raw.buffer, b.raw.byteOffset, b.raw.length));
   }
 
-  get rawOffset(): number {
-    return this.rawLen;
+  /** Copy the pending region of raw bytes into the batch. */
+  private flushRaw(): void {
+    const src = this.regSrc;
+    if (src === null) return;
+    const n = this.regEnd - this.regStart;
+    this.rawRoom(n);
+    this.b.raw.set(src.subarray(this.regStart, this.regEnd), this.rawLen);
+    this.rawLen += n;
+    this.regSrc = null;
   }
 
   /**
-   * A validated CDR whose raw bytes were just written at rawOffset (rawBytes of them); `flags` as in
-   * ParsedBatch.flags; `recordId` is kept only with ROW_NEEDS_ID.
+   * A validated CDR whose raw text is bytes [rawStart, rawEnd) of `src` (a buffer nobody writes again);
+   * `flags` as in ParsedBatch.flags; `recordId` is kept only with ROW_NEEDS_ID. The raw bytes of
+   * consecutive rows of one buffer are copied together, in one piece, when the buffer changes or the batch
+   * is taken (a copy per row cost more than the rest of the row's handling here).
    */
-  addCdr(c: Cdr, line: number, rawBytes: number, flags = ROW_MATCH, recordId = c.recordId): void {
+  addCdr(c: Cdr, line: number, src: Uint8Array, rawStart: number, rawEnd: number, flags = ROW_MATCH, recordId = c.recordId): void {
     const b = this.b;
     if (b.n >= b.isReject.length) this.grow();
     b.isReject[b.n++] = 0;
@@ -113,12 +123,18 @@ export class ParsedBatchBuilder {
     else b.f64[i * F + 1] = c.startMs;
     b.flags[i] = flags;
     if ((flags & ROW_NEEDS_ID) !== 0) b.recordIds.push(recordId);
+    if (src !== this.regSrc || rawStart < this.regEnd) {
+      this.flushRaw();
+      this.regSrc = src;
+      this.regStart = rawStart;
+      this.regBase = this.rawLen;
+    }
+    this.regEnd = rawEnd;
     const k = i * I;
     b.i32[k] = c.idHash;
     b.i32[k + 1] = line;
-    b.i32[k + 2] = this.rawLen;
-    b.i32[k + 3] = this.rawLen + rawBytes;
-    this.rawLen += rawBytes;
+    b.i32[k + 2] = this.regBase + (rawStart - this.regStart);
+    b.i32[k + 3] = this.regBase + (rawEnd - this.regStart);
   }
 
   addReject(r: Reject): void {
@@ -146,10 +162,10 @@ export class ParsedBatchBuilder {
 
   /** Hand over the batch (and start a new one). */
   take(): ParsedBatch {
+    this.flushRaw();
     const b = this.b;
     this.b = this.fresh();
     this.rawLen = 0;
-    this.rawView = null;
     return b;
   }
 }
