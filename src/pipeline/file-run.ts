@@ -106,7 +106,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
  * cannot be read: pass 2 then reports it where a plain run would.
  */
 async function firstPass(inputs: CdrInput[], tz: number, maxLineBytes: number): Promise<{ keys: KeySet; ids: RepeatedIds } | null> {
-  const ids = RepeatedIds.forBytes(inputs.reduce((sum, i) => sum + i.bytes * (isGzipFile(i.path) ? GZIP_RATIO : 1), 0), false);
+  const ids = RepeatedIds.create(RepeatedIds.bitsFor(inputs.reduce((sum, i) => sum + i.bytes * (isGzipFile(i.path) ? GZIP_RATIO : 1), 0)));
   try {
     return { keys: (await scanKeyImsis(inputs, tz, maxLineBytes, undefined, ids)).multiKeys(), ids };
   } catch (err) {

@@ -12,7 +12,7 @@ import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
 import { batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
-import { GZIP_RATIO, RepeatedIds } from './repeated-ids.js';
+import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
 import type { CellStatus } from '../domain/lookups.js';
 import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData } from './parse-worker.js';
 
@@ -68,11 +68,8 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
   const bounds = timeBounds(cfg);
   const peak = engine.stats();
 
-  const ids = RepeatedIds.forBytes(
-    opts.inputs.reduce((sum, i) => sum + (isGzipFile(i.path) ? GZIP_RATIO : 1) * i.bytes, 0),
-    true,
-  );
-  const data: ParseWorkerData = { tzOffsetMin: tz, maxLineBytes: cfg.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT, ids: ids.sharedMemory, cells: opts.cells.sharedKeys() };
+  const idBits = RepeatedIds.bitsFor(opts.inputs.reduce((sum, i) => sum + (isGzipFile(i.path) ? GZIP_RATIO : 1) * i.bytes, 0));
+  const data: ParseWorkerData = { tzOffsetMin: tz, maxLineBytes: cfg.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT, idBits, cells: opts.cells.sharedKeys() };
   const workers: ParseWorker[] = [];
   const units = new Map<number, UnitState>();
   let wake: (() => void) | null = null;
@@ -82,6 +79,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
     w?.();
   };
   const tables: KeyImsiColumns[] = [];
+  const idParts: RepeatedIdsMemory[] = [];
   const splits = new Map<number, CsvResumePoint[]>();
   const scanFailures = new Map<number, InputError>();
   // Work is dealt as the workers ask for it (a worker that reads faster reads more): pass 1 one input at a
@@ -113,7 +111,10 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
       if (m.type === 'scanned') {
         for (const { index, points } of m.splits) splits.set(index, points);
         dealScan(w);
-      } else if (m.type === 'table') tables.push(m.cols);
+      } else if (m.type === 'table') {
+        tables.push(m.cols);
+        idParts.push(m.ids);
+      }
       else if (m.type === 'failed') {
         const err = new InputError(m.message, m.code);
         if (m.unit < 0) {
@@ -161,7 +162,8 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
     const table = new KeyImsiTable();
     for (const cols of tables) table.merge(new KeyImsiTable(0, cols));
     const matchKeys: KeySet = table.multiKeys();
-    for (const w of workers) w.worker.postMessage({ type: 'keys', slots: matchKeys.slots() } satisfies ParseRequest);
+    const ids = RepeatedIds.merge(idParts).sharedMemory;
+    for (const w of workers) w.worker.postMessage({ type: 'keys', slots: matchKeys.slots(), ids } satisfies ParseRequest);
 
     // Pass 2: ranges in file order.
     opts.inputs.forEach((input, index) => {

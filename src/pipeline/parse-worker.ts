@@ -26,7 +26,8 @@ export type ParseRequest =
   | { type: 'scan'; inputs: Array<{ index: number; input: CdrInput; splitBytes: number }> }
   /** Pass 1 is over: send the table of what this worker read. */
   | { type: 'scan-done' }
-  | { type: 'keys'; slots: Float64Array }
+  /** Pass 1's result: the IMEI keys to match, and the merged record_id bit sets (shared memory). */
+  | { type: 'keys'; slots: Float64Array; ids: RepeatedIdsMemory }
   | { type: 'parse'; unit: ParseUnit }
   | { type: 'credit' }
   /** A batch the main thread has read, sent back for its arrays to be reused. */
@@ -34,7 +35,7 @@ export type ParseRequest =
 
 export type ParseReply =
   | { type: 'scanned'; splits: Array<{ index: number; points: CsvResumePoint[] }> }
-  | { type: 'table'; cols: KeyImsiColumns }
+  | { type: 'table'; cols: KeyImsiColumns; ids: RepeatedIdsMemory }
   | { type: 'batch'; unit: number; batch: ParsedBatch; bytes: number }
   | { type: 'end'; unit: number; rows: number }
   | { type: 'failed'; unit: number; message: string; code: InputErrorCode };
@@ -47,8 +48,8 @@ export interface ParseWorkerData {
   maxLineBytes: number;
   batchRows: number;
   maxInFlight: number;
-  /** The bit sets of record_id hashes, shared by the workers (pass 1 writes them, pass 2 reads them). */
-  ids: RepeatedIdsMemory;
+  /** Size of the record_id bit sets this worker fills in pass 1 (RepeatedIds.bitsFor). */
+  idBits: number;
   /** The cell catalogue's keys (shared memory), to tell the main thread what it says of each CDR's cell. */
   cells: CatalogueKeys;
 }
@@ -56,7 +57,8 @@ export interface ParseWorkerData {
 const port = parentPort;
 if (!port) throw new Error('parse-worker must run as a worker thread');
 const d = workerData as ParseWorkerData;
-const ids = new RepeatedIds(d.ids);
+/** Pass 1: the record_id hashes of the inputs this worker reads; pass 2: all workers' merged (the 'keys' message). */
+let ids = RepeatedIds.create(d.idBits);
 const cells = CellCatalogue.fromKeys(d.cells);
 /** The IMEI keys to match (pass 1's result, sent before the first range of pass 2). */
 let matchKeys = new KeySet();
@@ -82,9 +84,11 @@ port.on('message', (m: ParseRequest) => {
     void scan(m.inputs);
   } else if (m.type === 'scan-done') {
     const cols = scanTable.columns();
-    port!.postMessage({ type: 'table', cols } satisfies ParseReply, [cols.keys.buffer, cols.imsis.buffer, cols.imsiLens.buffer] as ArrayBuffer[]);
+    const mine = ids.sharedMemory;
+    port!.postMessage({ type: 'table', cols, ids: mine } satisfies ParseReply, [cols.keys.buffer, cols.imsis.buffer, cols.imsiLens.buffer, mine.seen, mine.again] as ArrayBuffer[]);
   } else if (m.type === 'keys') {
     matchKeys = new KeySet(m.slots);
+    ids = new RepeatedIds(m.ids);
   } else {
     queue.push(m.unit);
     if (!busy) void drain();
@@ -93,6 +97,7 @@ port.on('message', (m: ParseRequest) => {
 
 /** Pass 1's (IMEI key, IMSI) table of every input this worker read. */
 const scanTable = new KeyImsiTable();
+// Pass 1 only: it notes into the bit sets this worker fills (the merged ones replace them for pass 2).
 const scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
 
 async function scan(inputs: Array<{ index: number; input: CdrInput; splitBytes: number }>): Promise<void> {

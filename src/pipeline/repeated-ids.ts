@@ -2,9 +2,9 @@
  * Which record_id hashes occur more than once in a file run's input (pass 1). A CDR can only be a duplicate
  * delivery if its record_id occurs twice, so pass 2 checks (and remembers) only the record_ids whose hash is
  * marked here; every other record_id is unique in the input and can never be seen again. Two bit sets over
- * the hash (seen, seen again), on shared memory so that the parse workers of a parallel run mark them at
- * once (atomic OR: two workers noting one hash at the same time still mark it as seen twice). A bit shared by
- * two different ids only sends both through the exact check, so the answer is never wrong, only slower.
+ * the hash (seen, seen again). The parse workers of a parallel run each fill their own (no atomic operation
+ * per row) and the main thread merges them (`merge`): a hash seen by two workers is seen again. A bit shared
+ * by two different ids only sends both through the exact check, so the answer is never wrong, only slower.
  */
 export interface RepeatedIdsMemory {
   seen: SharedArrayBuffer | ArrayBuffer;
@@ -25,37 +25,57 @@ export class RepeatedIds {
   private readonly seen: Int32Array;
   private readonly again: Int32Array;
   private readonly mask: number;
-  private readonly shared: boolean;
 
   constructor(private readonly memory: RepeatedIdsMemory) {
     this.seen = new Int32Array(memory.seen);
     this.again = new Int32Array(memory.again);
     this.mask = this.seen.length * 32 - 1;
-    this.shared = typeof SharedArrayBuffer !== 'undefined' && memory.seen instanceof SharedArrayBuffer;
   }
 
-  /** Bit sets sized for about `inputBytes` of CSV (decompressed size unknown for gzip: it counts 4x). */
-  static forBytes(inputBytes: number, shared: boolean): RepeatedIds {
+  /** The bits for about `inputBytes` of CSV (decompressed size unknown for gzip: count it GZIP_RATIO times). */
+  static bitsFor(inputBytes: number): number {
     let bits = MIN_BITS;
     const want = (inputBytes / MIN_ROW_BYTES) * BITS_PER_ROW;
     while (bits < want && bits < MAX_BITS) bits *= 2;
+    return bits;
+  }
+
+  /** Empty bit sets of `bits` bits (shared: in memory other threads can be given). */
+  static create(bits: number, shared = false): RepeatedIds {
     const make = (): SharedArrayBuffer | ArrayBuffer => (shared ? new SharedArrayBuffer(bits / 8) : new ArrayBuffer(bits / 8));
     return new RepeatedIds({ seen: make(), again: make() });
   }
 
-  /** The memory to hand to another thread (new RepeatedIds(memory) there sees the same bits). */
+  /**
+   * One set from the sets several threads filled over parts of the input (same size): a hash is seen again
+   * when one of them saw it again or two of them saw it. In shared memory, for the threads of pass 2.
+   */
+  static merge(parts: RepeatedIdsMemory[]): RepeatedIds {
+    const out = RepeatedIds.create(parts[0].seen.byteLength * 8, true);
+    for (const p of parts) {
+      const seen = new Int32Array(p.seen);
+      const again = new Int32Array(p.again);
+      const s = out.seen;
+      const a = out.again;
+      for (let w = 0; w < s.length; w++) {
+        a[w] |= again[w] | (s[w] & seen[w]);
+        s[w] |= seen[w];
+      }
+    }
+    return out;
+  }
+
+  /** The memory (to hand to another thread: new RepeatedIds(memory) there sees the same bits). */
   get sharedMemory(): RepeatedIdsMemory {
     return this.memory;
   }
 
-  /** Pass 1: one occurrence of a record_id with this hash (Cdr.idHash / idHashBytes). */
+  /** Pass 1: one occurrence of a record_id with this hash (Cdr.idHash / idHashBytes). One thread at a time. */
   note(idHash: number): void {
     const bit = idHash & this.mask;
     const w = bit >>> 5;
     const m = 1 << (bit & 31);
-    if (this.shared) {
-      if ((Atomics.or(this.seen, w, m) & m) !== 0) Atomics.or(this.again, w, m);
-    } else if ((this.seen[w] & m) !== 0) this.again[w] |= m;
+    if ((this.seen[w] & m) !== 0) this.again[w] |= m;
     else this.seen[w] |= m;
   }
 

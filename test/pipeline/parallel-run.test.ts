@@ -38,6 +38,7 @@ function feed(seed: number, rows: number, t0: number): string {
     let id = `r${seed}-${i}`;
     const k = rnd(60);
     if (k === 0 && ids.length) id = ids[rnd(ids.length)]; // a duplicate delivery
+    if (seed === 3 && i < 300 && k === 6) id = `r2-${1300 + rnd(200)}`; // a duplicate of a row of another file
     if (k === 1) start = new Date(t - 3600_000).toISOString(); // late
     ids.push(id);
     const note = ['', 'plain', '"a, ""b"""', '"two\nlines"', '"crlf\r\ninside"'][rnd(5)];
