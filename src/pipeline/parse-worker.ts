@@ -2,7 +2,7 @@
 // their IMSIs, record boundaries to split at), then pass 2 over byte ranges (CSV parse and validation),
 // sending the rows back in file order in transferable batches. Admission and matching stay on the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { CdrCsvParser, type CsvResumePoint } from '../input/cdr-csv.js';
+import { CdrCsvParser, type CdrRowHandler, type CsvResumePoint } from '../input/cdr-csv.js';
 import { readCdrChunks, readRangeChunks, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
 import { makeReject } from '../domain/reject.js';
@@ -10,7 +10,8 @@ import { KeyImsiTable, keyImsiScanner, KeySet, type KeyImsiColumns } from './mul
 import { ParsedBatchBuilder, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
 import { CellCatalogue, type CatalogueKeys } from '../input/cell-catalogue.js';
 import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
-import { blankCdr } from '../domain/types.js';
+import { csvWarmupFiles } from '../input/csv-warmup.js';
+import { blankCdr, type Cdr, type RejectReason } from '../domain/types.js';
 import { RADIO_INDEX } from '../domain/lookups.js';
 
 /** One byte range of one input; `from` null: from the start of the input (header, BOM). */
@@ -100,11 +101,30 @@ const scanTable = new KeyImsiTable();
 // Pass 1 only: it notes into the bit sets this worker fills (the merged ones replace them for pass 2).
 const scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
 
+/** Pass 1 reads no row: its scanner takes them. */
+const IGNORE: CdrRowHandler = { record: () => undefined, reject: () => undefined };
+
+/**
+ * Read the warm-up input (input/csv-warmup.ts) through both passes' code, with a table, bit sets and batches
+ * that are thrown away, so that V8 compiles the reader once with every path seen.
+ */
+async function warmUp(): Promise<void> {
+  const scan = keyImsiScanner(new KeyImsiTable(), d.tzOffsetMin, RepeatedIds.create(1 << 16));
+  for (const chunks of csvWarmupFiles()) {
+    const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
+    p.noteResumePoints(4096);
+    for (const c of chunks) p.push(c);
+    p.end();
+    await readUnit('warm-up', null, chunks, async (batch) => {
+      if (pool.length < MAX_POOL) pool.push(batch);
+    });
+  }
+}
 async function scan(inputs: Array<{ index: number; input: CdrInput; splitBytes: number }>): Promise<void> {
-  const ignore = { record: () => undefined, reject: () => undefined };
+  await warm;
   const splits: Array<{ index: number; points: CsvResumePoint[] }> = [];
   for (const { index, input, splitBytes } of inputs) {
-    const parser = new CdrCsvParser(input.name, d.tzOffsetMin, ignore, d.maxLineBytes, scanner);
+    const parser = new CdrCsvParser(input.name, d.tzOffsetMin, IGNORE, d.maxLineBytes, scanner);
     if (splitBytes > 0) parser.noteResumePoints(splitBytes);
     try {
       for await (const chunk of readCdrChunks(input)) parser.push(chunk);
@@ -127,48 +147,74 @@ async function drain(): Promise<void> {
 }
 
 async function parse(unit: ParseUnit): Promise<void> {
-  const source = unit.input.name;
-  // A batch is sent after the chunk that fills it (a 1 MiB chunk holds ~10k rows): room for that without growing.
-  const builder = new ParsedBatchBuilder(d.batchRows * 2, pool);
-  let bytes = 0;
-  const parser: CdrCsvParser = new CdrCsvParser(source, d.tzOffsetMin, {
-    record(cdr, line) {
-      // Only the CDRs the main thread matches, or checks for a duplicate, need their record_id as text.
-      // The main thread looks up the cell of a CDR it matches; of the others it only counts what status() says.
-      const flags =
-        (matchKeys.has(cdr.key) ? ROW_MATCH : cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci) << ROW_CELL_SHIFT) |
-        (ids.mayRepeat(cdr.idHash) ? ROW_ID_CHECK : 0);
-      builder.addCdr(cdr, line, parser.currentRawBuffer(), parser.currentRawStart(), parser.currentRawEnd(), flags, (flags & ROW_NEEDS_ID) !== 0 ? parser.recordIdText() : '');
-    },
-    reject(reason, detail, line, raw) {
-      builder.addReject(makeReject(source, line, reason, detail, raw));
-    },
-  }, d.maxLineBytes);
-  parser.reuseCdr(blankCdr());
-  const send = async (): Promise<void> => {
-    while (inFlight >= d.maxInFlight) await new Promise<void>((r) => (wake = r));
-    const batch = builder.take();
-    inFlight++;
-    port!.postMessage({ type: 'batch', unit: unit.id, batch, bytes } satisfies ParseReply, parsedBatchTransfer(batch));
-    bytes = 0;
-  };
   try {
     // A split plain file is read by byte ranges that start at record boundaries pass 1 found; a gzip file
     // (or one not split) whole.
     const chunks =
       unit.from !== null ? readRangeChunks(unit.input, unit.from.offset, unit.to) : unit.to !== undefined ? readRangeChunks(unit.input, 0, unit.to) : readCdrChunks(unit.input);
-    if (unit.from !== null) parser.resumeAt(unit.from);
-    for await (const chunk of chunks) {
-      bytes += chunk.length;
-      parser.push(chunk);
-      if (builder.size >= d.batchRows) await send();
-    }
-    parser.end();
-    await send();
-    port!.postMessage({ type: 'end', unit: unit.id, rows: parser.rows } satisfies ParseReply);
+    const rows = await readUnit(unit.input.name, unit.from, chunks, async (batch, bytes) => {
+      while (inFlight >= d.maxInFlight) await new Promise<void>((r) => (wake = r));
+      inFlight++;
+      port!.postMessage({ type: 'batch', unit: unit.id, batch, bytes } satisfies ParseReply, parsedBatchTransfer(batch));
+    });
+    port!.postMessage({ type: 'end', unit: unit.id, rows } satisfies ParseReply);
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     port!.postMessage({ type: 'failed', unit: unit.id, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
   }
 }
 
+/**
+ * Pass 2's row handler: each valid row into the batch with its flags, each reject as it is. A class, so that
+ * the handler of every unit calls the same functions (a closure per unit made V8 recompile the reader).
+ */
+class BatchingHandler implements CdrRowHandler {
+  parser: CdrCsvParser | null = null;
+
+  constructor(
+    private readonly source: string,
+    private readonly builder: ParsedBatchBuilder,
+  ) {}
+
+  record(cdr: Cdr, line: number): void {
+    const parser = this.parser!;
+    // Only the CDRs the main thread matches, or checks for a duplicate, need their record_id as text.
+    // The main thread looks up the cell of a CDR it matches; of the others it only counts what status() says.
+    const flags =
+      (matchKeys.has(cdr.key) ? ROW_MATCH : cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci) << ROW_CELL_SHIFT) |
+      (ids.mayRepeat(cdr.idHash) ? ROW_ID_CHECK : 0);
+    this.builder.addCdr(cdr, line, parser.currentRawBuffer(), parser.currentRawStart(), parser.currentRawEnd(), flags, (flags & ROW_NEEDS_ID) !== 0 ? parser.recordIdText() : '');
+  }
+
+  reject(reason: RejectReason, detail: string, line: number, raw: string): void {
+    this.builder.addReject(makeReject(this.source, line, reason, detail, raw));
+  }
+}
+
+/** Pass 2 over the chunks of one unit: batches to `send`, in order; returns the rows read. */
+async function readUnit(source: string, from: CsvResumePoint | null, chunks: AsyncIterable<Buffer> | Iterable<Buffer>, deliver: (batch: ParsedBatch, bytes: number) => Promise<void>): Promise<number> {
+  // A batch is sent after the chunk that fills it (a 1 MiB chunk holds ~10k rows): room for that without growing.
+  const builder = new ParsedBatchBuilder(d.batchRows * 2, pool);
+  let bytes = 0;
+  const handler = new BatchingHandler(source, builder);
+  const parser = new CdrCsvParser(source, d.tzOffsetMin, handler, d.maxLineBytes);
+  handler.parser = parser;
+  parser.reuseCdr(blankCdr());
+  const send = async (): Promise<void> => {
+    const n = bytes;
+    bytes = 0;
+    await deliver(builder.take(), n);
+  };
+  if (from !== null) parser.resumeAt(from);
+  for await (const chunk of chunks) {
+    bytes += chunk.length;
+    parser.push(chunk);
+    if (builder.size >= d.batchRows) await send();
+  }
+  parser.end();
+  await send();
+  return parser.rows;
+}
+
+// Last: it reads through everything above (classes are not hoisted).
+const warm = warmUp();
