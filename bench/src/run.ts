@@ -275,7 +275,7 @@ function report(mode: string, m: Record<string, string | number>, series: Series
     );
   }
   out.push('');
-  out.push('CPU time (user + sys, median): detect is one Node thread (plus GC helpers), the twin runs ClickHouse on both cores.', '');
+  out.push('CPU time (user + sys, median) of the whole process: detect with its default flags (as many threads as cores: parse workers and the main thread), the twin runs ClickHouse on both cores.', '');
   out.push('| data set | detect CPU s | detect rows per CPU-s | twin CPU s | twin rows per CPU-s | ours / twin per CPU-s |', '|---|---:|---:|---:|---:|---:|');
   for (const p of series) {
     const d = p.detect;
@@ -289,8 +289,8 @@ function report(mode: string, m: Record<string, string | number>, series: Series
   const staged = series.filter((p) => p.stages && p.detect);
   if (staged.length) {
     const cpu = staged.every((p) => p.stages!.parseCpuS !== undefined);
-    out.push(`### Where the time goes (${cpu ? 'CPU seconds, user + sys' : 'wall seconds'}; probes are single runs of the whole process)`, '');
-    out.push('| data set | read only | read + CSV parse + validate | full detect (median) | read share | parse + validate share | engine + outputs share |', '|---|---:|---:|---:|---:|---:|---:|');
+    out.push(`### Where the time goes (${cpu ? 'CPU seconds, user + sys' : 'wall seconds'}; probes are single runs of the whole process, one thread, one pass)`, '');
+    out.push('| data set | read only | read + CSV parse + validate | full detect (median) | read share | parse + validate share | the rest (pass 1, engine, threads, outputs) |', '|---|---:|---:|---:|---:|---:|---:|');
     for (const p of staged) {
       const full = cpu ? p.detect!.cpuS.median : p.detect!.wall.median;
       const s = p.stages!;
