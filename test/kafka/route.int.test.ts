@@ -11,7 +11,7 @@ import { murmur2Partition } from '../../src/kafka/murmur2.js';
 import { CLI, readNdjson } from '../helpers/cli.js';
 import { startMockKafka, type MockBroker } from '../helpers/kafka-broker.js';
 import { freePort } from '../helpers/clickhouse-server.js';
-import { buildOnce, generateStream, killAll, readTopic, ROOT, SMALL_CELLS, startRun, tempDir, waitFor, writeStream, type RunProcess } from './support.js';
+import { buildOnce, generateStream, killAll, readTopic, ROOT, scrapeMetrics, SMALL_CELLS, startRun, tempDir, waitFor, writeStream, type RunProcess } from './support.js';
 
 const FIELDS = ['record_id', 'event_type', 'imei', 'imsi', 'msisdn', 'start_time', 'duration_s', 'radio', 'mcc', 'mnc', 'lac', 'ci'];
 
@@ -68,16 +68,7 @@ async function startRoute(brokers: string[], args: string[]): Promise<{ proc: Ch
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((res) => proc.once('exit', (c) => (children.delete(proc), res(c))));
-  const metrics = async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) });
-    const m: Record<string, number> = {};
-    for (const line of (await res.text()).split('\n')) {
-      if (line.startsWith('#') || !line.trim()) continue;
-      const i = line.lastIndexOf(' ');
-      m[line.slice(0, i)] = Number(line.slice(i + 1));
-    }
-    return m;
-  };
+  const metrics = () => scrapeMetrics(port);
   await waitFor('route to serve /metrics', async () => (proc.exitCode !== null ? Promise.reject(new Error(out)) : (await metrics().catch(() => null)) !== null), 30000);
   return {
     proc,

@@ -69,6 +69,18 @@ export interface RunProcess {
 }
 
 /** Start `clonewatch run` with test-friendly timings (fast joins, commits and drains). */
+/** The Prometheus text a process serves on /metrics at `port`, as series name (labels included) -> value. */
+export async function scrapeMetrics(port: number): Promise<Record<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) });
+  const m: Record<string, number> = {};
+  for (const line of (await res.text()).split('\n')) {
+    if (line.startsWith('#') || !line.trim()) continue;
+    const i = line.lastIndexOf(' ');
+    m[line.slice(0, i)] = Number(line.slice(i + 1));
+  }
+  return m;
+}
+
 export async function startRun(brokers: string[], args: string[], env: Record<string, string> = {}): Promise<RunProcess> {
   const port = await freePort();
   const proc = spawn(
@@ -104,16 +116,7 @@ export async function startRun(brokers: string[], args: string[], env: Record<st
       res({ code, signal });
     }),
   );
-  const metrics = async (): Promise<Record<string, number>> => {
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) });
-    const m: Record<string, number> = {};
-    for (const line of (await res.text()).split('\n')) {
-      if (line.startsWith('#') || !line.trim()) continue;
-      const i = line.lastIndexOf(' ');
-      m[line.slice(0, i)] = Number(line.slice(i + 1));
-    }
-    return m;
-  };
+  const metrics = (): Promise<Record<string, number>> => scrapeMetrics(port);
   const rp: RunProcess = {
     proc,
     port,
