@@ -71,13 +71,9 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   const peak = engine.stats();
 
   const emit = async (final: boolean): Promise<void> => {
-    if (final) engine.drain(now);
-    const out = engine.take();
-    const batch: OutputBatch = { findings: out.findings, candidates: out.candidates, rejects };
+    const written = rejects;
     rejects = [];
-    if (batch.findings.length || batch.candidates.length || batch.rejects.length) {
-      for (const s of opts.sinks) await s.write(batch);
-    }
+    await writeOutputs(engine, opts.sinks, written, final, now);
   };
 
   for (const input of opts.inputs) {
@@ -99,6 +95,19 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   await emit(true);
   for (const s of opts.sinks) await s.flush();
   return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
+}
+
+/**
+ * Hand what the engine found since the last call, with `rejects`, to every sink (nothing when all are empty);
+ * `final`: at the end of the input, after matching what still waits.
+ */
+export async function writeOutputs(engine: Engine, sinks: Sink[], rejects: Reject[], final: boolean, nowMs: number): Promise<void> {
+  if (final) engine.drain(nowMs);
+  const out = engine.take();
+  if (out.findings.length || out.candidates.length || rejects.length) {
+    const batch: OutputBatch = { findings: out.findings, candidates: out.candidates, rejects };
+    for (const s of sinks) await s.write(batch);
+  }
 }
 
 /**

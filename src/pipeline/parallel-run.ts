@@ -7,9 +7,8 @@ import { Engine } from '../engine/engine.js';
 import type { CsvResumePoint } from '../input/cdr-csv.js';
 import { isGzipFile } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
-import type { OutputBatch } from '../sinks/sink.js';
 import { admissionDetail } from '../engine/admission.js';
-import { countReject, rejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
+import { countReject, rejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
 import { batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
 import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
@@ -187,13 +186,9 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
 
     let now = clock();
     const emit = async (final: boolean): Promise<void> => {
-      if (final) engine.drain(now);
-      const out = engine.take();
-      const batch: OutputBatch = { findings: out.findings, candidates: out.candidates, rejects };
+      const written = rejects;
       rejects = [];
-      if (batch.findings.length || batch.candidates.length || batch.rejects.length) {
-        for (const s of opts.sinks) await s.write(batch);
-      }
+      await writeOutputs(engine, opts.sinks, written, final, now);
     };
     const latenessS = cfg.allowedLatenessS;
     for (const u of order2) {
