@@ -8,6 +8,9 @@ import { readCsvTable } from './csv-table.js';
 const UMTS_CI_MOD = 65536;
 const UMTS = RADIOS.indexOf('UMTS');
 const TWO_32 = 2 ** 32;
+/** CellCatalogue.find: no cell has the key; several cells share the UMTS short key. */
+const NOT_FOUND = -1;
+const AMBIGUOUS = -2;
 
 /** The catalogue's keys and hash tables in shared memory (CellCatalogue.sharedKeys / fromKeys). */
 export interface CatalogueKeys {
@@ -96,23 +99,28 @@ export class CellCatalogue implements CellLookup {
   }
 
   lookup(radio: Radio, mcc: number, mnc: number, lac: number, ci: number): CellSite | undefined {
-    const r = RADIO_INDEX[radio];
-    const e = this.exact[this.findExact(r, mcc, mnc, lac, ci)];
-    if (e !== 0) return this.site(e - 1);
-    if (r !== UMTS || this.nShort === 0) return undefined;
-    const slot = this.findShort(mcc, mnc, lac, shortCi(ci));
-    const s = this.short[slot];
-    if (s === 0) return undefined;
-    return this.shortShared[slot] ? AMBIGUOUS_CELL : this.site(s - 1);
+    const i = this.find(RADIO_INDEX[radio], mcc, mnc, lac, ci);
+    return i >= 0 ? this.site(i) : i === AMBIGUOUS ? AMBIGUOUS_CELL : undefined;
   }
 
   /** What lookup would answer, without a CellSite: CELL_KNOWN, CELL_UNKNOWN or CELL_AMBIGUOUS (radio: RADIOS index). */
   status(r: number, mcc: number, mnc: number, lac: number, ci: number): CellStatus {
-    if (this.exact[this.findExact(r, mcc, mnc, lac, ci)] !== 0) return CELL_KNOWN;
-    if (r !== UMTS || this.nShort === 0) return CELL_UNKNOWN;
+    const i = this.find(r, mcc, mnc, lac, ci);
+    return i >= 0 ? CELL_KNOWN : i === AMBIGUOUS ? CELL_AMBIGUOUS : CELL_UNKNOWN;
+  }
+
+  /**
+   * The cell's index: by its exact key first; for UMTS, a miss falls back to the short key, answered only
+   * when one catalogue cell has it. NOT_FOUND, or AMBIGUOUS when several cells share that short key.
+   */
+  private find(r: number, mcc: number, mnc: number, lac: number, ci: number): number {
+    const e = this.exact[this.findExact(r, mcc, mnc, lac, ci)];
+    if (e !== 0) return e - 1;
+    if (r !== UMTS || this.nShort === 0) return NOT_FOUND;
     const slot = this.findShort(mcc, mnc, lac, shortCi(ci));
-    if (this.short[slot] === 0) return CELL_UNKNOWN;
-    return this.shortShared[slot] ? CELL_AMBIGUOUS : CELL_KNOWN;
+    const s = this.short[slot];
+    if (s === 0) return NOT_FOUND;
+    return this.shortShared[slot] ? AMBIGUOUS : s - 1;
   }
 
   /**
