@@ -12,8 +12,7 @@ import type { OutputBatch, Sink } from '../sinks/sink.js';
 import { boundReject, makeReject } from '../domain/reject.js';
 import { InputError } from '../domain/errors.js';
 import { prefilterApplies, scanKeyImsis, type KeySet } from './multi-imsi-keys.js';
-import { GZIP_RATIO, RepeatedIds } from './repeated-ids.js';
-import { isGzipFile } from '../input/cdr-files.js';
+import { RepeatedIds } from './repeated-ids.js';
 
 export interface FileRunOptions {
   inputs: CdrInput[];
@@ -115,7 +114,7 @@ export async function writeOutputs(engine: Engine, sinks: Sink[], rejects: Rejec
  * cannot be read: pass 2 then reports it where a plain run would.
  */
 async function firstPass(inputs: CdrInput[], tz: number, maxLineBytes: number): Promise<{ keys: KeySet; ids: RepeatedIds } | null> {
-  const ids = RepeatedIds.create(RepeatedIds.bitsFor(inputs.reduce((sum, i) => sum + i.bytes * (isGzipFile(i.path) ? GZIP_RATIO : 1), 0)));
+  const ids = RepeatedIds.create(RepeatedIds.bitsForInputs(inputs));
   try {
     return { keys: (await scanKeyImsis(inputs, tz, maxLineBytes, undefined, ids)).multiKeys(), ids };
   } catch (err) {

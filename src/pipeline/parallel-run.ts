@@ -11,7 +11,7 @@ import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
 import { batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
-import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
+import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
 import type { CellStatus } from '../domain/lookups.js';
 import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData } from './parse-worker.js';
 
@@ -67,7 +67,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
   const bounds = timeBounds(cfg);
   const peak = engine.stats();
 
-  const idBits = RepeatedIds.bitsFor(opts.inputs.reduce((sum, i) => sum + (isGzipFile(i.path) ? GZIP_RATIO : 1) * i.bytes, 0));
+  const idBits = RepeatedIds.bitsForInputs(opts.inputs);
   const data: ParseWorkerData = { tzOffsetMin: tz, maxLineBytes: cfg.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT, idBits, cells: opts.cells.sharedKeys() };
   const workers: ParseWorker[] = [];
   const units = new Map<number, UnitState>();
@@ -161,7 +161,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
     const table = new KeyImsiTable();
     for (const cols of tables) table.merge(new KeyImsiTable(0, cols));
     const matchKeys: KeySet = table.multiKeys();
-    const ids = RepeatedIds.merge(idParts).sharedMemory;
+    const ids = RepeatedIds.merge(idParts).buffers;
     for (const w of workers) w.worker.postMessage({ type: 'keys', slots: matchKeys.slots(), ids } satisfies ParseRequest);
 
     // Pass 2: ranges in file order.

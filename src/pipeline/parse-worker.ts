@@ -49,7 +49,7 @@ export interface ParseWorkerData {
   maxLineBytes: number;
   batchRows: number;
   maxInFlight: number;
-  /** Size of the record_id bit sets this worker fills in pass 1 (RepeatedIds.bitsFor). */
+  /** Size of the record_id bit sets this worker fills in pass 1 (RepeatedIds.bitsForInputs). */
   idBits: number;
   /** The cell catalogue's keys (shared memory), to tell the main thread what it says of each CDR's cell. */
   cells: CatalogueKeys;
@@ -85,7 +85,7 @@ port.on('message', (m: ParseRequest) => {
     void scan(m.inputs);
   } else if (m.type === 'scan-done') {
     const cols = scanTable.columns();
-    const mine = ids.sharedMemory;
+    const mine = ids.buffers;
     port!.postMessage({ type: 'table', cols, ids: mine } satisfies ParseReply, [cols.keys.buffer, cols.imsis.buffer, cols.imsiLens.buffer, mine.seen, mine.again] as ArrayBuffer[]);
   } else if (m.type === 'keys') {
     matchKeys = new KeySet(m.slots);

@@ -1,3 +1,5 @@
+import { isGzipFile, type CdrInput } from '../input/cdr-files.js';
+
 /**
  * Which record_id hashes occur more than once in a file run's input (pass 1). A CDR can only be a duplicate
  * delivery if its record_id occurs twice, so pass 2 checks (and remembers) only the record_ids whose hash is
@@ -12,7 +14,7 @@ export interface RepeatedIdsMemory {
 }
 
 /** A gzip CSV is about this many times its size once inflated (sizes the bit sets). */
-export const GZIP_RATIO = 6;
+const GZIP_RATIO = 6;
 
 /** Bits per expected row: about one unique id in 8 shares a bit with another and is checked for nothing. */
 const BITS_PER_ROW = 8;
@@ -40,6 +42,11 @@ export class RepeatedIds {
     return bits;
   }
 
+  /** The bits for these inputs (a gzip file counts GZIP_RATIO times its size). */
+  static bitsForInputs(inputs: readonly CdrInput[]): number {
+    return RepeatedIds.bitsFor(inputs.reduce((sum, i) => sum + (isGzipFile(i.path) ? GZIP_RATIO : 1) * i.bytes, 0));
+  }
+
   /** Empty bit sets of `bits` bits (shared: in memory other threads can be given). */
   static create(bits: number, shared = false): RepeatedIds {
     const make = (): SharedArrayBuffer | ArrayBuffer => (shared ? new SharedArrayBuffer(bits / 8) : new ArrayBuffer(bits / 8));
@@ -65,8 +72,8 @@ export class RepeatedIds {
     return out;
   }
 
-  /** The memory (to hand to another thread: new RepeatedIds(memory) there sees the same bits). */
-  get sharedMemory(): RepeatedIdsMemory {
+  /** The bit sets' buffers (to hand to another thread: new RepeatedIds(buffers) there sees the same bits). */
+  get buffers(): RepeatedIdsMemory {
     return this.memory;
   }
 

@@ -27,10 +27,10 @@ describe('RepeatedIds', () => {
     note(2, 'first-and-last');
     note(0, 'first-and-last');
     note(2, 'only-c');
-    const merged = RepeatedIds.merge(parts.map((p) => p.sharedMemory));
+    const merged = RepeatedIds.merge(parts.map((p) => p.buffers));
     for (const id of ['across', 'twice-in-b', 'first-and-last']) expect(merged.mayRepeat(idHashString(id)), id).toBe(true);
     for (const id of ['only-a', 'only-c']) expect(merged.mayRepeat(idHashString(id)), id).toBe(false);
-    expect(merged.sharedMemory.again).toBeInstanceOf(SharedArrayBuffer);
+    expect(merged.buffers.again).toBeInstanceOf(SharedArrayBuffer);
   });
 
   it('sizes the sets by the input: more bytes, more bits, within bounds', () => {
