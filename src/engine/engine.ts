@@ -216,18 +216,11 @@ export class Engine {
       const cell = cellStatusOf(this.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci));
       return this.offerUnmatched(cdr.startMs, cdr.recordId, cdr.idHash, checkId, cell, nowMs);
     }
-    if (this.admission !== null) {
-      const why = this.admission.admit(cdr.recordId, cdr.idHash, cdr.startMs, checkId);
-      if (why !== null) return why;
-    }
-    this.counters.recordsAccepted++;
-    let cell = this.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
-    if (cell === undefined) this.counters.unknownCell++;
-    else if (cell === AMBIGUOUS_CELL) {
-      this.counters.ambiguousCell++;
-      cell = undefined;
-    }
-    const s = this.store.put(cdr, cell ?? null);
+    const why = this.admit(cdr.recordId, cdr.idHash, cdr.startMs, checkId);
+    if (why !== null) return why;
+    const cell = this.cells.lookup(cdr.radio, cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
+    this.countAccepted(cellStatusOf(cell));
+    const s = this.store.put(cdr, cell === undefined || cell === AMBIGUOUS_CELL ? null : cell);
     if (cdr.startMs > this.maxEventMs) this.maxEventMs = cdr.startMs;
     if (this.orderingDelayMs === 0 || !this.waiting.push(s)) {
       // Its turn has come already (streams, or a CDR behind what was matched): match it now.
@@ -245,18 +238,26 @@ export class Engine {
    * but is not kept.
    */
   offerUnmatched(startMs: number, recordId: string, idHash: number, checkId: boolean, cell: CellStatus, nowMs: number): OfferResult {
-    if (this.admission !== null) {
-      const why = this.admission.admit(recordId, idHash, startMs, checkId);
-      if (why !== null) return why;
-    }
-    this.counters.recordsAccepted++;
-    if (cell === CELL_UNKNOWN) this.counters.unknownCell++;
-    else if (cell === CELL_AMBIGUOUS) this.counters.ambiguousCell++;
+    const why = this.admit(recordId, idHash, startMs, checkId);
+    if (why !== null) return why;
+    this.countAccepted(cell);
     if (startMs > this.maxEventMs) {
       this.maxEventMs = startMs;
       this.advance(this.maxEventMs - this.orderingDelayMs, nowMs);
     }
     return null;
+  }
+
+  /** The duplicate and late decision (none when the caller admitted the CDRs already). */
+  private admit(recordId: string, idHash: number, startMs: number, checkId: boolean): OfferResult {
+    return this.admission === null ? null : this.admission.admit(recordId, idHash, startMs, checkId);
+  }
+
+  /** Count an accepted CDR and what the catalogue said of its cell (SPEC's unknown_cell, ambiguous_cell). */
+  private countAccepted(cell: CellStatus): void {
+    this.counters.recordsAccepted++;
+    if (cell === CELL_UNKNOWN) this.counters.unknownCell++;
+    else if (cell === CELL_AMBIGUOUS) this.counters.ambiguousCell++;
   }
 
   /**
