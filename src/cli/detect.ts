@@ -9,7 +9,7 @@ import { UsageError } from '../domain/errors.js';
 import { ExceptionList, loadExceptionList } from '../input/exception-list.js';
 import { rereadable, runFiles, type FileRunResult } from '../pipeline/file-run.js';
 import { pipelineRun } from '../pipeline/pipeline-run.js';
-import { runFilesParallel } from '../pipeline/parallel-run.js';
+import { startFilesParallel, type ParallelFileRun } from '../pipeline/parallel-run.js';
 import { prefilterApplies } from '../pipeline/multi-imsi-keys.js';
 import { loadTacDatabase } from '../input/tac-db.js';
 import { runFilesSharded } from '../pipeline/sharded-run.js';
@@ -73,6 +73,26 @@ export async function detectCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`--threads needs a whole number from 1 to 64, got "${values.threads}"`);
   const inputs = listCdrInputs(values.cdrs as string);
   const startedAt = new Date();
+  // Criteria that fire on one CDR need every key matched (multi-imsi-keys.ts).
+  const prefilter = !values['no-prefilter'] && prefilterApplies(config);
+  // A parallel file run starts its first pass now: the workers read while this thread loads the rest.
+  const parallel = threads > 1 && prefilter && rereadable(inputs) ? startFilesParallel({ inputs, config, threads }) : null;
+  try {
+    return await detectWith(values, config, threads, inputs, startedAt, prefilter, parallel);
+  } finally {
+    await parallel?.stop();
+  }
+}
+
+async function detectWith(
+  values: Record<string, unknown>,
+  config: Config,
+  threads: number,
+  inputs: CdrInput[],
+  startedAt: Date,
+  prefilter: boolean,
+  parallel: ParallelFileRun | null,
+): Promise<number> {
   const { catalogue, rejects: cellRejects, warnings } = await loadCellCatalogue(values.cells as string, config);
   for (const w of warnings) process.stderr.write(`clonewatch: warning: ${w}\n`);
   const { db: tacs, rejects: tacRejects } = config.tacDb ? await loadTacDatabase(config.tacDb) : { db: undefined, rejects: [] };
@@ -103,12 +123,11 @@ export async function detectCommand(argv: string[]): Promise<number> {
       referenceRejects: [...cellRejects, ...exRejects, ...tacRejects],
       sinks,
       onBytes: progress ? (n: number) => progress.add(n) : undefined,
-      // Criteria that fire on one CDR need every key matched (multi-imsi-keys.ts).
-      prefilter: !values['no-prefilter'] && prefilterApplies(config),
+      prefilter,
     };
     const paths = { cellsPath: values.cells as string, exceptionsPath: values.exceptions as string | undefined };
-    if (threads === 1) result = await runFiles(runOpts);
-    else if (runOpts.prefilter && rereadable(inputs)) result = await runFilesParallel({ ...runOpts, threads });
+    if (parallel) result = await parallel.run(runOpts);
+    else if (threads === 1) result = await runFiles(runOpts);
     else result = await runFilesSharded({ ...runOpts, threads, ...paths });
   } catch (err) {
     progress?.done();

@@ -1,3 +1,4 @@
+import { objectArray } from '../domain/arrays.js';
 import type { Cdr, RejectReason } from '../domain/types.js';
 import { CDR_FIELDS, N_FIELDS, newInvalid, validateCdrBytes } from './cdr-validate.js';
 import { InputError } from '../domain/errors.js';
@@ -70,7 +71,7 @@ export class CdrCsvParser {
   /** Record starts noted every `splitBytes` (see resumePoints). */
   private splitBytes = Infinity;
   private nextSplit = Infinity;
-  private readonly splits: CsvResumePoint[] = [];
+  private readonly splits: CsvResumePoint[] = objectArray();
   /** The column after which a scanning reader stops splitting a line (the last one its scanner reads). */
   private lastScanCol = ALL_COLUMNS;
   /** A CDR object the validator writes every valid row into (see reuseCdr), or null: a new object per row. */

@@ -1,16 +1,17 @@
 import { Worker } from 'node:worker_threads';
 import type { Reject } from '../domain/types.js';
-import { implausibleTime, tzOffsetMinutes } from '../domain/time.js';
-import { timeBounds } from '../config/schema.js';
+import { expectDetachedBuffers } from '../domain/arrays.js';
+import { implausibleTime, tzOffsetMinutes, type TimeBounds } from '../domain/time.js';
+import { timeBounds, type Config } from '../config/schema.js';
 import { boundReject, makeReject } from '../domain/reject.js';
 import { Engine } from '../engine/engine.js';
 import type { CsvResumePoint } from '../input/cdr-csv.js';
-import { isGzipFile } from '../input/cdr-files.js';
+import { isGzipFile, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
 import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
-import { batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
+import { receivedBatch, batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
 import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
 import type { CellStatus } from '../domain/lookups.js';
 import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData } from './parse-worker.js';
@@ -42,6 +43,22 @@ interface UnitState {
   failure: InputError | null;
 }
 
+/** What a parallel file run needs to start its first pass (the catalogue and the rest come later, to run()). */
+export interface ParallelScanOptions {
+  inputs: CdrInput[];
+  config: Pick<Config, 'timezone' | 'maxLineBytes'>;
+  threads: number;
+  /** Size of the byte ranges of pass 2 (tests make it small). */
+  rangeBytes?: number;
+}
+
+/** A parallel file run whose first pass has started: run() it, or stop() it when the run is not going ahead. */
+export interface ParallelFileRun {
+  run(opts: FileRunOptions): Promise<FileRunResult>;
+  /** Stop the workers (idempotent; run() stops them too). */
+  stop(): Promise<void>;
+}
+
 /**
  * `detect --threads N` over files: N worker threads read the files twice. Pass 1 (whole files, spread over the
  * workers) finds the IMEI keys with two or more IMSIs and the record boundaries every few MB; pass 2 parses and
@@ -51,24 +68,23 @@ interface UnitState {
  * written as the input is read.
  */
 export async function runFilesParallel(opts: FileRunOptions & { threads: number; rangeBytes?: number }): Promise<FileRunResult> {
-  const rangeBytes = opts.rangeBytes ?? RANGE_BYTES;
-  const clock = opts.clock ?? Date.now;
-  const started = performance.now();
-  const cfg = opts.config;
-  const tz = tzOffsetMinutes(cfg.timezone);
-  const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
-  const counters = engine.counters;
-  const keep = rejectCap(cfg.maxRejectsPerReason, counters);
-  let rejects: Reject[] = [];
-  for (const r of opts.referenceRejects) {
-    countReject(counters, r.reason);
-    if (keep(r)) rejects.push(boundReject(r));
-  }
-  const bounds = timeBounds(cfg);
-  const peak = engine.stats();
+  return startFilesParallel(opts).run(opts);
+}
 
-  const idBits = RepeatedIds.bitsForInputs(opts.inputs);
-  const data: ParseWorkerData = { tzOffsetMin: tz, maxLineBytes: cfg.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT, idBits, cells: opts.cells.sharedKeys() };
+/**
+ * Start pass 1 of a parallel file run at once: it needs only the inputs and how to read them, so the workers
+ * start and read while the caller loads the cell catalogue and the exception list (pass 2 needs those).
+ */
+export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
+  // This thread sends batches back to the workers (transferred): domain/arrays.ts.
+  expectDetachedBuffers();
+  const rangeBytes = scan.rangeBytes ?? RANGE_BYTES;
+  const started = performance.now();
+  const inputs = scan.inputs;
+  const threads = scan.threads;
+
+  const idBits = RepeatedIds.bitsForInputs(inputs);
+  const data: ParseWorkerData = { tzOffsetMin: tzOffsetMinutes(scan.config.timezone), maxLineBytes: scan.config.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT, idBits };
   const workers: ParseWorker[] = [];
   const units = new Map<number, UnitState>();
   let wake: (() => void) | null = null;
@@ -83,11 +99,11 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
   const scanFailures = new Map<number, InputError>();
   // Work is dealt as the workers ask for it (a worker that reads faster reads more): pass 1 one input at a
   // time, pass 2 one range at a time, at most LOOKAHEAD ranges ahead of the one the main thread is reading.
-  const scanJobs: Array<{ index: number; input: (typeof opts.inputs)[number]; splitBytes: number }> = [];
+  const scanJobs: Array<{ index: number; input: CdrInput; splitBytes: number }> = [];
   const order2: UnitState[] = [];
   let nextDeal = 0;
   let reading = 0;
-  const lookahead = LOOKAHEAD_PER_WORKER * opts.threads;
+  const lookahead = LOOKAHEAD_PER_WORKER * threads;
   const dealScan = (w: ParseWorker): void => {
     const job = scanJobs.shift();
     w.worker.postMessage((job === undefined ? { type: 'scan-done' } : { type: 'scan', inputs: [job] }) satisfies ParseRequest);
@@ -104,7 +120,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
       w.worker.postMessage({ type: 'parse', unit: u.unit } satisfies ParseRequest);
     }
   };
-  for (let i = 0; i < opts.threads; i++) {
+  for (let i = 0; i < threads; i++) {
     const w: ParseWorker = { worker: new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: data }), failed: null, busy: 0 };
     w.worker.on('message', (m: ParseReply) => {
       if (m.type === 'scanned') {
@@ -113,8 +129,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
       } else if (m.type === 'table') {
         tables.push(m.cols);
         idParts.push(m.ids);
-      }
-      else if (m.type === 'failed') {
+      } else if (m.type === 'failed') {
         const err = new InputError(m.message, m.code);
         if (m.unit < 0) {
           scanFailures.set(-1 - m.unit, err);
@@ -124,7 +139,7 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
         u.failure = err;
         w.busy--;
         dealParse();
-      } else if (m.type === 'batch') units.get(m.unit)!.batches.push({ batch: m.batch, bytes: m.bytes });
+      } else if (m.type === 'batch') units.get(m.unit)!.batches.push({ batch: receivedBatch(m.batch), bytes: m.bytes });
       else {
         units.get(m.unit)!.rows = m.rows;
         w.busy--;
@@ -150,117 +165,169 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
       await new Promise<void>((r) => (wake = r));
     }
   };
+  let stopped: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      for (const w of workers) w.worker.removeAllListeners('exit');
+      await Promise.all(workers.map((w) => w.worker.terminate()));
+    })();
+    return stopped;
+  };
 
-  try {
-    // Pass 1: whole inputs, largest first, each to the next worker that asks.
-    const plain = opts.inputs.map((i) => !isGzipFile(i.path));
-    const order = opts.inputs.map((_, i) => i).sort((a, b) => opts.inputs[b].bytes - opts.inputs[a].bytes);
-    for (const index of order) scanJobs.push({ index, input: opts.inputs[index], splitBytes: plain[index] ? rangeBytes : 0 });
-    for (const w of workers) dealScan(w);
-    await until(() => tables.length === workers.length);
-    const table = new KeyImsiTable();
-    for (const cols of tables) table.merge(new KeyImsiTable(0, cols));
-    const matchKeys: KeySet = table.multiKeys();
-    const ids = RepeatedIds.merge(idParts).buffers;
-    for (const w of workers) w.worker.postMessage({ type: 'keys', slots: matchKeys.slots(), ids } satisfies ParseRequest);
+  // Pass 1: whole inputs, largest first, each to the next worker that asks.
+  const plain = inputs.map((i) => !isGzipFile(i.path));
+  const order = inputs.map((_, i) => i).sort((a, b) => inputs[b].bytes - inputs[a].bytes);
+  for (const index of order) scanJobs.push({ index, input: inputs[index], splitBytes: plain[index] ? rangeBytes : 0 });
+  for (const w of workers) dealScan(w);
 
-    // Pass 2: ranges in file order.
-    opts.inputs.forEach((input, index) => {
-      if (scanFailures.has(index)) {
-        const u: UnitState = { unit: { id: units.size, input, from: null, to: undefined }, worker: workers[0], batches: [], rows: 0, failure: scanFailures.get(index)! };
-        units.set(u.unit.id, u);
-        order2.push(u);
-        return;
-      }
-      const points = splits.get(index) ?? [];
-      const bounds: Array<CsvResumePoint | null> = [null, ...points];
-      bounds.forEach((from, k) => {
-        const to = k + 1 < bounds.length ? bounds[k + 1]!.offset : undefined;
-        const id = units.size;
-        const u: UnitState = { unit: { id, input, from, to }, worker: null, batches: [], rows: null, failure: null };
-        units.set(id, u);
-        order2.push(u);
-      });
-    });
-    dealParse();
+  const run = async (opts: FileRunOptions): Promise<FileRunResult> => {
+    const clock = opts.clock ?? Date.now;
+    const cfg = opts.config;
+    const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
+    const counters = engine.counters;
+    const keep = rejectCap(cfg.maxRejectsPerReason, counters);
+    const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, keep);
+    for (const r of opts.referenceRejects) {
+      countReject(counters, r.reason);
+      if (keep(r)) admit.rejects.push(boundReject(r));
+    }
+    const peak = engine.stats();
+    try {
+      await until(() => tables.length === workers.length);
+      const table = new KeyImsiTable();
+      for (const cols of tables) table.merge(new KeyImsiTable(0, cols));
+      const matchKeys: KeySet = table.multiKeys();
+      const ids = RepeatedIds.merge(idParts).buffers;
+      const cells = opts.cells.sharedKeys();
+      for (const w of workers) w.worker.postMessage({ type: 'keys', slots: matchKeys.slots(), ids, cells } satisfies ParseRequest);
 
-    let now = clock();
-    const emit = async (final: boolean): Promise<void> => {
-      const written = rejects;
-      rejects = [];
-      await writeOutputs(engine, opts.sinks, written, final, now);
-    };
-    const latenessS = cfg.allowedLatenessS;
-    for (const u of order2) {
-      dealParse();
-      for (;;) {
-        await until(() => u.batches.length > 0 || u.rows !== null || u.failure !== null);
-        if (u.batches.length === 0) {
-          if (u.failure) throw u.failure;
-          if (u.rows !== null) break;
-          continue;
+      // Pass 2: ranges in file order.
+      inputs.forEach((input, index) => {
+        if (scanFailures.has(index)) {
+          const u: UnitState = { unit: { id: units.size, input, from: null, to: undefined }, worker: workers[0], batches: [], rows: 0, failure: scanFailures.get(index)! };
+          units.set(u.unit.id, u);
+          order2.push(u);
+          return;
         }
-        const { batch: b, bytes } = u.batches.shift()!;
-        const worker = u.worker!.worker;
-        worker.postMessage({ type: 'credit' } satisfies ParseRequest);
-        now = clock();
-        const wallMs = Date.now();
-        let c = 0;
-        let r = 0;
-        let k = 0;
-        for (let i = 0; i < b.n; i++) {
-          if (b.isReject[i] === 1) {
-            const rej = b.rejects[r++];
-            countReject(counters, rej.reason);
-            if (keep(rej)) rejects.push(rej);
+        const points = splits.get(index) ?? [];
+        const bounds: Array<CsvResumePoint | null> = [null, ...points];
+        bounds.forEach((from, k) => {
+          const to = k + 1 < bounds.length ? bounds[k + 1]!.offset : undefined;
+          const id = units.size;
+          const u: UnitState = { unit: { id, input, from, to }, worker: null, batches: [], rows: null, failure: null };
+          units.set(id, u);
+          order2.push(u);
+        });
+      });
+      dealParse();
+
+      let now = clock();
+      const emit = async (final: boolean): Promise<void> => {
+        const written = admit.takeRejects();
+        await writeOutputs(engine, opts.sinks, written, final, now);
+      };
+      for (const u of order2) {
+        dealParse();
+        for (;;) {
+          await until(() => u.batches.length > 0 || u.rows !== null || u.failure !== null);
+          if (u.batches.length === 0) {
+            if (u.failure) throw u.failure;
+            if (u.rows !== null) break;
             continue;
           }
-          // Only a CDR the engine matches becomes an object; the others are offered as the few numbers
-          // admission and the counters need.
-          const flags = b.flags[c];
-          const match = (flags & ROW_MATCH) !== 0;
-          const recordId = (flags & ROW_NEEDS_ID) !== 0 ? b.recordIds[k++] : '';
-          const startMs = batchStartMs(b, c);
-          // As admittingParser: plausible times (against the wall clock when the batch arrived) before admission,
-          // then the ordered duplicate/late decision.
-          const implausible = implausibleTime(startMs, wallMs, bounds);
-          if (implausible !== null) {
-            countReject(counters, 'invalid_time');
-            const rej = makeReject(u.unit.input.name, batchLine(b, c), 'invalid_time', implausible, batchRaw(b, c));
-            if (keep(rej)) rejects.push(rej);
-          } else {
-            const checkId = (flags & ROW_ID_CHECK) !== 0;
-            const why = match
-              ? engine.offer(batchCdr(b, c, recordId), now, true, checkId)
-              : engine.offerUnmatched(startMs, recordId, batchIdHash(b, c), checkId, (flags >>> ROW_CELL_SHIFT) as CellStatus, now);
-            if (why !== null) {
-              countReject(counters, why);
-              const rej = makeReject(u.unit.input.name, batchLine(b, c), why, admissionDetail(why, recordId, engine.maxEventTimeMs, latenessS), batchRaw(b, c));
-              if (keep(rej)) rejects.push(rej);
-            }
-          }
-          c++;
+          const { batch: b, bytes } = u.batches.shift()!;
+          const worker = u.worker!.worker;
+          worker.postMessage({ type: 'credit' } satisfies ParseRequest);
+          now = clock();
+          admit.batch(b, u.unit.input.name, now, Date.now());
+          // Its arrays go back to the worker (moved, not copied); its strings and rejects stay here.
+          b.recordIds = [];
+          b.rejects = [];
+          worker.postMessage({ type: 'recycle', batch: b } satisfies ParseRequest, parsedBatchTransfer(b));
+          opts.onBytes?.(bytes);
+          await emit(false);
+          const st = engine.stats();
+          if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
         }
-        // Its arrays go back to the worker (moved, not copied); its strings and rejects stay here.
-        b.recordIds = [];
-        b.rejects = [];
-        worker.postMessage({ type: 'recycle', batch: b } satisfies ParseRequest, parsedBatchTransfer(b));
-        opts.onBytes?.(bytes);
-        await emit(false);
-        const st = engine.stats();
-        if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
+        counters.recordsRead += u.rows!;
+        reading++;
       }
-      counters.recordsRead += u.rows!;
-      reading++;
+      now = clock();
+      const st = engine.stats();
+      if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
+      await emit(true);
+      for (const s of opts.sinks) await s.flush();
+    } finally {
+      await stop();
     }
-    now = clock();
-    const st = engine.stats();
-    if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
-    await emit(true);
-    for (const s of opts.sinks) await s.flush();
-  } finally {
-    for (const w of workers) w.worker.removeAllListeners('exit');
-    await Promise.all(workers.map((w) => w.worker.terminate()));
+    return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
+  };
+  return { run, stop };
+}
+
+/**
+ * The main thread's part of pass 2 for one batch: the ordered decisions (plausible time, duplicate, late) for
+ * every row, matching for the CDRs of multi-IMSI keys, rejects counted and kept. A small class of its own (not a
+ * loop inside the run's async function), so V8 optimises this loop alone instead of that whole function.
+ */
+class BatchAdmitter {
+  /**
+   * Rejects kept since the last write. Emptied in place, never replaced: a new [] holds small integers until
+   * its first push, and its map changing under the loop below made V8 throw the loop's code away each time.
+   */
+  readonly rejects: Reject[] = [];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly bounds: TimeBounds,
+    private readonly latenessS: number,
+    private readonly keep: (r: Reject) => boolean,
+  ) {}
+
+  /** The rejects kept since the last call. */
+  takeRejects(): Reject[] {
+    return this.rejects.splice(0);
   }
-  return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
+
+  /** `now`: the wall clock for the engine's outputs; `wallMs`: for the plausible-time check (as admittingParser). */
+  batch(b: ParsedBatch, source: string, now: number, wallMs: number): void {
+    const engine = this.engine;
+    const counters = engine.counters;
+    let c = 0;
+    let r = 0;
+    let k = 0;
+    for (let i = 0; i < b.n; i++) {
+      if (b.isReject[i] === 1) {
+        const rej = b.rejects[r++];
+        countReject(counters, rej.reason);
+        if (this.keep(rej)) this.rejects.push(rej);
+        continue;
+      }
+      // Only a CDR the engine matches becomes an object; the others are offered as the few numbers
+      // admission and the counters need.
+      const flags = b.flags[c];
+      const recordId = (flags & ROW_NEEDS_ID) !== 0 ? b.recordIds[k++] : '';
+      const startMs = batchStartMs(b, c);
+      // As admittingParser: plausible times (against the wall clock when the batch arrived) before admission,
+      // then the ordered duplicate/late decision.
+      const implausible = implausibleTime(startMs, wallMs, this.bounds);
+      if (implausible !== null) {
+        countReject(counters, 'invalid_time');
+        const rej = makeReject(source, batchLine(b, c), 'invalid_time', implausible, batchRaw(b, c));
+        if (this.keep(rej)) this.rejects.push(rej);
+      } else {
+        const checkId = (flags & ROW_ID_CHECK) !== 0;
+        const why =
+          (flags & ROW_MATCH) !== 0
+            ? engine.offer(batchCdr(b, c, recordId), now, true, checkId)
+            : engine.offerUnmatched(startMs, recordId, batchIdHash(b, c), checkId, (flags >>> ROW_CELL_SHIFT) as CellStatus, now);
+        if (why !== null) {
+          countReject(counters, why);
+          const rej = makeReject(source, batchLine(b, c), why, admissionDetail(why, recordId, engine.maxEventTimeMs, this.latenessS), batchRaw(b, c));
+          if (this.keep(rej)) this.rejects.push(rej);
+        }
+      }
+      c++;
+    }
+  }
 }

@@ -7,12 +7,13 @@ import { readCdrChunks, readRangeChunks, type CdrInput } from '../input/cdr-file
 import { InputError } from '../domain/errors.js';
 import { makeReject } from '../domain/reject.js';
 import { KeyImsiTable, keyImsiScanner, KeySet, type KeyImsiColumns } from './multi-imsi-keys.js';
-import { ParsedBatchBuilder, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
+import { ParsedBatchBuilder, parsedBatchTransfer, receivedBatch, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
 import { CellCatalogue, type CatalogueKeys } from '../input/cell-catalogue.js';
 import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
-import { csvWarmupFiles } from '../input/csv-warmup.js';
+import { csvWarmupFiles, warmupCatalogue } from '../input/csv-warmup.js';
 import { blankCdr, type Cdr, type RejectReason } from '../domain/types.js';
 import { RADIO_INDEX } from '../domain/lookups.js';
+import { expectDetachedBuffers } from '../domain/arrays.js';
 
 /** One byte range of one input; `from` null: from the start of the input (header, BOM). */
 export interface ParseUnit {
@@ -27,8 +28,12 @@ export type ParseRequest =
   | { type: 'scan'; inputs: Array<{ index: number; input: CdrInput; splitBytes: number }> }
   /** Pass 1 is over: send the table of what this worker read. */
   | { type: 'scan-done' }
-  /** Pass 1's result: the IMEI keys to match, and the merged record_id bit sets (shared memory). */
-  | { type: 'keys'; slots: Float64Array; ids: RepeatedIdsMemory }
+  /**
+   * Pass 1's result: the IMEI keys to match, and the merged record_id bit sets (shared memory); with the cell
+   * catalogue's keys (shared memory), loaded by the main thread while pass 1 ran, to tell the main thread what
+   * the catalogue says of each CDR's cell.
+   */
+  | { type: 'keys'; slots: Float64Array; ids: RepeatedIdsMemory; cells: CatalogueKeys }
   | { type: 'parse'; unit: ParseUnit }
   | { type: 'credit' }
   /** A batch the main thread has read, sent back for its arrays to be reused. */
@@ -51,16 +56,17 @@ export interface ParseWorkerData {
   maxInFlight: number;
   /** Size of the record_id bit sets this worker fills in pass 1 (RepeatedIds.bitsForInputs). */
   idBits: number;
-  /** The cell catalogue's keys (shared memory), to tell the main thread what it says of each CDR's cell. */
-  cells: CatalogueKeys;
 }
 
 const port = parentPort;
 if (!port) throw new Error('parse-worker must run as a worker thread');
+// It transfers every batch it sends: domain/arrays.ts.
+expectDetachedBuffers();
 const d = workerData as ParseWorkerData;
 /** Pass 1: the record_id hashes of the inputs this worker reads; pass 2: all workers' merged (the 'keys' message). */
 let ids = RepeatedIds.create(d.idBits);
-const cells = CellCatalogue.fromKeys(d.cells);
+/** The cell catalogue (the 'keys' message; until then a small one for the warm-up). */
+let cells = CellCatalogue.fromKeys(warmupCatalogue().sharedKeys());
 /** The IMEI keys to match (pass 1's result, sent before the first range of pass 2). */
 let matchKeys = new KeySet();
 
@@ -75,7 +81,7 @@ let busy = false;
 
 port.on('message', (m: ParseRequest) => {
   if (m.type === 'recycle') {
-    if (pool.length < MAX_POOL) pool.push(m.batch);
+    if (pool.length < MAX_POOL) pool.push(receivedBatch(m.batch));
   } else if (m.type === 'credit') {
     inFlight--;
     const w = wake;
@@ -90,6 +96,7 @@ port.on('message', (m: ParseRequest) => {
   } else if (m.type === 'keys') {
     matchKeys = new KeySet(m.slots);
     ids = new RepeatedIds(m.ids);
+    cells = CellCatalogue.fromKeys(m.cells);
   } else {
     queue.push(m.unit);
     if (!busy) void drain();
@@ -109,7 +116,8 @@ const IGNORE: CdrRowHandler = { record: () => undefined, reject: () => undefined
  * that are thrown away, so that V8 compiles the reader once with every path seen.
  */
 async function warmUp(): Promise<void> {
-  const scan = keyImsiScanner(new KeyImsiTable(), d.tzOffsetMin, RepeatedIds.create(1 << 16));
+  // A table that starts small, so that its growing is seen too (pass 1 grows its table several times).
+  const scan = keyImsiScanner(new KeyImsiTable(16), d.tzOffsetMin, RepeatedIds.create(1 << 16));
   for (const chunks of csvWarmupFiles()) {
     const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
     p.noteResumePoints(4096);

@@ -1,4 +1,5 @@
 import type { Cdr, Reject } from '../domain/types.js';
+import { objectArray } from '../domain/arrays.js';
 import { CDR_F64 as F, CDR_U8 as B, readCdrColumns, writeCdrColumns } from './cdr-columns.js';
 
 /** A CDR of a multi-IMSI key: the engine matches it (and keeps it, with its record_id). */
@@ -33,6 +34,43 @@ export interface ParsedBatch {
 
 const I = 4;
 
+/**
+ * A batch as an object of one shape. A batch crosses threads by structured clone, which makes every received
+ * object anew, and their hidden classes vary from one to the next: code that read them directly was thrown
+ * away and compiled again by V8 (wrong map) a dozen times per run. Both threads read batches made by this
+ * constructor only (receivedBatch).
+ */
+class Batch implements ParsedBatch {
+  n: number;
+  isReject: Uint8Array;
+  nCdrs: number;
+  f64: Float64Array;
+  u8: Uint8Array;
+  i32: Int32Array;
+  flags: Uint8Array;
+  raw: Uint8Array;
+  recordIds: string[];
+  rejects: Reject[];
+
+  constructor(b: ParsedBatch) {
+    this.n = b.n;
+    this.isReject = b.isReject;
+    this.nCdrs = b.nCdrs;
+    this.f64 = b.f64;
+    this.u8 = b.u8;
+    this.i32 = b.i32;
+    this.flags = b.flags;
+    this.raw = b.raw;
+    this.recordIds = b.recordIds;
+    this.rejects = b.rejects;
+  }
+}
+
+/** A batch that came from another thread (postMessage), as an object of the one shape the readers see. */
+export function receivedBatch(b: ParsedBatch): ParsedBatch {
+  return new Batch(b);
+}
+
 export class ParsedBatchBuilder {
   private b: ParsedBatch;
   private rawLen = 0;
@@ -58,13 +96,13 @@ export class ParsedBatchBuilder {
     if (b === undefined) return ParsedBatchBuilder.empty(this.capacity);
     b.n = 0;
     b.nCdrs = 0;
-    b.recordIds = [];
-    b.rejects = [];
+    b.recordIds = objectArray();
+    b.rejects = objectArray();
     return b;
   }
 
   private static empty(capacity: number): ParsedBatch {
-    return {
+    return new Batch({
       n: 0,
       isReject: new Uint8Array(capacity),
       nCdrs: 0,
@@ -73,9 +111,9 @@ export class ParsedBatchBuilder {
       i32: new Int32Array(capacity * I),
       flags: new Uint8Array(capacity),
       raw: new Uint8Array(capacity * 128),
-      recordIds: [],
-      rejects: [],
-    };
+      recordIds: objectArray(),
+      rejects: objectArray(),
+    });
   }
 
   get size(): number {

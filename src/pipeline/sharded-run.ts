@@ -1,3 +1,4 @@
+import { expectDetachedBuffers } from '../domain/arrays.js';
 import { Worker } from 'node:worker_threads';
 import type { BlockCandidate, Finding, Reject, RunCounters } from '../domain/types.js';
 import { emptyCounters, RULES } from '../domain/types.js';
@@ -43,6 +44,8 @@ interface Shard {
  * and record_id of each finding's later CDR) and written when the input ends.
  */
 export async function runFilesSharded(opts: FileRunOptions & { threads: number; cellsPath: string; exceptionsPath?: string }): Promise<FileRunResult> {
+  // This thread transfers every batch to a shard: domain/arrays.ts.
+  expectDetachedBuffers();
   const started = performance.now();
   const cfg = opts.config;
   const counters = emptyCounters();

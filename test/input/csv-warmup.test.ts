@@ -2,7 +2,9 @@
 // the real input may take later (each one first seen later makes V8 compile the reader again).
 import { describe, expect, it } from 'vitest';
 import { CdrCsvParser } from '../../src/input/cdr-csv.js';
-import { csvWarmupFiles } from '../../src/input/csv-warmup.js';
+import { csvWarmupFiles, warmupCatalogue } from '../../src/input/csv-warmup.js';
+import { CellCatalogue } from '../../src/input/cell-catalogue.js';
+import { CELL_AMBIGUOUS, CELL_KNOWN, CELL_UNKNOWN, RADIO_INDEX } from '../../src/domain/lookups.js';
 import type { RejectReason } from '../../src/domain/types.js';
 
 describe('csvWarmupFiles', () => {
@@ -28,5 +30,28 @@ describe('csvWarmupFiles', () => {
     );
     // Multi-line quoted notes: more physical lines than records and rejects.
     expect(lines).toBeGreaterThan(records + reasons.size);
+  });
+
+  it('comes with a catalogue in which its rows find known, unknown, short-key and ambiguous cells', () => {
+    // As the workers use it: rebuilt from its shared keys.
+    const cat = CellCatalogue.fromKeys(warmupCatalogue().sharedKeys());
+    const seen = new Map<number, number>();
+    let byShortKey = 0;
+    for (const chunks of csvWarmupFiles()) {
+      const p = new CdrCsvParser('warm-up', -300, {
+        record: (cdr) => {
+          const st = cat.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
+          seen.set(st, (seen.get(st) ?? 0) + 1);
+          if (st === CELL_KNOWN && cdr.radio === 'UMTS' && cdr.ci < 65536 && warmupCatalogue().lookup('UMTS', cdr.mcc, cdr.mnc, cdr.lac, cdr.ci + 7 * 65536)) byShortKey++;
+        },
+        reject: () => undefined,
+      });
+      for (const c of chunks) p.push(c);
+      p.end();
+    }
+    expect(seen.get(CELL_KNOWN)).toBeGreaterThan(100);
+    expect(seen.get(CELL_UNKNOWN)).toBeGreaterThan(10);
+    expect(seen.get(CELL_AMBIGUOUS)).toBeGreaterThan(0);
+    expect(byShortKey).toBeGreaterThan(0);
   });
 });
