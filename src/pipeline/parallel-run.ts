@@ -12,9 +12,10 @@ import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
 import { receivedBatch, batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
-import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
+import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
 import type { CellStatus } from '../domain/lookups.js';
-import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData } from './parse-worker.js';
+import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData, ScanJob } from './parse-worker.js';
+import { inflatedBudget, type InflatedBytes } from './inflated-copy.js';
 
 /** A plain file is split into byte ranges of about this size (at record starts), read by the workers in turn. */
 const RANGE_BYTES = 8 << 20;
@@ -50,6 +51,8 @@ export interface ParallelScanOptions {
   threads: number;
   /** Size of the byte ranges of pass 2 (tests make it small). */
   rangeBytes?: number;
+  /** Inflated bytes of gzip inputs kept in memory for pass 2 (inflated-copy.ts; tests make it small). */
+  inflatedBudgetBytes?: number;
 }
 
 /** A parallel file run whose first pass has started: run() it, or stop() it when the run is not going ahead. */
@@ -67,7 +70,7 @@ export interface ParallelFileRun {
  * sequential run does, but matches only the CDRs of multi-IMSI keys. Outputs equal a sequential run's; they are
  * written as the input is read.
  */
-export async function runFilesParallel(opts: FileRunOptions & { threads: number; rangeBytes?: number }): Promise<FileRunResult> {
+export async function runFilesParallel(opts: FileRunOptions & { threads: number; rangeBytes?: number; inflatedBudgetBytes?: number }): Promise<FileRunResult> {
   return startFilesParallel(opts).run(opts);
 }
 
@@ -84,7 +87,14 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
   const threads = scan.threads;
 
   const idBits = RepeatedIds.bitsForInputs(inputs);
-  const data: ParseWorkerData = { tzOffsetMin: tzOffsetMinutes(scan.config.timezone), maxLineBytes: scan.config.maxLineBytes, batchRows: BATCH_ROWS, maxInFlight: MAX_IN_FLIGHT, idBits };
+  const data: ParseWorkerData = {
+    tzOffsetMin: tzOffsetMinutes(scan.config.timezone),
+    maxLineBytes: scan.config.maxLineBytes,
+    batchRows: BATCH_ROWS,
+    maxInFlight: MAX_IN_FLIGHT,
+    idBits,
+    inflatedBudget: inflatedBudget(scan.inflatedBudgetBytes),
+  };
   const workers: ParseWorker[] = [];
   const units = new Map<number, UnitState>();
   let wake: (() => void) | null = null;
@@ -95,11 +105,11 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
   };
   const tables: KeyImsiColumns[] = [];
   const idParts: RepeatedIdsMemory[] = [];
-  const splits = new Map<number, CsvResumePoint[]>();
+  const splits = new Map<number, { points: CsvResumePoint[]; memory: InflatedBytes | null }>();
   const scanFailures = new Map<number, InputError>();
   // Work is dealt as the workers ask for it (a worker that reads faster reads more): pass 1 one input at a
   // time, pass 2 one range at a time, at most LOOKAHEAD ranges ahead of the one the main thread is reading.
-  const scanJobs: Array<{ index: number; input: CdrInput; splitBytes: number }> = [];
+  const scanJobs: ScanJob[] = [];
   const order2: UnitState[] = [];
   let nextDeal = 0;
   let reading = 0;
@@ -124,7 +134,7 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
     const w: ParseWorker = { worker: new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: data }), failed: null, busy: 0 };
     w.worker.on('message', (m: ParseReply) => {
       if (m.type === 'scanned') {
-        for (const { index, points } of m.splits) splits.set(index, points);
+        for (const { index, points, memory } of m.splits) splits.set(index, { points, memory });
         dealScan(w);
       } else if (m.type === 'table') {
         tables.push(m.cols);
@@ -174,10 +184,12 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
     return stopped;
   };
 
-  // Pass 1: whole inputs, largest first, each to the next worker that asks.
-  const plain = inputs.map((i) => !isGzipFile(i.path));
-  const order = inputs.map((_, i) => i).sort((a, b) => inputs[b].bytes - inputs[a].bytes);
-  for (const index of order) scanJobs.push({ index, input: inputs[index], splitBytes: plain[index] ? rangeBytes : 0 });
+  // Pass 1: whole inputs, largest first (a gzip file counts GZIP_RATIO times its size), each to the next
+  // worker that asks.
+  const gzip = inputs.map((i) => isGzipFile(i.path));
+  const size = (i: number) => inputs[i].bytes * (gzip[i] ? GZIP_RATIO : 1);
+  const order = inputs.map((_, i) => i).sort((a, b) => size(b) - size(a));
+  for (const index of order) scanJobs.push({ index, input: inputs[index], splitBytes: rangeBytes, gzip: gzip[index] });
   for (const w of workers) dealScan(w);
 
   const run = async (opts: FileRunOptions): Promise<FileRunResult> => {
@@ -209,12 +221,13 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
           order2.push(u);
           return;
         }
-        const points = splits.get(index) ?? [];
+        const { points, memory } = splits.get(index) ?? { points: [], memory: null };
         const bounds: Array<CsvResumePoint | null> = [null, ...points];
         bounds.forEach((from, k) => {
           const to = k + 1 < bounds.length ? bounds[k + 1]!.offset : undefined;
           const id = units.size;
-          const u: UnitState = { unit: { id, input, from, to }, worker: null, batches: [], rows: null, failure: null };
+          const unit: ParseUnit = memory ? { id, input, from, to, memory } : { id, input, from, to };
+          const u: UnitState = { unit, worker: null, batches: [], rows: null, failure: null };
           units.set(id, u);
           order2.push(u);
         });
@@ -251,6 +264,7 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
         }
         counters.recordsRead += u.rows!;
         reading++;
+        u.unit.memory = undefined; // read: its inflated bytes can go
       }
       now = clock();
       const st = engine.stats();

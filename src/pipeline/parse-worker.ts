@@ -13,6 +13,7 @@ import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
 import { csvWarmupFiles, warmupCatalogue } from '../input/csv-warmup.js';
 import { blankCdr, type Cdr, type RejectReason } from '../domain/types.js';
 import { RADIO_INDEX } from '../domain/lookups.js';
+import { InflatedCopy, inflatedRangeChunks, type InflatedBytes } from './inflated-copy.js';
 import { expectDetachedBuffers } from '../domain/arrays.js';
 
 /** One byte range of one input; `from` null: from the start of the input (header, BOM). */
@@ -22,10 +23,20 @@ export interface ParseUnit {
   from: CsvResumePoint | null;
   /** Byte offset where the range ends (a record start), undefined: end of input. */
   to: number | undefined;
+  /** A gzip input's inflated bytes, kept by pass 1 (offsets are in them); undefined: read the file. */
+  memory?: InflatedBytes;
+}
+
+/** One input for pass 1: note a resume point every `splitBytes` (0: none); keep a gzip input's inflated bytes. */
+export interface ScanJob {
+  index: number;
+  input: CdrInput;
+  splitBytes: number;
+  gzip: boolean;
 }
 
 export type ParseRequest =
-  | { type: 'scan'; inputs: Array<{ index: number; input: CdrInput; splitBytes: number }> }
+  | { type: 'scan'; inputs: ScanJob[] }
   /** Pass 1 is over: send the table of what this worker read. */
   | { type: 'scan-done' }
   /**
@@ -40,7 +51,8 @@ export type ParseRequest =
   | { type: 'recycle'; batch: ParsedBatch };
 
 export type ParseReply =
-  | { type: 'scanned'; splits: Array<{ index: number; points: CsvResumePoint[] }> }
+  /** Pass 1's record boundaries of each input read (none for a gzip input not kept in memory). */
+  | { type: 'scanned'; splits: Array<{ index: number; points: CsvResumePoint[]; memory: InflatedBytes | null }> }
   | { type: 'table'; cols: KeyImsiColumns; ids: RepeatedIdsMemory }
   | { type: 'batch'; unit: number; batch: ParsedBatch; bytes: number }
   | { type: 'end'; unit: number; rows: number }
@@ -56,6 +68,8 @@ export interface ParseWorkerData {
   maxInFlight: number;
   /** Size of the record_id bit sets this worker fills in pass 1 (RepeatedIds.bitsForInputs). */
   idBits: number;
+  /** The run's budget for gzip inputs' inflated bytes kept in memory (inflated-copy.ts), shared by the workers. */
+  inflatedBudget: Int32Array;
 }
 
 const port = parentPort;
@@ -128,14 +142,18 @@ async function warmUp(): Promise<void> {
     });
   }
 }
-async function scan(inputs: Array<{ index: number; input: CdrInput; splitBytes: number }>): Promise<void> {
+async function scan(inputs: ScanJob[]): Promise<void> {
   await warm;
-  const splits: Array<{ index: number; points: CsvResumePoint[] }> = [];
-  for (const { index, input, splitBytes } of inputs) {
+  const splits: Array<{ index: number; points: CsvResumePoint[]; memory: InflatedBytes | null }> = [];
+  for (const { index, input, splitBytes, gzip } of inputs) {
     const parser = new CdrCsvParser(input.name, d.tzOffsetMin, IGNORE, d.maxLineBytes, scanner);
     if (splitBytes > 0) parser.noteResumePoints(splitBytes);
+    const copy = gzip ? new InflatedCopy(d.inflatedBudget) : null;
     try {
-      for await (const chunk of readCdrChunks(input)) parser.push(chunk);
+      for await (const chunk of readCdrChunks(input)) {
+        parser.push(chunk);
+        copy?.add(chunk);
+      }
       parser.end();
     } catch (err) {
       // The main thread reports it when it reaches this input, as a sequential run would.
@@ -143,7 +161,9 @@ async function scan(inputs: Array<{ index: number; input: CdrInput; splitBytes: 
       port!.postMessage({ type: 'failed', unit: -1 - index, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
       continue;
     }
-    splits.push({ index, points: parser.resumePoints() });
+    // A gzip input not kept is read whole in pass 2: its boundaries mean nothing in the file.
+    const memory = copy?.result() ?? null;
+    splits.push({ index, points: gzip && memory === null ? [] : parser.resumePoints(), memory });
   }
   port!.postMessage({ type: 'scanned', splits } satisfies ParseReply);
 }
@@ -156,11 +176,22 @@ async function drain(): Promise<void> {
 
 async function parse(unit: ParseUnit): Promise<void> {
   try {
-    // A split plain file is read by byte ranges that start at record boundaries pass 1 found; a gzip file
-    // (or one not split) whole.
-    const chunks =
-      unit.from !== null ? readRangeChunks(unit.input, unit.from.offset, unit.to) : unit.to !== undefined ? readRangeChunks(unit.input, 0, unit.to) : readCdrChunks(unit.input);
-    const rows = await readUnit(unit.input.name, unit.from, chunks, async (batch, bytes) => {
+    // A split plain file is read by byte ranges that start at record boundaries pass 1 found, a gzip file kept
+    // in memory by ranges of its inflated bytes; another gzip file (or one not split) whole.
+    // Progress counts the file's bytes: a whole file's as read (compressed, for gzip), kept inflated bytes
+    // for their share of the compressed file.
+    const start = unit.from?.offset ?? 0;
+    let fileBytes = 0;
+    const chunks = unit.memory
+      ? inflatedRangeChunks(unit.memory, start, unit.to)
+      : unit.from !== null || unit.to !== undefined
+        ? readRangeChunks(unit.input, start, unit.to)
+        : readCdrChunks(unit.input, (n) => (fileBytes += n));
+    const whole = !unit.memory && unit.from === null && unit.to === undefined;
+    const scale = unit.memory ? unit.input.bytes / Math.max(1, unit.memory.length) : 1;
+    const rows = await readUnit(unit.input.name, unit.from, chunks, async (batch, read) => {
+      const bytes = whole ? fileBytes : Math.round(read * scale);
+      fileBytes = 0;
       while (inFlight >= d.maxInFlight) await new Promise<void>((r) => (wake = r));
       inFlight++;
       port!.postMessage({ type: 'batch', unit: unit.id, batch, bytes } satisfies ParseReply, parsedBatchTransfer(batch));

@@ -14,7 +14,7 @@ export interface RepeatedIdsMemory {
 }
 
 /** A gzip CSV is about this many times its size once inflated (sizes the bit sets). */
-const GZIP_RATIO = 6;
+export const GZIP_RATIO = 6;
 
 /** Bits per expected row: about one unique id in 8 shares a bit with another and is checked for nothing. */
 const BITS_PER_ROW = 8;

@@ -1,7 +1,8 @@
 // The parallel file run (parse workers over byte ranges, pass 1 prefilter) against the plain sequential run
 // on a feed built to stress the split points: quoted fields with line ends, CRLF, a BOM, broken quotes,
 // duplicates, late rows, invalid rows with foreign IMSIs, implausible times, lines over maxLineBytes, the
-// cap on rejects per reason, and a gzip file read whole. Runs the built
+// cap on rejects per reason, and a gzip file (kept inflated by pass 1 and read by ranges, or read whole when
+// over the memory budget). Runs the built
 // modules (worker threads load dist/), so `npm run build` first.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +54,7 @@ function feed(seed: number, rows: number, t0: number): string {
   return lines.map((l, i) => l + (i % 4 === 1 ? '\r\n' : '\n')).join('');
 }
 
-async function run(mode: 'plain' | 'parallel', dir: string, rangeBytes: number) {
+async function run(mode: 'plain' | 'parallel', dir: string, rangeBytes: number, inflatedBudgetBytes?: number) {
   const { parseConfig } = await import(dist('config/schema.js'));
   const { loadCellCatalogue } = await import(dist('input/cell-catalogue.js'));
   const { ExceptionList } = await import(dist('input/exception-list.js'));
@@ -74,9 +75,14 @@ async function run(mode: 'plain' | 'parallel', dir: string, rangeBytes: number) 
     async flush() {},
     async close() {},
   };
-  const opts = { inputs: listCdrInputs(join(dir, 'cdrs')), config, cells: catalogue, exceptions: ExceptionList.empty(), referenceRejects: [], sinks: [sink], clock: () => 0 };
-  const r = mode === 'plain' ? await runFiles(opts) : await runFilesParallel({ ...opts, threads: 3, rangeBytes, prefilter: true });
-  return { out, counters: r.counters };
+  const progress = { calls: 0, bytes: 0 };
+  const onBytes = (n: number) => {
+    progress.calls++;
+    progress.bytes += n;
+  };
+  const opts = { inputs: listCdrInputs(join(dir, 'cdrs')), config, cells: catalogue, exceptions: ExceptionList.empty(), referenceRejects: [], sinks: [sink], clock: () => 0, onBytes };
+  const r = mode === 'plain' ? await runFiles(opts) : await runFilesParallel({ ...opts, threads: 3, rangeBytes, inflatedBudgetBytes, prefilter: true });
+  return { out, counters: r.counters, progress };
 }
 
 describe('parallel file run', () => {
@@ -91,10 +97,18 @@ describe('parallel file run', () => {
     writeFileSync(join(dir, 'cdrs', 'c.csv'), feed(3, 1500, t0 + 4500 * 10_000));
     const plain = await run('plain', dir, 0);
     const par = await run('parallel', dir, 700);
+    // No memory for inflated bytes: the gzip file is read whole in pass 2.
+    const whole = await run('parallel', dir, 700, 0);
     expect(plain.out.findings.length).toBeGreaterThanOrEqual(10);
     expect(plain.out.rejects.length).toBeGreaterThan(100);
     expect(par.out).toEqual(plain.out);
     expect(par.counters).toEqual(plain.counters);
+    expect(whole.out).toEqual(plain.out);
+    expect(whole.counters).toEqual(plain.counters);
+    // A batch per range at least: the gzip file (~170 kB inflated) in ranges of 700 bytes gives far more.
+    expect(par.progress.calls).toBeGreaterThan(whole.progress.calls + 100);
+    // Progress still counts the files' bytes (the gzip file's compressed ones), to within rounding.
+    expect(Math.abs(par.progress.bytes - whole.progress.bytes)).toBeLessThan(par.progress.calls);
     expect(plain.counters.rejectsNotWritten).toBeGreaterThan(0);
     expect(plain.counters.rejectsByReason.invalid_time).toBeGreaterThan(10);
     expect(plain.counters.rejectsByReason.duplicate_record).toBeGreaterThan(10);
