@@ -21,7 +21,7 @@ export interface CatalogueKeys {
   mnc: Float64Array;
   lac: Float64Array;
   ci: Float64Array;
-  exact: Int32Array;
+  exact: Float64Array;
   short: Int32Array;
   shortShared: Uint8Array;
 }
@@ -55,8 +55,12 @@ export class CellCatalogue implements CellLookup {
   private lon: Float64Array = new Float64Array(0);
   private rangeM: Float64Array = new Float64Array(0);
   private sites: Array<CellSite | undefined> = [];
-  /** Exact keys: slot -> cell index + 1 (0 = empty). */
-  private exact: Int32Array = new Int32Array(16);
+  /**
+   * Exact keys, EXACT_STRIDE numbers a slot: cell index + 1 (0 = empty), ci, lac, and radio/mcc/mnc packed
+   * (packedRmm), so that a lookup reads one slot instead of five column arrays (a cache miss each when the
+   * CSV reader has pushed them out of cache).
+   */
+  private exact: Float64Array = new Float64Array(16 * EXACT_STRIDE);
   /** UMTS short keys: slot -> cell index + 1; `shortShared[slot]` = 1 when more than one cell has that short key. */
   private short: Int32Array = new Int32Array(16);
   private shortShared: Uint8Array = new Uint8Array(16);
@@ -79,12 +83,16 @@ export class CellCatalogue implements CellLookup {
       this.sites[i] = undefined;
     } else {
       if (this.n === this.cap) this.grow();
-      if ((this.n + 1) * 2 > this.exact.length) {
-        this.exact = this.rehash(this.exact, (idx) => this.exactHash(idx));
+      if ((this.n + 1) * 2 * EXACT_STRIDE > this.exact.length) {
+        this.rehashExact();
         slot = this.findExact(r, c.mcc, c.mnc, c.lac, c.ci);
       }
       i = this.n++;
-      this.exact[slot] = i + 1;
+      const e = this.exact;
+      e[slot] = i + 1;
+      e[slot + 1] = c.ci;
+      e[slot + 2] = c.lac;
+      e[slot + 3] = packedRmm(r, c.mcc, c.mnc);
       this.radio[i] = r;
       this.mcc[i] = c.mcc;
       this.mnc[i] = c.mnc;
@@ -232,32 +240,37 @@ export class CellCatalogue implements CellLookup {
     this.cap = cap;
   }
 
-  private rehash(old: Int32Array, hashOf: (idx: number) => number): Int32Array {
-    const t = new Int32Array(old.length * 2);
-    const mask = t.length - 1;
-    for (let s = 0; s < old.length; s++) {
+  /** The exact table at twice its size, every slot where its key hashes to now. */
+  private rehashExact(): void {
+    const old = this.exact;
+    const t = new Float64Array(old.length * 2);
+    const mask = t.length / EXACT_STRIDE - 1;
+    for (let s = 0; s < old.length; s += EXACT_STRIDE) {
       if (old[s] === 0) continue;
-      let h = hashOf(old[s] - 1) & mask;
-      while (t[h] !== 0) h = (h + 1) & mask;
-      t[h] = old[s];
+      const i = old[s] - 1;
+      let h = hash(this.radio[i], this.mcc[i], this.mnc[i], this.lac[i], this.ci[i]) & mask;
+      while (t[h * EXACT_STRIDE] !== 0) h = (h + 1) & mask;
+      t.set(old.subarray(s, s + EXACT_STRIDE), h * EXACT_STRIDE);
     }
-    return t;
+    this.exact = t;
   }
 
-  private exactHash(i: number): number {
-    return hash(this.radio[i], this.mcc[i], this.mnc[i], this.lac[i], this.ci[i]);
-  }
-
-  /** The slot of this key in the exact table: where it is, or the empty slot where it would go. */
+  /** The offset of this key's slot in the exact table: where it is, or the empty slot where it would go. */
   private findExact(r: number, mcc: number, mnc: number, lac: number, ci: number): number {
     const t = this.exact;
-    const mask = t.length - 1;
+    const mask = t.length / EXACT_STRIDE - 1;
+    const rmm = packedRmm(r, mcc, mnc);
     let h = hash(r, mcc, mnc, lac, ci) & mask;
     for (;;) {
-      const v = t[h];
-      if (v === 0) return h;
-      const i = v - 1;
-      if (this.ci[i] === ci && this.lac[i] === lac && this.mnc[i] === mnc && this.mcc[i] === mcc && this.radio[i] === r) return h;
+      const at = h * EXACT_STRIDE;
+      const v = t[at];
+      if (v === 0) return at;
+      if (t[at + 1] === ci && t[at + 2] === lac && t[at + 3] === rmm) {
+        // Packed radio/mcc/mnc are exact unless an mcc or mnc is out of their range: then ask the columns.
+        if (rmm !== RMM_UNPACKED) return at;
+        const i = v - 1;
+        if (this.mnc[i] === mnc && this.mcc[i] === mcc && this.radio[i] === r) return at;
+      }
       h = (h + 1) & mask;
     }
   }
@@ -274,6 +287,17 @@ export class CellCatalogue implements CellLookup {
       h = (h + 1) & mask;
     }
   }
+}
+
+/** Numbers per slot of the exact-key table: cell index + 1, ci, lac, packed radio/mcc/mnc. */
+const EXACT_STRIDE = 4;
+const RMM_FIELD = 2 ** 21;
+/** packedRmm of an mcc or mnc too large to pack: the slot's key is then checked against the columns. */
+const RMM_UNPACKED = -1;
+
+/** Radio, mcc and mnc as one exact number when mcc and mnc are below 2^21 (always, for real codes). */
+function packedRmm(r: number, mcc: number, mnc: number): number {
+  return mcc < RMM_FIELD && mnc < RMM_FIELD ? (r * RMM_FIELD + mcc) * RMM_FIELD + mnc : RMM_UNPACKED;
 }
 
 /** The 16-bit CI of a UMTS cell id (no %: on a number above 2^31 V8 computes it as a float remainder, slowly). */

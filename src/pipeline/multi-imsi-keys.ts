@@ -23,9 +23,13 @@ const F_RECORD_ID = 0;
 const F_IMEI = 2;
 const F_IMSI = 3;
 
-/** imsiLen value of a key seen with two or more IMSIs. */
+/** imsiLen given to KeyImsiTable.note for "two or more IMSIs" (merge passes such keys on). */
 const MULTI = 255;
 const EMPTY = 0;
+/** A slot's IMSI code of a key seen with two or more IMSIs. */
+const MULTI_CODE = -1;
+/** 10^n, for the IMSI codes. */
+const POW10 = Array.from({ length: 16 }, (_, n) => 10 ** n);
 
 /** Open-addressing slot of a numeric IMEI key (at most 14 digits, so above 2^32). */
 function slotOf(key: number, mask: number): number {
@@ -38,45 +42,40 @@ function slotOf(key: number, mask: number): number {
 
 /** The columns of a KeyImsiTable, transferable between threads. */
 export interface KeyImsiColumns {
-  keys: Float64Array;
-  imsis: Float64Array;
-  imsiLens: Uint8Array;
+  /** Per slot: IMEI key (0: empty), IMSI code. */
+  slots: Float64Array;
   size: number;
 }
 
 /**
  * IMEI key -> the one IMSI seen on it, or "two or more". Keys are never 0 (an all-zero key is invalid),
- * so 0 marks an empty slot.
+ * so 0 marks an empty slot. A slot is two numbers side by side, the key and its IMSI's code (10^digits +
+ * IMSI, exact below 2^53, so that "0716..." and "716..." differ; MULTI_CODE for several IMSIs): one cache
+ * line per lookup where three arrays (key, IMSI, digit count) cost three misses a row on a day's table.
  */
 export class KeyImsiTable {
-  private keys: Float64Array;
-  private imsis: Float64Array;
-  private imsiLens: Uint8Array;
+  private slots: Float64Array;
   private mask: number;
   size = 0;
 
   constructor(capacity = 1 << 16, cols?: KeyImsiColumns) {
     if (cols) {
-      this.keys = cols.keys;
-      this.imsis = cols.imsis;
-      this.imsiLens = cols.imsiLens;
+      this.slots = cols.slots;
       this.size = cols.size;
     } else {
-      this.keys = new Float64Array(capacity);
-      this.imsis = new Float64Array(capacity);
-      this.imsiLens = new Uint8Array(capacity);
+      this.slots = new Float64Array(capacity * 2);
     }
-    this.mask = this.keys.length - 1;
+    this.mask = this.slots.length / 2 - 1;
   }
 
-  /** The slot of key, or of the empty slot where it would go. */
+  /** The index in `slots` of key, or of the empty slot where it would go. */
   private find(key: number): number {
-    const keys = this.keys;
+    const slots = this.slots;
     const mask = this.mask;
     let i = slotOf(key, mask);
     for (;;) {
-      const k = keys[i];
-      if (k === key || k === EMPTY) return i;
+      const k = slots[2 * i];
+      if (k === key || k === EMPTY) return 2 * i;
       i = (i + 1) & mask;
     }
   }
@@ -84,61 +83,59 @@ export class KeyImsiTable {
   /** Is this IMSI news for the key (absent, or a second IMSI)? Multi keys and repeats are not. */
   isNews(key: number, imsi: number, imsiLen: number): boolean {
     const i = this.find(key);
-    if (this.keys[i] === EMPTY) return true;
-    const len = this.imsiLens[i];
-    return len !== MULTI && (this.imsis[i] !== imsi || len !== imsiLen);
+    if (this.slots[i] === EMPTY) return true;
+    const code = this.slots[i + 1];
+    return code !== MULTI_CODE && code !== POW10[imsiLen] + imsi;
   }
 
   /** Record an IMSI (imsiLen MULTI: the key is known to have several). */
   note(key: number, imsi: number, imsiLen: number): void {
+    this.noteCode(key, imsiLen === MULTI ? MULTI_CODE : POW10[imsiLen] + imsi);
+  }
+
+  private noteCode(key: number, code: number): void {
     let i = this.find(key);
-    if (this.keys[i] === EMPTY) {
-      if ((this.size + 1) * 2 > this.keys.length) {
+    if (this.slots[i] === EMPTY) {
+      if ((this.size + 1) * 2 > this.mask + 1) {
         this.grow();
         i = this.find(key);
       }
-      this.keys[i] = key;
-      this.imsis[i] = imsi;
-      this.imsiLens[i] = imsiLen;
+      this.slots[i] = key;
+      this.slots[i + 1] = code;
       this.size++;
       return;
     }
-    const len = this.imsiLens[i];
-    if (len !== MULTI && (imsiLen === MULTI || this.imsis[i] !== imsi || len !== imsiLen)) this.imsiLens[i] = MULTI;
+    if (this.slots[i + 1] !== code) this.slots[i + 1] = MULTI_CODE;
   }
 
   /** Fold another table (another thread's files) into this one. */
   merge(other: KeyImsiTable): void {
-    const k = other.keys;
-    for (let i = 0; i < k.length; i++) if (k[i] !== EMPTY) this.note(k[i], other.imsis[i], other.imsiLens[i]);
+    const o = other.slots;
+    for (let i = 0; i < o.length; i += 2) if (o[i] !== EMPTY) this.noteCode(o[i], o[i + 1]);
   }
 
   /** The keys seen with two or more IMSIs. */
   multiKeys(): KeySet {
     const set = new KeySet();
-    const k = this.keys;
-    for (let i = 0; i < k.length; i++) if (k[i] !== EMPTY && this.imsiLens[i] === MULTI) set.add(k[i]);
+    const o = this.slots;
+    for (let i = 0; i < o.length; i += 2) if (o[i] !== EMPTY && o[i + 1] === MULTI_CODE) set.add(o[i]);
     return set;
   }
 
   columns(): KeyImsiColumns {
-    return { keys: this.keys, imsis: this.imsis, imsiLens: this.imsiLens, size: this.size };
+    return { slots: this.slots, size: this.size };
   }
 
   private grow(): void {
-    const old = { keys: this.keys, imsis: this.imsis, lens: this.imsiLens };
-    const n = this.keys.length * 2;
-    this.keys = new Float64Array(n);
-    this.imsis = new Float64Array(n);
-    this.imsiLens = new Uint8Array(n);
-    this.mask = n - 1;
-    for (let j = 0; j < old.keys.length; j++) {
-      const key = old.keys[j];
+    const old = this.slots;
+    this.slots = new Float64Array(old.length * 2);
+    this.mask = this.slots.length / 2 - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const key = old[j];
       if (key === EMPTY) continue;
       const i = this.find(key);
-      this.keys[i] = key;
-      this.imsis[i] = old.imsis[j];
-      this.imsiLens[i] = old.lens[j];
+      this.slots[i] = key;
+      this.slots[i + 1] = old[j + 1];
     }
   }
 }

@@ -106,7 +106,7 @@ port.on('message', (m: ParseRequest) => {
   } else if (m.type === 'scan-done') {
     const cols = scanTable.columns();
     const mine = ids.buffers;
-    port!.postMessage({ type: 'table', cols, ids: mine } satisfies ParseReply, [cols.keys.buffer, cols.imsis.buffer, cols.imsiLens.buffer, mine.seen, mine.again] as ArrayBuffer[]);
+    port!.postMessage({ type: 'table', cols, ids: mine } satisfies ParseReply, [cols.slots.buffer, mine.seen, mine.again] as ArrayBuffer[]);
   } else if (m.type === 'keys') {
     matchKeys = new KeySet(m.slots);
     ids = new RepeatedIds(m.ids);
