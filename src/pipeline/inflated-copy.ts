@@ -5,7 +5,7 @@
 /** Inflated bytes are kept in blocks of this size. */
 export const INFLATED_BLOCK_BYTES = 8 << 20;
 /** Inflated bytes of gzip inputs a run keeps in memory at most (the first ones pass 1 reads). */
-export const INFLATED_BUDGET_BYTES = 256 << 20;
+export const INFLATED_BUDGET_BYTES = 128 << 20;
 
 /** The inflated bytes of one input, in shared memory: `length` bytes over blocks of INFLATED_BLOCK_BYTES. */
 export interface InflatedBytes {

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { takeParseWorkers } from './parse-pool.js';
 import type { Reject } from '../domain/types.js';
 import { expectDetachedBuffers } from '../domain/arrays.js';
 import { implausibleTime, tzOffsetMinutes, type TimeBounds } from '../domain/time.js';
@@ -130,8 +131,10 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
       w.worker.postMessage({ type: 'parse', unit: u.unit } satisfies ParseRequest);
     }
   };
-  for (let i = 0; i < threads; i++) {
-    const w: ParseWorker = { worker: new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: data }), failed: null, busy: 0 };
+  // Workers cli/main.ts started early (parse-pool.ts) first: they may have read their warm-up already.
+  for (const p of takeParseWorkers(threads)) {
+    const w: ParseWorker = { worker: p.worker, failed: p.error ?? (p.exitCode !== null ? new Error(`a parse worker stopped (exit code ${p.exitCode}) before the end of input`) : null), busy: 0 };
+    w.worker.postMessage({ type: 'init', data } satisfies ParseRequest);
     w.worker.on('message', (m: ParseReply) => {
       if (m.type === 'scanned') {
         for (const { index, points, memory } of m.splits) splits.set(index, { points, memory });

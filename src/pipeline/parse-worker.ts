@@ -1,7 +1,7 @@
 // A parse worker of a parallel `detect` (pipeline/parallel-run.ts): pass 1 over whole files (IMEI keys and
 // their IMSIs, record boundaries to split at), then pass 2 over byte ranges (CSV parse and validation),
 // sending the rows back in file order in transferable batches. Admission and matching stay on the main thread.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { CdrCsvParser, type CdrRowHandler, type CsvResumePoint } from '../input/cdr-csv.js';
 import { readCdrChunks, readRangeChunks, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
@@ -36,6 +36,8 @@ export interface ScanJob {
 }
 
 export type ParseRequest =
+  /** How to read this run's inputs (first message; the warm-up runs before it, with WARM_UP_DATA). */
+  | { type: 'init'; data: ParseWorkerData }
   | { type: 'scan'; inputs: ScanJob[] }
   /** Pass 1 is over: send the table of what this worker read. */
   | { type: 'scan-done' }
@@ -76,9 +78,11 @@ const port = parentPort;
 if (!port) throw new Error('parse-worker must run as a worker thread');
 // It transfers every batch it sends: domain/arrays.ts.
 expectDetachedBuffers();
-const d = workerData as ParseWorkerData;
+/** What the warm-up reads with; the 'init' message brings the run's. */
+const WARM_UP_DATA: ParseWorkerData = { tzOffsetMin: -300, maxLineBytes: 1 << 20, batchRows: 8192, maxInFlight: 12, idBits: 1 << 16, inflatedBudget: new Int32Array(1) };
+let d = WARM_UP_DATA;
 /** Pass 1: the record_id hashes of the inputs this worker reads; pass 2: all workers' merged (the 'keys' message). */
-let ids = RepeatedIds.create(d.idBits);
+let ids = RepeatedIds.create(WARM_UP_DATA.idBits);
 /** The cell catalogue (the 'keys' message; until then a small one for the warm-up). */
 let cells = CellCatalogue.fromKeys(warmupCatalogue().sharedKeys());
 /** The IMEI keys to match (pass 1's result, sent before the first range of pass 2). */
@@ -101,6 +105,10 @@ port.on('message', (m: ParseRequest) => {
     const w = wake;
     wake = null;
     w?.();
+  } else if (m.type === 'init') {
+    d = m.data;
+    ids = RepeatedIds.create(d.idBits);
+    scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
   } else if (m.type === 'scan') {
     void scan(m.inputs);
   } else if (m.type === 'scan-done') {
@@ -120,7 +128,7 @@ port.on('message', (m: ParseRequest) => {
 /** Pass 1's (IMEI key, IMSI) table of every input this worker read. */
 const scanTable = new KeyImsiTable();
 // Pass 1 only: it notes into the bit sets this worker fills (the merged ones replace them for pass 2).
-const scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
+let scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
 
 /** Pass 1 reads no row: its scanner takes them. */
 const IGNORE: CdrRowHandler = { record: () => undefined, reject: () => undefined };
