@@ -19,7 +19,8 @@ const TIMES = ['2026-03-01T10:00:00Z', '2026-03-01T10:00:01.250Z', '2026-03-01T0
 /** Rows in the first header's order; `bad` spoils one field so that every reject reason is read once. */
 function row(i: number, bad: number): string[] {
   const f = [
-    `w${i}`,
+    // Every 10th record_id repeats an earlier one (duplicate deliveries).
+    `w${i % 10 === 9 ? i - 5 : i}`,
     ['voice_mo', 'voice_mt', 'sms_mo', 'sms_mt', 'data'][i % 5],
     // Most IMEIs new (a first pass's table grows, and validates each new row), every 7th one of 97 (several IMSIs).
     `3569380${String(10000000 + (i % 7 === 0 ? i % 97 : i)).slice(-7)}${i % 10}`,

@@ -139,16 +139,26 @@ const IGNORE: CdrRowHandler = { record: () => undefined, reject: () => undefined
  */
 async function warmUp(): Promise<void> {
   // A table that starts small, so that its growing is seen too (pass 1 grows its table several times).
-  const scan = keyImsiScanner(new KeyImsiTable(16), d.tzOffsetMin, RepeatedIds.create(1 << 16));
-  for (const chunks of csvWarmupFiles()) {
+  const table = new KeyImsiTable(16);
+  const seen = RepeatedIds.create(1 << 16);
+  const scan = keyImsiScanner(table, d.tzOffsetMin, seen);
+  const files = csvWarmupFiles();
+  for (const chunks of files) {
     const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
     p.noteResumePoints(4096);
     for (const c of chunks) p.push(c);
     p.end();
+  }
+  // Pass 2 with what pass 1 found, so that matched rows and rows checked for a duplicate are read too.
+  const [keys, repeated] = [matchKeys, ids];
+  matchKeys = table.multiKeys();
+  ids = seen;
+  for (const chunks of files) {
     await readUnit('warm-up', null, chunks, async (batch) => {
       if (pool.length < MAX_POOL) pool.push(batch);
     });
   }
+  [matchKeys, ids] = [keys, repeated];
 }
 async function scan(inputs: ScanJob[]): Promise<void> {
   await warm;
