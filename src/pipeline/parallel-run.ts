@@ -1,20 +1,19 @@
 import type { Worker } from 'node:worker_threads';
 import { takeParseWorkers } from './parse-pool.js';
-import type { Reject } from '../domain/types.js';
 import { expectDetachedBuffers } from '../domain/arrays.js';
-import { implausibleTime, tzOffsetMinutes, type TimeBounds } from '../domain/time.js';
-import { timeBounds, type Config } from '../config/schema.js';
-import { boundReject, makeReject } from '../domain/reject.js';
+import { tzOffsetMinutes } from '../domain/time.js';
+import type { Config } from '../config/schema.js';
+import { timeBounds } from '../config/schema.js';
+import { boundReject } from '../domain/reject.js';
 import { Engine } from '../engine/engine.js';
 import type { CsvResumePoint } from '../input/cdr-csv.js';
 import { isGzipFile, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
-import { admissionDetail } from '../engine/admission.js';
 import { countReject, rejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
-import { receivedBatch, batchCdr, batchIdHash, batchLine, batchRaw, batchStartMs, parsedBatchTransfer, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
+import { receivedBatch, parsedBatchTransfer, type ParsedBatch } from './parsed-batch.js';
+import { BatchAdmitter, warmUpAdmission } from './batch-admitter.js';
 import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
-import type { CellStatus } from '../domain/lookups.js';
 import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData, ScanJob } from './parse-worker.js';
 import { inflatedBudget, type InflatedBytes } from './inflated-copy.js';
 
@@ -217,6 +216,8 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
     }
     const peak = engine.stats();
     try {
+      // The main thread would wait for pass 1 here: it reads its own warm-up meanwhile (batch-admitter.ts).
+      await warmUpAdmission(cfg);
       await until(() => tables.length === workers.length);
       const table = new KeyImsiTable();
       for (const cols of tables) table.merge(new KeyImsiTable(0, cols));
@@ -293,71 +294,4 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
     return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
   };
   return { run, stop };
-}
-
-/**
- * The main thread's part of pass 2 for one batch: the ordered decisions (plausible time, duplicate, late) for
- * every row, matching for the CDRs of multi-IMSI keys, rejects counted and kept. A small class of its own (not a
- * loop inside the run's async function), so V8 optimises this loop alone instead of that whole function.
- */
-class BatchAdmitter {
-  /**
-   * Rejects kept since the last write. Emptied in place, never replaced: a new [] holds small integers until
-   * its first push, and its map changing under the loop below made V8 throw the loop's code away each time.
-   */
-  readonly rejects: Reject[] = [];
-
-  constructor(
-    private readonly engine: Engine,
-    private readonly bounds: TimeBounds,
-    private readonly latenessS: number,
-    private readonly keep: (r: Reject) => boolean,
-  ) {}
-
-  /** The rejects kept since the last call. */
-  takeRejects(): Reject[] {
-    return this.rejects.splice(0);
-  }
-
-  /** `now`: the wall clock for the engine's outputs; `wallMs`: for the plausible-time check (as admittingParser). */
-  batch(b: ParsedBatch, source: string, now: number, wallMs: number): void {
-    const engine = this.engine;
-    const counters = engine.counters;
-    let c = 0;
-    let r = 0;
-    let k = 0;
-    for (let i = 0; i < b.n; i++) {
-      if (b.isReject[i] === 1) {
-        const rej = b.rejects[r++];
-        countReject(counters, rej.reason);
-        if (this.keep(rej)) this.rejects.push(rej);
-        continue;
-      }
-      // Only a CDR the engine matches becomes an object; the others are offered as the few numbers
-      // admission and the counters need.
-      const flags = b.flags[c];
-      const recordId = (flags & ROW_NEEDS_ID) !== 0 ? b.recordIds[k++] : '';
-      const startMs = batchStartMs(b, c);
-      // As admittingParser: plausible times (against the wall clock when the batch arrived) before admission,
-      // then the ordered duplicate/late decision.
-      const implausible = implausibleTime(startMs, wallMs, this.bounds);
-      if (implausible !== null) {
-        countReject(counters, 'invalid_time');
-        const rej = makeReject(source, batchLine(b, c), 'invalid_time', implausible, batchRaw(b, c));
-        if (this.keep(rej)) this.rejects.push(rej);
-      } else {
-        const checkId = (flags & ROW_ID_CHECK) !== 0;
-        const why =
-          (flags & ROW_MATCH) !== 0
-            ? engine.offer(batchCdr(b, c, recordId), now, true, checkId)
-            : engine.offerUnmatched(startMs, recordId, batchIdHash(b, c), checkId, (flags >>> ROW_CELL_SHIFT) as CellStatus, now);
-        if (why !== null) {
-          countReject(counters, why);
-          const rej = makeReject(source, batchLine(b, c), why, admissionDetail(why, recordId, engine.maxEventTimeMs, this.latenessS), batchRaw(b, c));
-          if (this.keep(rej)) this.rejects.push(rej);
-        }
-      }
-      c++;
-    }
-  }
 }

@@ -1,0 +1,155 @@
+// The main thread's part of a parallel file run's pass 2 (BatchAdmitter), and its JIT warm-up.
+import type { Config } from '../config/schema.js';
+import { timeBounds } from '../config/schema.js';
+import type { CellStatus } from '../domain/lookups.js';
+import { CELL_AMBIGUOUS, CELL_KNOWN, CELL_UNKNOWN } from '../domain/lookups.js';
+import { makeReject } from '../domain/reject.js';
+import { implausibleTime, type TimeBounds } from '../domain/time.js';
+import { blankCdr, EVENT_TYPES, RADIOS, type Reject, type RunCounters } from '../domain/types.js';
+import { idHashString } from '../domain/identity.js';
+import { admissionDetail } from '../engine/admission.js';
+import { Engine } from '../engine/engine.js';
+import { warmupCatalogue } from '../input/csv-warmup.js';
+import { ExceptionList } from '../input/exception-list.js';
+import { countReject, rejectCap, writeOutputs } from './file-run.js';
+import {
+  batchCdr,
+  batchIdHash,
+  batchLine,
+  batchRaw,
+  batchStartMs,
+  ParsedBatchBuilder,
+  receivedBatch,
+  ROW_CELL_SHIFT,
+  ROW_ID_CHECK,
+  ROW_MATCH,
+  ROW_NEEDS_ID,
+  type ParsedBatch,
+} from './parsed-batch.js';
+
+/**
+ * The main thread's part of pass 2 for one batch: the ordered decisions (plausible time, duplicate, late) for
+ * every row, matching for the CDRs of multi-IMSI keys, rejects counted and kept. A small class of its own (not a
+ * loop inside the run's async function), so V8 optimises this loop alone instead of that whole function.
+ */
+export class BatchAdmitter {
+  /**
+   * Rejects kept since the last write. Emptied in place, never replaced: a new [] holds small integers until
+   * its first push, and its map changing under the loop below made V8 throw the loop's code away each time.
+   */
+  readonly rejects: Reject[] = [];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly bounds: TimeBounds,
+    private readonly latenessS: number,
+    private readonly keep: (r: Reject) => boolean,
+  ) {}
+
+  /** The rejects kept since the last call. */
+  takeRejects(): Reject[] {
+    return this.rejects.splice(0);
+  }
+
+  /** `now`: the wall clock for the engine's outputs; `wallMs`: for the plausible-time check (as admittingParser). */
+  batch(b: ParsedBatch, source: string, now: number, wallMs: number): void {
+    const engine = this.engine;
+    const counters = engine.counters;
+    let c = 0;
+    let r = 0;
+    let k = 0;
+    for (let i = 0; i < b.n; i++) {
+      if (b.isReject[i] === 1) {
+        const rej = b.rejects[r++];
+        countReject(counters, rej.reason);
+        if (this.keep(rej)) this.rejects.push(rej);
+        continue;
+      }
+      // Only a CDR the engine matches becomes an object; the others are offered as the few numbers
+      // admission and the counters need.
+      const flags = b.flags[c];
+      const recordId = (flags & ROW_NEEDS_ID) !== 0 ? b.recordIds[k++] : '';
+      const startMs = batchStartMs(b, c);
+      // As admittingParser: plausible times (against the wall clock when the batch arrived) before admission,
+      // then the ordered duplicate/late decision.
+      const implausible = implausibleTime(startMs, wallMs, this.bounds);
+      if (implausible !== null) {
+        countReject(counters, 'invalid_time');
+        const rej = makeReject(source, batchLine(b, c), 'invalid_time', implausible, batchRaw(b, c));
+        if (this.keep(rej)) this.rejects.push(rej);
+      } else {
+        const checkId = (flags & ROW_ID_CHECK) !== 0;
+        const why =
+          (flags & ROW_MATCH) !== 0
+            ? engine.offer(batchCdr(b, c, recordId), now, true, checkId)
+            : engine.offerUnmatched(startMs, recordId, batchIdHash(b, c), checkId, (flags >>> ROW_CELL_SHIFT) as CellStatus, now);
+        if (why !== null) {
+          countReject(counters, why);
+          const rej = makeReject(source, batchLine(b, c), why, admissionDetail(why, recordId, engine.maxEventTimeMs, this.latenessS), batchRaw(b, c));
+          if (this.keep(rej)) this.rejects.push(rej);
+        }
+      }
+      c++;
+    }
+  }
+}
+
+/**
+ * Read synthetic batches through a BatchAdmitter and a throwaway engine: every kind of row (matched, unmatched,
+ * duplicate-checked, late, implausible, rejected by a worker; known, unknown and ambiguous cells) and both
+ * rules' findings and a candidate. The main thread waits for pass 1 anyway; without this, V8 compiled the
+ * admission loop and the engine again and again in pass 2 as each path was first taken (the loop alone
+ * 7-8 times a run), while the workers needed the CPU.
+ */
+export async function warmUpAdmission(cfg: Config): Promise<RunCounters> {
+  const engine = new Engine(cfg, { cells: warmupCatalogue(), exceptions: ExceptionList.empty() });
+  const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, rejectCap(cfg.maxRejectsPerReason, engine.counters));
+  const builder = new ParsedBatchBuilder(4096);
+  const raw = Buffer.from('warm-up,row,'.repeat(8));
+  const cdr = blankCdr();
+  const t0 = Date.now() - 86_400_000;
+  let t = t0;
+  for (let i = 0; i < 6000; i++) {
+    t += 700;
+    if (i % 97 === 50) {
+      builder.addReject(makeReject('warm-up', i + 2, 'invalid_imei', 'warm-up', raw.toString('utf8', 0, 40)));
+      continue;
+    }
+    // 40 keys with two IMSIs each (matched), the rest with one (unmatched).
+    const matched = i % 3 === 0;
+    const dev = matched ? i % 40 : 1000 + (i % 500);
+    cdr.key = 35693803560000 + dev;
+    cdr.imeiLen = 15;
+    cdr.imeiSuffix = i % 10;
+    cdr.imsi = 716100000000000 + dev * 10 + (matched && Math.floor(i / 40) % 2 === 0 ? 1 : 0);
+    cdr.imsiLen = 15;
+    cdr.msisdn = 51987000000 + dev;
+    cdr.msisdnLen = i % 5 === 0 ? 0 : 11;
+    cdr.eventType = EVENT_TYPES[i % EVENT_TYPES.length];
+    // Mostly in order; now and then late (2 h back) or years ahead (implausible).
+    cdr.startMs = i % 211 === 7 ? t - 7_200_000 : i % 307 === 11 ? t + 5 * 365 * 86_400_000 : t - (i % 13) * 1000;
+    cdr.endMs = cdr.startMs + (i % 4 === 0 ? 0 : 1000 * (30 + (i % 300)));
+    // Cells of the warm-up catalogue (row n: csv-warmup.ts): some unknown, one ambiguous short key; far apart
+    // (0.4 degrees between n = 0 and 399) so that time_distance fires too.
+    const n = (i * 7) % 400;
+    cdr.radio = RADIOS[n % 4];
+    cdr.mcc = 716;
+    cdr.mnc = 6 + (n % 3) * 4;
+    cdr.lac = 100 + (n % 50);
+    cdr.ci = i % 53 === 0 ? 2 : 1 + n;
+    if (i % 53 === 0) [cdr.radio, cdr.mnc, cdr.lac] = ['UMTS', 14, 101];
+    const repeated = i % 10 === 9;
+    cdr.recordId = `warm-${repeated ? i - 5 : i}`;
+    cdr.idHash = idHashString(cdr.recordId);
+    const status: CellStatus = n % 5 === 0 ? CELL_UNKNOWN : i % 53 === 0 ? CELL_AMBIGUOUS : CELL_KNOWN;
+    const flags = (matched ? ROW_MATCH : status << ROW_CELL_SHIFT) | (repeated || i % 10 === 4 ? ROW_ID_CHECK : 0);
+    builder.addCdr(cdr, i + 2, raw, i % 16, 40 + (i % 16), flags, (flags & ROW_NEEDS_ID) !== 0 ? cdr.recordId : '');
+    if (builder.size >= 1000) {
+      admit.batch(receivedBatch(builder.take()), 'warm-up', Date.now(), Date.now());
+      await writeOutputs(engine, [], admit.takeRejects(), false, Date.now());
+    }
+  }
+  admit.batch(receivedBatch(builder.take()), 'warm-up', Date.now(), Date.now());
+  await writeOutputs(engine, [], admit.takeRejects(), true, Date.now());
+  return engine.counters;
+}
