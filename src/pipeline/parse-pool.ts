@@ -54,6 +54,11 @@ export function takeParseWorkers(n: number): PrestartedWorker[] {
   return taken;
 }
 
+/** How many workers started early wait to be adopted. */
+export function prestartedCount(): number {
+  return started.length;
+}
+
 /** Stop the workers started early that no run adopted. */
 export async function stopPrestartedWorkers(): Promise<void> {
   const left = started;
