@@ -11,6 +11,8 @@ export interface CdrInput {
   name: string;
   path: string | '-';
   bytes: number;
+  /** A named pipe (`<(zcat day.csv.gz)`): it can be read once only, as stdin. */
+  pipe?: boolean;
 }
 
 const CDR_FILE = /\.csv(\.gz)?$/i;
@@ -22,7 +24,7 @@ export function listCdrInputs(arg: string): CdrInput[] {
   if (!st.isDirectory()) {
     // A named pipe (`<(zcat day.csv.gz)`) streams; a device (/dev/zero) or socket is no CDR file.
     if (!st.isFile() && !st.isFIFO()) throw new InputError(`--cdrs ${arg} is not a file, a pipe or a directory (${kindOf(st)})`, 'UNREADABLE');
-    return [{ name: arg, path: arg, bytes: st.isFile() ? st.size : 0 }];
+    return [st.isFile() ? { name: arg, path: arg, bytes: st.size } : { name: arg, path: arg, bytes: 0, pipe: true }];
   }
   let names: string[];
   try {

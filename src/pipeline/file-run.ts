@@ -36,9 +36,9 @@ export interface FileRunOptions {
   prefilter?: boolean;
 }
 
-/** Can the inputs be read twice? */
+/** Can the inputs be read twice? Not stdin, nor a named pipe (a second read found it empty: no CDR at all). */
 export function rereadable(inputs: CdrInput[]): boolean {
-  return inputs.every((i) => i.path !== '-');
+  return inputs.every((i) => i.path !== '-' && !i.pipe);
 }
 
 export interface FileRunResult {

@@ -69,6 +69,28 @@ describe('detect --threads', () => {
     for (const f of OUTPUT_FILES) expect(volatile(readFileSync(join(two, f), 'utf8')), f).toBe(volatile(readFileSync(join(one, f), 'utf8')));
   });
 
+  it('reads a named pipe once, in one pass, with any thread count (a second read would find it empty)', async () => {
+    const { execFileSync, spawn } = await import('node:child_process');
+    const dir = join(ROOT, 'fixtures', 'three-imsis');
+    const file = join(dir, 'cdrs', readdirSync(join(dir, 'cdrs'))[0]);
+    const args = caseArgs(dir).slice(2);
+    const ref = tempDir();
+    const r0 = await runCli(['detect', '--cdrs', file, ...args, '--out', ref, '--clickhouse', 'none', '--threads', '1']);
+    expect(r0.code, r0.stderr).toBe(0);
+    for (const threads of ['1', '2']) {
+      const fifo = join(tempDir(), 'day.csv');
+      execFileSync('mkfifo', [fifo]);
+      // A writer as `<(cat day.csv)` would be: it blocks until detect opens the pipe.
+      const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', file, fifo], { stdio: 'ignore' });
+      const out = tempDir();
+      const r = await runCli(['detect', '--cdrs', fifo, ...args, '--out', out, '--clickhouse', 'none', '--threads', threads], { timeoutMs: 60_000 });
+      writer.kill();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/records read +0\b/);
+      for (const f of OUTPUT_FILES) expect(volatile(readFileSync(join(out, f), 'utf8')), `${f} (--threads ${threads})`).toBe(volatile(readFileSync(join(ref, f), 'utf8')));
+    }
+  });
+
   it('rejects a thread count that is not a whole number from 1 to 64', async () => {
     const r = await runCli(['detect', ...caseArgs(join(ROOT, 'fixtures', 'simultaneity')), '--out', tempDir(), '--clickhouse', 'none', '--threads', '0']);
     expect(r.code).toBe(2);
