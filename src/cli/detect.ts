@@ -33,8 +33,8 @@ Inputs and outputs:
   --config <file>             JSON config; its keys are the threshold names below (flags win)
   --threads <n>               threads to use (default: the available parallelism, here ${availableParallelism()});
                               files are read and validated by n worker threads while the main thread admits
-                              and matches; stdin shards matching by IMEI key over n engines. Same outputs
-                              with any n; 1 runs everything on the main thread
+                              and matches; stdin or a named pipe (read once) shards matching by IMEI key over
+                              n engines. Same outputs with any n; 1 runs everything on the main thread
   --no-prefilter              match every CDR: skip the first pass over the files that finds the IMEI keys
                               with two or more IMSIs (same outputs, slower; for comparison)
   --no-progress               no progress bar even on a terminal
