@@ -7,7 +7,24 @@
 // shape first lets the first compilation be the last.
 
 import { CellCatalogue } from './cell-catalogue.js';
-import { RADIOS } from '../domain/types.js';
+import { RADIOS, type Radio } from '../domain/types.js';
+
+/** A CDR's cell key. */
+export interface WarmupCell {
+  radio: Radio;
+  mcc: number;
+  mnc: number;
+  lac: number;
+  ci: number;
+}
+
+/** The cell of warm-up row n, as the row carries it (warmupCatalogue lists most of them). */
+export function warmupCell(n: number): WarmupCell {
+  return { radio: RADIOS[n % 4], mcc: 716, mnc: 6 + (n % 3) * 4, lac: 100 + (n % 50), ci: 1 + (n % 400) };
+}
+
+/** A UMTS cell no catalogue cell has exactly, whose short key two catalogue cells share (ambiguous_cell). */
+export const WARMUP_AMBIGUOUS_CELL: WarmupCell = { radio: 'UMTS', mcc: 716, mnc: 14, lac: 101, ci: 2 };
 
 const HEADERS = [
   'record_id,event_type,imei,imsi,msisdn,start_time,duration_s,radio,mcc,mnc,lac,ci',
@@ -18,6 +35,7 @@ const TIMES = ['2026-03-01T10:00:00Z', '2026-03-01T10:00:01.250Z', '2026-03-01T0
 
 /** Rows in the first header's order; `bad` spoils one field so that every reject reason is read once. */
 function row(i: number, bad: number): string[] {
+  const cell = warmupCell(i);
   const f = [
     // Every 10th record_id repeats an earlier one (duplicate deliveries).
     `w${i % 10 === 9 ? i - 5 : i}`,
@@ -28,11 +46,11 @@ function row(i: number, bad: number): string[] {
     ['+51987654321', '51987654321', ''][i % 3],
     TIMES[i % TIMES.length],
     String(i % 7 === 0 ? 0 : (i % 600) + 0.5),
-    ['GSM', 'UMTS', 'LTE', 'NR'][i % 4],
-    '716',
-    String(6 + (i % 3) * 4),
-    String(100 + (i % 50)),
-    String(1 + (i % 400)),
+    cell.radio,
+    String(cell.mcc),
+    String(cell.mnc),
+    String(cell.lac),
+    String(cell.ci),
   ];
   const spoil: Array<[number, string]> = [
     [0, 'x'.repeat(70)],
@@ -99,15 +117,15 @@ export function csvWarmupFiles(): Buffer[][] {
  */
 export function warmupCatalogue(): CellCatalogue {
   const cat = new CellCatalogue();
-  // The cell fields of row(n) for n mod 400 (as row() makes them).
+  // The cells of rows 0-399 (row n's cell is row n + 400's).
   for (let n = 0; n < 400; n++) {
     if (n % 5 === 0) continue;
-    const radio = RADIOS[n % 4];
-    const rnc = radio === 'UMTS' && n % 3 === 0 ? 7 : 0;
-    cat.add({ radio, mcc: 716, mnc: 6 + (n % 3) * 4, lac: 100 + (n % 50), ci: rnc * 65536 + 1 + n, lat: -12 - n / 1000, lon: -77, rangeM: 1000 });
+    const cell = warmupCell(n);
+    const rnc = cell.radio === 'UMTS' && n % 3 === 0 ? 7 : 0;
+    cat.add({ ...cell, ci: rnc * 65536 + cell.ci, lat: -12 - n / 1000, lon: -77, rangeM: 1000 });
   }
-  // Row 401 (UMTS, mnc 14, area 101, CI 2) has no exact cell: its short key is shared by these two.
-  cat.add({ radio: 'UMTS', mcc: 716, mnc: 14, lac: 101, ci: 8 * 65536 + 2, lat: -12, lon: -77, rangeM: 1000 });
-  cat.add({ radio: 'UMTS', mcc: 716, mnc: 14, lac: 101, ci: 9 * 65536 + 2, lat: -12, lon: -77, rangeM: 1000 });
+  // Row 401 carries WARMUP_AMBIGUOUS_CELL: no exact cell, a short key shared by these two.
+  const a = WARMUP_AMBIGUOUS_CELL;
+  for (const rnc of [8, 9]) cat.add({ ...a, ci: rnc * 65536 + a.ci, lat: -12, lon: -77, rangeM: 1000 });
   return cat;
 }

@@ -2,14 +2,14 @@
 import type { Config } from '../config/schema.js';
 import { timeBounds } from '../config/schema.js';
 import type { CellStatus } from '../domain/lookups.js';
-import { CELL_AMBIGUOUS, CELL_KNOWN, CELL_UNKNOWN } from '../domain/lookups.js';
+import { RADIO_INDEX } from '../domain/lookups.js';
 import { makeReject } from '../domain/reject.js';
 import { implausibleTime, type TimeBounds } from '../domain/time.js';
-import { blankCdr, EVENT_TYPES, RADIOS, type Reject, type RunCounters } from '../domain/types.js';
+import { blankCdr, EVENT_TYPES, type Reject, type RunCounters } from '../domain/types.js';
 import { idHashString } from '../domain/identity.js';
 import { admissionDetail } from '../engine/admission.js';
 import { Engine } from '../engine/engine.js';
-import { warmupCatalogue } from '../input/csv-warmup.js';
+import { WARMUP_AMBIGUOUS_CELL, warmupCatalogue, warmupCell } from '../input/csv-warmup.js';
 import { ExceptionList } from '../input/exception-list.js';
 import { countReject, rejectCap, writeOutputs } from './file-run.js';
 import {
@@ -102,7 +102,8 @@ export class BatchAdmitter {
  * 7-8 times a run), while the workers needed the CPU.
  */
 export async function warmUpAdmission(cfg: Config): Promise<RunCounters> {
-  const engine = new Engine(cfg, { cells: warmupCatalogue(), exceptions: ExceptionList.empty() });
+  const cells = warmupCatalogue();
+  const engine = new Engine(cfg, { cells, exceptions: ExceptionList.empty() });
   const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, rejectCap(cfg.maxRejectsPerReason, engine.counters));
   const builder = new ParsedBatchBuilder(4096);
   const raw = Buffer.from('warm-up,row,'.repeat(8));
@@ -129,19 +130,19 @@ export async function warmUpAdmission(cfg: Config): Promise<RunCounters> {
     // Mostly in order; now and then late (2 h back) or years ahead (implausible).
     cdr.startMs = i % 211 === 7 ? t - 7_200_000 : i % 307 === 11 ? t + 5 * 365 * 86_400_000 : t - (i % 13) * 1000;
     cdr.endMs = cdr.startMs + (i % 4 === 0 ? 0 : 1000 * (30 + (i % 300)));
-    // Cells of the warm-up catalogue (row n: csv-warmup.ts): some unknown, one ambiguous short key; far apart
-    // (0.4 degrees between n = 0 and 399) so that time_distance fires too.
-    const n = (i * 7) % 400;
-    cdr.radio = RADIOS[n % 4];
-    cdr.mcc = 716;
-    cdr.mnc = 6 + (n % 3) * 4;
-    cdr.lac = 100 + (n % 50);
-    cdr.ci = i % 53 === 0 ? 2 : 1 + n;
-    if (i % 53 === 0) [cdr.radio, cdr.mnc, cdr.lac] = ['UMTS', 14, 101];
+    // The warm-up rows' cells (csv-warmup.ts): known, unknown, one ambiguous short key; far apart (0.4 degrees
+    // between rows 0 and 399) so that time_distance fires too.
+    const cell = i % 53 === 0 ? WARMUP_AMBIGUOUS_CELL : warmupCell((i * 7) % 400);
+    cdr.radio = cell.radio;
+    cdr.mcc = cell.mcc;
+    cdr.mnc = cell.mnc;
+    cdr.lac = cell.lac;
+    cdr.ci = cell.ci;
     const repeated = i % 10 === 9;
     cdr.recordId = `warm-${repeated ? i - 5 : i}`;
     cdr.idHash = idHashString(cdr.recordId);
-    const status: CellStatus = n % 5 === 0 ? CELL_UNKNOWN : i % 53 === 0 ? CELL_AMBIGUOUS : CELL_KNOWN;
+    // As a worker does: what the catalogue says of the cell of a CDR it does not match.
+    const status = cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
     const flags = (matched ? ROW_MATCH : status << ROW_CELL_SHIFT) | (repeated || i % 10 === 4 ? ROW_ID_CHECK : 0);
     builder.addCdr(cdr, i + 2, raw, i % 16, 40 + (i % 16), flags, (flags & ROW_NEEDS_ID) !== 0 ? cdr.recordId : '');
     if (builder.size >= 1000) {
