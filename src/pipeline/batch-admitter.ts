@@ -7,6 +7,7 @@ import { makeReject } from '../domain/reject.js';
 import { implausibleTime, type TimeBounds } from '../domain/time.js';
 import { blankCdr, EVENT_TYPES, type Reject, type RunCounters } from '../domain/types.js';
 import { idHashString } from '../domain/identity.js';
+import { objectArray } from '../domain/arrays.js';
 import { admissionDetail } from '../engine/admission.js';
 import { Engine } from '../engine/engine.js';
 import { WARMUP_AMBIGUOUS_CELL, warmupCatalogue, warmupCell } from '../input/csv-warmup.js';
@@ -34,10 +35,10 @@ import {
  */
 export class BatchAdmitter {
   /**
-   * Rejects kept since the last write. Emptied in place, never replaced: a new [] holds small integers until
-   * its first push, and its map changing under the loop below made V8 throw the loop's code away each time.
+   * Rejects kept since the last write. Emptied in place, never replaced (domain/arrays.ts: a new array's map
+   * changing under the loop below made V8 throw the loop's code away each time).
    */
-  readonly rejects: Reject[] = [];
+  readonly rejects: Reject[] = objectArray();
 
   constructor(
     private readonly engine: Engine,

@@ -52,6 +52,8 @@ interface UnitState {
   failure: InputError | null;
 }
 
+const stoppedEarly = (code: number): Error => new Error(`a parse worker stopped (exit code ${code}) before the end of input`);
+
 /** What a parallel file run needs to start its first pass (the catalogue and the rest come later, to run()). */
 export interface ParallelScanOptions {
   inputs: CdrInput[];
@@ -94,7 +96,11 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
   const inputs = scan.inputs;
   const threads = scan.threads;
 
-  const idBits = RepeatedIds.bitsForInputs(inputs);
+  // A gzip file counts GZIP_RATIO times its size (its inflated size is not known yet): for the record_id bit
+  // sets, and to deal pass 1's largest inputs first.
+  const gzip = inputs.map((i) => isGzipFile(i.path));
+  const size = (i: number) => inputs[i].bytes * (gzip[i] ? GZIP_RATIO : 1);
+  const idBits = RepeatedIds.bitsFor(inputs.reduce((sum, _, i) => sum + size(i), 0));
   const data: ParseWorkerData = {
     tzOffsetMin: tzOffsetMinutes(scan.config.timezone),
     maxLineBytes: scan.config.maxLineBytes,
@@ -140,7 +146,7 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
   };
   // Workers cli/main.ts started early (parse-pool.ts) first: they may have read their warm-up already.
   for (const p of takeParseWorkers(threads)) {
-    const w: ParseWorker = { worker: p.worker, failed: p.error ?? (p.exitCode !== null ? new Error(`a parse worker stopped (exit code ${p.exitCode}) before the end of input`) : null), busy: 0 };
+    const w: ParseWorker = { worker: p.worker, failed: p.error ?? (p.exitCode !== null ? stoppedEarly(p.exitCode) : null), busy: 0 };
     w.worker.postMessage({ type: 'init', data } satisfies ParseRequest);
     w.worker.on('message', (m: ParseReply) => {
       if (m.type === 'scanned') {
@@ -172,7 +178,7 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
       poke();
     });
     w.worker.on('exit', (code) => {
-      w.failed ??= new Error(`a parse worker stopped (exit code ${code}) before the end of input`);
+      w.failed ??= stoppedEarly(code);
       poke();
     });
     workers.push(w);
@@ -194,10 +200,7 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
     return stopped;
   };
 
-  // Pass 1: whole inputs, largest first (a gzip file counts GZIP_RATIO times its size), each to the next
-  // worker that asks.
-  const gzip = inputs.map((i) => isGzipFile(i.path));
-  const size = (i: number) => inputs[i].bytes * (gzip[i] ? GZIP_RATIO : 1);
+  // Pass 1: whole inputs, largest first, each to the next worker that asks.
   const order = inputs.map((_, i) => i).sort((a, b) => size(b) - size(a));
   const partBytes = Math.max(1, Math.floor(rangeBytes / RANGE_PARTS));
   for (const index of order) scanJobs.push({ index, input: inputs[index], splitBytes: partBytes, gzip: gzip[index] });

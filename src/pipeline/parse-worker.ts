@@ -68,7 +68,7 @@ export interface ParseWorkerData {
   maxLineBytes: number;
   batchRows: number;
   maxInFlight: number;
-  /** Size of the record_id bit sets this worker fills in pass 1 (RepeatedIds.bitsForInputs). */
+  /** Size of the record_id bit sets this worker fills in pass 1 (RepeatedIds.bitsFor the input size). */
   idBits: number;
   /** The run's budget for gzip inputs' inflated bytes kept in memory (inflated-copy.ts), shared by the workers. */
   inflatedBudget: Int32Array;
