@@ -5,13 +5,13 @@ import { emptyCounters } from '../domain/types.js';
 import { isoUtc } from '../domain/time.js';
 import { AMBIGUOUS_CELL, CELL_AMBIGUOUS, CELL_UNKNOWN, cellStatusOf, type CellLookup, type CellStatus, type ExemptionLookup, type TacLookup } from '../domain/lookups.js';
 import { digitsText, imeiKeyText, imeiText, msisdnText } from '../domain/identity.js';
-import { MinHeap } from './min-heap.js';
+import { MinHeap, type HeapOrder } from './min-heap.js';
 import { Admission, type OfferResult } from './admission.js';
 import { CandidateLedger, type DedupState } from './candidate-ledger.js';
 import { Exemptions } from './exemption.js';
 import { KeyIndex } from './key-index.js';
 import { LINKED, RecordStore, UNLINKED } from './record-store.js';
-import { ReorderBuffer } from './reorder-buffer.js';
+import { ReorderBuffer, type ReorderItems } from './reorder-buffer.js';
 import { measurePair, type PairMeasures, type RuleCdr, type RuleThresholds } from './rules.js';
 import { buildCriteria, type KeyCriterion, type KeyEvidence, type KeyState, type PairCriterion } from './criteria/index.js';
 import { ImeiHistory, type EvidenceCdr } from './imei-history.js';
@@ -171,19 +171,11 @@ export class Engine {
       periodMs: sharedPeriodMs,
       keepEvidence: rules.rules.includes('shared_imei'),
     });
-    const st = this.store;
     // A CDR still waiting to be matched may start up to one bucket before the ordering horizon, so release
     // keeps that much more: what is released can never match, however the CDRs around it were filtered.
     this.releaseSlackMs = this.orderingDelayMs > 0 ? REORDER_BUCKET_MS : 0;
-    this.waiting = new ReorderBuffer<number>(
-      REORDER_BUCKET_MS,
-      (s) => st.start[s],
-      // Event time, then IMEI key, then record_id: an order that does not depend on arrival. Only the order
-      // within one IMEI changes what is found (and that is start, then record_id); the key comes before the
-      // record_id so that the many CDRs of one second compare as numbers, not strings.
-      (x, y) => st.start[x] - st.start[y] || st.key[x] - st.key[y] || (st.recordId[x] < st.recordId[y] ? -1 : st.recordId[x] > st.recordId[y] ? 1 : 0),
-    );
-    this.longLived = new MinHeap<number>((x, y) => st.end[x] < st.end[y]);
+    this.waiting = new ReorderBuffer<number>(REORDER_BUCKET_MS, new WaitingSlots(this.store, this));
+    this.longLived = new MinHeap<number>(new EndOrder(this.store));
   }
 
   setCells(cells: CellLookup): void {
@@ -310,12 +302,10 @@ export class Engine {
     const next = this.waiting.peekBucketStartMs();
     if (next !== undefined && next < untilMs) {
       this.nowMs = nowMs;
-      this.waiting.release(untilMs, this.matchFn);
+      this.waiting.release(untilMs);
     }
     this.release();
   }
-
-  private readonly matchFn = (s: number): void => this.match(s);
 
   private trackedIds(): number {
     return this.admission === null ? 0 : this.admission.trackedIds;
@@ -335,8 +325,11 @@ export class Engine {
     return st.start[x] < st.start[y] || (st.start[x] === st.start[y] && st.recordId[x] < st.recordId[y]);
   }
 
-  /** Compare a CDR with the window of its IMEI key (oldest first), then append it to the window. */
-  private match(b: number): void {
+  /**
+   * Compare a CDR with the window of its IMEI key (oldest first), then append it to the window. Called by the
+   * reorder buffer as it releases slots (WaitingSlots), and by offer() for a CDR whose turn has come.
+   */
+  match(b: number): void {
     const st = this.store;
     const key = st.key[b];
     if (st.msisdnLen[b] !== 0 && this.exemptions.watches(key)) this.exemptions.noteMsisdn(st.imeiKeyText(b), st.imsiText(b), st.msisdnDigits(b));
@@ -612,5 +605,43 @@ export class Engine {
     }
     if (prev < 0) this.windows.removeAt(pos);
     else this.windows.tails[pos] = prev;
+  }
+}
+
+// The engine's orders are objects of classes, not closures made in its constructor: code compiled for one
+// engine's closures (the parallel run's warm-up engine) was thrown away when the next engine's came
+// (min-heap.ts).
+
+/**
+ * The slots waiting in the reorder buffer: event time, then IMEI key, then record_id, an order that does not
+ * depend on arrival. Only the order within one IMEI changes what is found (and that is start, then record_id);
+ * the key comes before the record_id so that the many CDRs of one second compare as numbers, not strings.
+ */
+class WaitingSlots implements ReorderItems<number> {
+  constructor(
+    private readonly st: RecordStore,
+    private readonly engine: Engine,
+  ) {}
+
+  startOf(s: number): number {
+    return this.st.start[s];
+  }
+
+  compare(x: number, y: number): number {
+    const st = this.st;
+    return st.start[x] - st.start[y] || st.key[x] - st.key[y] || (st.recordId[x] < st.recordId[y] ? -1 : st.recordId[x] > st.recordId[y] ? 1 : 0);
+  }
+
+  released(s: number): void {
+    this.engine.match(s);
+  }
+}
+
+/** Matched slots by end time (the long-lived ones, released when they end). */
+class EndOrder implements HeapOrder<number> {
+  constructor(private readonly st: RecordStore) {}
+
+  less(x: number, y: number): boolean {
+    return this.st.end[x] < this.st.end[y];
   }
 }

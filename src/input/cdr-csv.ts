@@ -16,6 +16,8 @@ export interface CdrFieldScanner {
   /** A row's `fields`; true when it needs every field of the row: `whole` is then called with them all. */
   row(buf: Buffer, starts: Int32Array, ends: Int32Array): boolean;
   whole(buf: Buffer, starts: Int32Array, ends: Int32Array): void;
+  /** The input's last row has been read (CdrCsvParser.end): finish what the scanner put off. */
+  end(): void;
 }
 
 /** What a reader needs to start in the middle of a file: the header's column map and the lines before. */
@@ -187,6 +189,11 @@ export class CdrCsvParser {
   }
 
   end(): void {
+    this.endRows();
+    this.scan?.end();
+  }
+
+  private endRows(): void {
     if (this.skip) this.endSkip();
     let buf = this.carry;
     this.carry = null;

@@ -8,6 +8,7 @@
 
 import { CellCatalogue } from './cell-catalogue.js';
 import { RADIOS, type Radio } from '../domain/types.js';
+import { CELL_AMBIGUOUS, CELL_UNKNOWN, RADIO_INDEX, type CellStatus } from '../domain/lookups.js';
 
 /** A CDR's cell key. */
 export interface WarmupCell {
@@ -128,4 +129,50 @@ export function warmupCatalogue(): CellCatalogue {
   const a = WARMUP_AMBIGUOUS_CELL;
   for (const rnc of [8, 9]) cat.add({ ...a, ci: rnc * 65536 + a.ci, lat: -12, lon: -77, rangeM: 1000 });
   return cat;
+}
+
+/** The cells a warm-up takes its rows' cells from: `cells[n % cells.length]`, and one ambiguous cell (or none). */
+export interface WarmupCells {
+  cells: WarmupCell[];
+  ambiguous: WarmupCell | null;
+}
+
+/** The warm-up catalogue's cells (warmupCell, WARMUP_AMBIGUOUS_CELL). */
+export function warmupCells(): WarmupCells {
+  return { cells: Array.from({ length: 400 }, (_, n) => warmupCell(n)), ambiguous: WARMUP_AMBIGUOUS_CELL };
+}
+
+/** How many of a catalogue's cells cellsOfCatalogue looks at for a short key shared by several cells. */
+const AMBIGUOUS_SEARCH = 200_000;
+
+/**
+ * 400 cells of a real catalogue, for a warm-up that runs with the run's own catalogue (pipeline/batch-admitter.ts):
+ * known cells spread over the whole catalogue (far apart, so that time_distance can fire), every fifth one a key
+ * the catalogue does not have, and a UMTS short key that several cells share when the catalogue has one.
+ * An empty catalogue gives unknown cells only.
+ */
+export function cellsOfCatalogue(cat: CellCatalogue): WarmupCells {
+  const k = cat.sharedKeys();
+  const cellAt = (j: number): WarmupCell => ({ radio: RADIOS[k.radio[j]], mcc: k.mcc[j], mnc: k.mnc[j], lac: k.lac[j], ci: k.ci[j] });
+  const known = (c: WarmupCell): CellStatus => cat.status(RADIO_INDEX[c.radio], c.mcc, c.mnc, c.lac, c.ci);
+  const cells: WarmupCell[] = [];
+  for (let n = 0; n < 400; n++) {
+    const base = k.n > 0 ? cellAt(Math.floor((n * k.n) / 400)) : warmupCell(n);
+    if (n % 5 !== 0 && k.n > 0) {
+      cells.push(base);
+      continue;
+    }
+    // A key next to a real one (same radio and network) that the catalogue lacks; MCC 999 if none is found.
+    let c: WarmupCell = { ...base, lac: 65535 - (n % 7), ci: base.ci + 1 + n };
+    for (let t = 0; known(c) !== CELL_UNKNOWN && t < 8; t++) c = { ...c, ci: c.ci + 65537 };
+    if (known(c) !== CELL_UNKNOWN) c = { ...c, mcc: 999, mnc: 99 };
+    cells.push(c);
+  }
+  let ambiguous: WarmupCell | null = null;
+  for (let j = 0; j < Math.min(k.n, AMBIGUOUS_SEARCH) && ambiguous === null; j++) {
+    if (RADIOS[k.radio[j]] !== 'UMTS' || k.ci[j] < 65536) continue;
+    const c = { ...cellAt(j), ci: k.ci[j] % 65536 };
+    if (known(c) === CELL_AMBIGUOUS) ambiguous = c;
+  }
+  return { cells, ambiguous };
 }

@@ -2,7 +2,6 @@
 import type { Config } from '../config/schema.js';
 import { timeBounds } from '../config/schema.js';
 import type { CellStatus } from '../domain/lookups.js';
-import { RADIO_INDEX } from '../domain/lookups.js';
 import { makeReject } from '../domain/reject.js';
 import { implausibleTime, type TimeBounds } from '../domain/time.js';
 import { blankCdr, EVENT_TYPES, type Reject, type RunCounters } from '../domain/types.js';
@@ -10,8 +9,17 @@ import { idHashString } from '../domain/identity.js';
 import { objectArray } from '../domain/arrays.js';
 import { admissionDetail } from '../engine/admission.js';
 import { Engine } from '../engine/engine.js';
-import { WARMUP_AMBIGUOUS_CELL, warmupCatalogue, warmupCell } from '../input/csv-warmup.js';
+import { cellsOfCatalogue, warmupCatalogue, warmupCells } from '../input/csv-warmup.js';
+import type { CellCatalogue } from '../input/cell-catalogue.js';
+import type { TacLookup } from '../domain/lookups.js';
 import { ExceptionList } from '../input/exception-list.js';
+
+/** The run's reference data, for warmUpAdmission. */
+export interface WarmupRefs {
+  cells: CellCatalogue;
+  exceptions: ExceptionList;
+  tacs?: TacLookup;
+}
 import { countReject, rejectCap, writeOutputs } from './file-run.js';
 import {
   batchCdr,
@@ -21,6 +29,7 @@ import {
   batchStartMs,
   ParsedBatchBuilder,
   receivedBatch,
+  recycledBatch,
   ROW_CELL_SHIFT,
   ROW_ID_CHECK,
   ROW_MATCH,
@@ -101,18 +110,36 @@ export class BatchAdmitter {
  * rules' findings and a candidate. The main thread waits for pass 1 anyway; without this, V8 compiled the
  * admission loop and the engine again and again in pass 2 as each path was first taken (the loop alone
  * 7-8 times a run), while the workers needed the CPU.
+ *
+ * `refs`: the run's own catalogue, exception list and TAC database, which the throwaway engine then uses (its
+ * rows' cells are the catalogue's: input/csv-warmup.ts cellsOfCatalogue). V8 compiles for the objects it has
+ * seen: with a warm-up catalogue of its own, the engine's code was compiled for that catalogue and thrown
+ * away at the real one's first CDR. Without `refs`: the warm-up catalogue and an empty exception list.
  */
-export async function warmUpAdmission(cfg: Config): Promise<RunCounters> {
-  const cells = warmupCatalogue();
-  const engine = new Engine(cfg, { cells, exceptions: ExceptionList.empty() });
+export async function warmUpAdmission(cfg: Config, refs?: WarmupRefs): Promise<RunCounters> {
+  const cells = refs?.cells ?? warmupCatalogue();
+  const rowCells = refs ? cellsOfCatalogue(refs.cells) : warmupCells();
+  const engine = new Engine(cfg, { cells, exceptions: refs?.exceptions ?? ExceptionList.empty(), tacs: refs?.tacs });
   const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, rejectCap(cfg.maxRejectsPerReason, engine.counters));
   const builder = new ParsedBatchBuilder(4096);
   const raw = Buffer.from('warm-up,row,'.repeat(8));
   const cdr = blankCdr();
   const t0 = Date.now() - 86_400_000;
   let t = t0;
+  /** A batch as the main thread gets one: through a structured clone (postMessage), read, then sent back. */
+  const admitBatch = (): void => {
+    builder.markCellStatus(cells);
+    const b = receivedBatch(structuredClone(builder.take()));
+    admit.batch(b, 'warm-up', Date.now(), Date.now());
+    recycledBatch(b);
+  };
   for (let i = 0; i < 6000; i++) {
-    t += 700;
+    // Once, event time jumps past the window and the lateness: the ids and CDRs of before expire, and the
+    // long-lived CDRs are released (a run's first expiries otherwise made V8 compile those paths again).
+    if (i === 4500) t += (cfg.windowS + cfg.allowedLatenessS) * 1000 + 3_600_000;
+    // Steps with a part in ms, so that overlaps, gaps and speeds are fractions as in real traffic (whole
+    // seconds everywhere made V8 compile the rules for small integers, and compile them again on real data).
+    t += 700 + ((i * 37) % 101);
     if (i % 97 === 50) {
       builder.addReject(makeReject('warm-up', i + 2, 'invalid_imei', 'warm-up', raw.toString('utf8', 0, 40)));
       continue;
@@ -130,10 +157,11 @@ export async function warmUpAdmission(cfg: Config): Promise<RunCounters> {
     cdr.eventType = EVENT_TYPES[i % EVENT_TYPES.length];
     // Mostly in order; now and then late (2 h back) or years ahead (implausible).
     cdr.startMs = i % 211 === 7 ? t - 7_200_000 : i % 307 === 11 ? t + 5 * 365 * 86_400_000 : t - (i % 13) * 1000;
-    cdr.endMs = cdr.startMs + (i % 4 === 0 ? 0 : 1000 * (30 + (i % 300)));
+    // SMS (no duration), calls and sessions of up to 5 min, and now and then a session of 2 h (long-lived).
+    cdr.endMs = cdr.startMs + (i % 4 === 0 ? 0 : i % 89 === 1 ? 7_200_000 : 1000 * (30 + (i % 300)) + (i % 3) * 250);
     // The warm-up rows' cells (csv-warmup.ts): known, unknown, one ambiguous short key; far apart (0.4 degrees
     // between rows 0 and 399) so that time_distance fires too.
-    const cell = i % 53 === 0 ? WARMUP_AMBIGUOUS_CELL : warmupCell((i * 7) % 400);
+    const cell = i % 53 === 0 && rowCells.ambiguous !== null ? rowCells.ambiguous : rowCells.cells[(i * 7) % rowCells.cells.length];
     cdr.radio = cell.radio;
     cdr.mcc = cell.mcc;
     cdr.mnc = cell.mnc;
@@ -142,16 +170,15 @@ export async function warmUpAdmission(cfg: Config): Promise<RunCounters> {
     const repeated = i % 10 === 9;
     cdr.recordId = `warm-${repeated ? i - 5 : i}`;
     cdr.idHash = idHashString(cdr.recordId);
-    // As a worker does: what the catalogue says of the cell of a CDR it does not match.
-    const status = cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
-    const flags = (matched ? ROW_MATCH : status << ROW_CELL_SHIFT) | (repeated || i % 10 === 4 ? ROW_ID_CHECK : 0);
+    // As a worker does (the catalogue's answer for the CDRs not matched: markCellStatus).
+    const flags = (matched ? ROW_MATCH : 0) | (repeated || i % 10 === 4 ? ROW_ID_CHECK : 0);
     builder.addCdr(cdr, i + 2, raw, i % 16, 40 + (i % 16), flags, (flags & ROW_NEEDS_ID) !== 0 ? cdr.recordId : '');
     if (builder.size >= 1000) {
-      admit.batch(receivedBatch(builder.take()), 'warm-up', Date.now(), Date.now());
+      admitBatch();
       await writeOutputs(engine, [], admit.takeRejects(), false, Date.now());
     }
   }
-  admit.batch(receivedBatch(builder.take()), 'warm-up', Date.now(), Date.now());
+  admitBatch();
   await writeOutputs(engine, [], admit.takeRejects(), true, Date.now());
   return engine.counters;
 }

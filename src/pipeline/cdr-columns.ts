@@ -1,5 +1,6 @@
 import type { Cdr, EventType, Radio } from '../domain/types.js';
 import { EVENT_TYPES, RADIOS } from '../domain/types.js';
+import { RADIO_INDEX } from '../domain/lookups.js';
 
 /**
  * A validated CDR as numbers in typed-array columns, the form in which CDRs cross between threads
@@ -29,8 +30,22 @@ export function writeCdrColumns(f64: Float64Array, u8: Uint8Array, i: number, c:
   u8[o + 1] = c.msisdnLen;
   u8[o + 2] = c.imeiLen;
   u8[o + 3] = c.imeiSuffix;
-  u8[o + 4] = RADIOS.indexOf(c.radio);
+  u8[o + CDR_U8_RADIO] = RADIO_INDEX[c.radio];
   u8[o + 5] = EVENT_TYPES.indexOf(c.eventType);
+}
+
+/** Index of the radio (RADIOS index) among a CDR's Uint8 slots. */
+export const CDR_U8_RADIO = 4;
+
+/** Write only CDR `c`'s start and cell (radio, mcc, mnc, lac, ci) as row `i`: what a CDR not matched needs. */
+export function writeCellColumns(f64: Float64Array, u8: Uint8Array, i: number, c: Cdr): void {
+  const f = i * CDR_F64;
+  f64[f + 1] = c.startMs;
+  f64[f + 5] = c.mcc;
+  f64[f + 6] = c.mnc;
+  f64[f + 7] = c.lac;
+  f64[f + 8] = c.ci;
+  u8[i * CDR_U8 + CDR_U8_RADIO] = RADIO_INDEX[c.radio];
 }
 
 /** Row `i` of the columns as a CDR. */
@@ -50,7 +65,7 @@ export function readCdrColumns(f64: Float64Array, u8: Uint8Array, i: number, rec
     msisdnLen: u8[o + 1],
     startMs: f64[f + 1],
     endMs: f64[f + 2],
-    radio: RADIOS[u8[o + 4]] as Radio,
+    radio: RADIOS[u8[o + CDR_U8_RADIO]] as Radio,
     mcc: f64[f + 5],
     mnc: f64[f + 6],
     lac: f64[f + 7],

@@ -23,6 +23,9 @@ const F_RECORD_ID = 0;
 const F_IMEI = 2;
 const F_IMSI = 3;
 
+/** Record_id hashes a scanner notes at once (KeyImsiScanner.noteIds). */
+const ID_BATCH = 4096;
+
 /** imsiLen given to KeyImsiTable.note for "two or more IMSIs" (merge passes such keys on). */
 const MULTI = 255;
 const EMPTY = 0;
@@ -211,6 +214,8 @@ class KeyImsiScanner implements CdrFieldScanner {
   private key = 0;
   private imsi = 0;
   private imsiLen = 0;
+  private readonly idHashes = new Int32Array(ID_BATCH);
+  private nIds = 0;
 
   constructor(
     private readonly table: KeyImsiTable,
@@ -219,8 +224,12 @@ class KeyImsiScanner implements CdrFieldScanner {
   ) {}
 
   row(buf: Buffer, starts: Int32Array, ends: Int32Array): boolean {
-    // Every row's record_id, valid or not: the validator reads the same bytes (Cdr.idHash).
-    if (this.ids !== null) this.ids.note(idHashBytes(buf, starts[F_RECORD_ID], ends[F_RECORD_ID]));
+    // Every row's record_id, valid or not: the validator reads the same bytes (Cdr.idHash). Noted in bit sets
+    // of megabytes, in batches (see noteIds).
+    if (this.ids !== null) {
+      this.idHashes[this.nIds++] = idHashBytes(buf, starts[F_RECORD_ID], ends[F_RECORD_ID]);
+      if (this.nIds === ID_BATCH) this.noteIds();
+    }
     let s = starts[F_IMEI];
     const imeiLen = ends[F_IMEI] - s;
     if (imeiLen < 14 || imeiLen > 16) return false;
@@ -250,6 +259,22 @@ class KeyImsiScanner implements CdrFieldScanner {
   whole(buf: Buffer, starts: Int32Array, ends: Int32Array): void {
     if (validateCdrBytes(buf, starts, ends, this.tzOffsetMin, this.why) === null && this.why.reason !== 'invalid_time') return;
     this.table.note(this.key, this.imsi, this.imsiLen);
+  }
+
+  end(): void {
+    this.noteIds();
+  }
+
+  /**
+   * The record_id hashes put off. Each is a random read of a bit set too large for the cache: one per row
+   * between the row's other work cost ~0.2 us of waiting on memory, where a loop of nothing else lets the
+   * processor wait for many at once (measured ~4x less per row on this machine).
+   */
+  private noteIds(): void {
+    const ids = this.ids!;
+    const h = this.idHashes;
+    for (let i = 0; i < this.nIds; i++) ids.note(h[i]);
+    this.nIds = 0;
   }
 }
 

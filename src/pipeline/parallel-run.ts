@@ -11,7 +11,7 @@ import { isGzipFile, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
 import { countReject, rejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
-import { receivedBatch, parsedBatchTransfer, type ParsedBatch } from './parsed-batch.js';
+import { receivedBatch, parsedBatchTransfer, recycledBatch, type ParsedBatch } from './parsed-batch.js';
 import { BatchAdmitter, warmUpAdmission } from './batch-admitter.js';
 import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
 import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData, ScanJob } from './parse-worker.js';
@@ -209,6 +209,15 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
   const run = async (opts: FileRunOptions): Promise<FileRunResult> => {
     const clock = opts.clock ?? Date.now;
     const cfg = opts.config;
+    // The main thread would wait for pass 1 here: it reads its own warm-up meanwhile (batch-admitter.ts). The run's
+    // engine is made after it: an object made before carries the maps the warm-up then changed (a field that
+    // held a small integer comes to hold a fraction), and V8 would throw away the compiled code at its first CDR.
+    try {
+      await warmUpAdmission(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
+    } catch (err) {
+      await stop();
+      throw err;
+    }
     const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
     const counters = engine.counters;
     const keep = rejectCap(cfg.maxRejectsPerReason, counters);
@@ -219,8 +228,6 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
     }
     const peak = engine.stats();
     try {
-      // The main thread would wait for pass 1 here: it reads its own warm-up meanwhile (batch-admitter.ts).
-      await warmUpAdmission(cfg);
       await until(() => tables.length === workers.length);
       const table = new KeyImsiTable();
       for (const cols of tables) table.merge(new KeyImsiTable(0, cols));
@@ -274,9 +281,7 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
           now = clock();
           admit.batch(b, u.unit.input.name, now, Date.now());
           // Its arrays go back to the worker (moved, not copied); its strings and rejects stay here.
-          b.recordIds = [];
-          b.rejects = [];
-          worker.postMessage({ type: 'recycle', batch: b } satisfies ParseRequest, parsedBatchTransfer(b));
+          worker.postMessage({ type: 'recycle', batch: recycledBatch(b) } satisfies ParseRequest, parsedBatchTransfer(b));
           opts.onBytes?.(bytes);
           await emit(false);
           const st = engine.stats();

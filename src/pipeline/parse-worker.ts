@@ -7,12 +7,11 @@ import { readCdrChunks, readRangeChunks, type CdrInput } from '../input/cdr-file
 import { InputError } from '../domain/errors.js';
 import { makeReject } from '../domain/reject.js';
 import { KeyImsiTable, keyImsiScanner, KeySet, type KeyImsiColumns } from './multi-imsi-keys.js';
-import { ParsedBatchBuilder, parsedBatchTransfer, receivedBatch, ROW_CELL_SHIFT, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
+import { ParsedBatchBuilder, parsedBatchTransfer, receivedBatch, ROW_ID_CHECK, ROW_MATCH, ROW_NEEDS_ID, type ParsedBatch } from './parsed-batch.js';
 import { CellCatalogue, type CatalogueKeys } from '../input/cell-catalogue.js';
 import { RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
 import { csvWarmupFiles, warmupCatalogue } from '../input/csv-warmup.js';
 import { blankCdr, type Cdr, type RejectReason } from '../domain/types.js';
-import { RADIO_INDEX } from '../domain/lookups.js';
 import { InflatedCopy, inflatedRangeChunks, type InflatedBytes } from './inflated-copy.js';
 import { expectDetachedBuffers } from '../domain/arrays.js';
 
@@ -236,10 +235,9 @@ class BatchingHandler implements CdrRowHandler {
   record(cdr: Cdr, line: number): void {
     const parser = this.parser!;
     // Only the CDRs the main thread matches, or checks for a duplicate, need their record_id as text.
-    // The main thread looks up the cell of a CDR it matches; of the others it only counts what status() says.
-    const flags =
-      (matchKeys.has(cdr.key) ? ROW_MATCH : cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci) << ROW_CELL_SHIFT) |
-      (ids.mayRepeat(cdr.idHash) ? ROW_ID_CHECK : 0);
+    // The main thread looks up the cell of a CDR it matches; of the others it only counts what status() says,
+    // which the whole batch asks the catalogue at once (markCellStatus) before it is sent.
+    const flags = (matchKeys.has(cdr.key) ? ROW_MATCH : 0) | (ids.mayRepeat(cdr.idHash) ? ROW_ID_CHECK : 0);
     this.builder.addCdr(cdr, line, parser.currentRawBuffer(), parser.currentRawStart(), parser.currentRawEnd(), flags, (flags & ROW_NEEDS_ID) !== 0 ? parser.recordIdText() : '');
   }
 
@@ -260,6 +258,7 @@ async function readUnit(source: string, from: CsvResumePoint | null, chunks: Asy
   const send = async (): Promise<void> => {
     const n = bytes;
     bytes = 0;
+    builder.markCellStatus(cells);
     await deliver(builder.take(), n);
   };
   if (from !== null) parser.resumeAt(from);

@@ -1,6 +1,12 @@
 import type { Cdr, Reject } from '../domain/types.js';
 import { objectArray } from '../domain/arrays.js';
-import { CDR_F64 as F, CDR_U8 as B, readCdrColumns, writeCdrColumns } from './cdr-columns.js';
+import { CDR_F64 as F, CDR_U8 as B, CDR_U8_RADIO, readCdrColumns, writeCellColumns, writeCdrColumns } from './cdr-columns.js';
+import type { CellStatus } from '../domain/lookups.js';
+
+/** What markCellStatus asks of the catalogue (radio: RADIOS index). */
+export interface CellStatusLookup {
+  status(r: number, mcc: number, mnc: number, lac: number, ci: number): CellStatus;
+}
 
 /** A CDR of a multi-IMSI key: the engine matches it (and keeps it, with its record_id). */
 export const ROW_MATCH = 1;
@@ -156,9 +162,10 @@ export class ParsedBatchBuilder {
     if (b.n >= b.isReject.length) this.grow();
     b.isReject[b.n++] = 0;
     const i = b.nCdrs++;
-    // A CDR that is not matched needs only its start (and the id hash, line and raw below) on the main thread.
+    // A CDR that is not matched needs only its start (and the id hash, line and raw below) on the main thread,
+    // and its cell until markCellStatus.
     if ((flags & ROW_MATCH) !== 0) writeCdrColumns(b.f64, b.u8, i, c);
-    else b.f64[i * F + 1] = c.startMs;
+    else writeCellColumns(b.f64, b.u8, i, c);
     b.flags[i] = flags;
     if ((flags & ROW_NEEDS_ID) !== 0) b.recordIds.push(recordId);
     if (src !== this.regSrc || rawStart < this.regEnd) {
@@ -198,6 +205,23 @@ export class ParsedBatchBuilder {
     b.flags = more(b.flags, 1);
   }
 
+  /**
+   * Add to the flags of each CDR not matched what the catalogue says of its cell (CellStatus << ROW_CELL_SHIFT).
+   * Done for the whole batch at once, not as each row is read: a lookup is a random read of a table larger
+   * than the cache, and a loop of lookups alone lets the processor wait for several at once.
+   */
+  markCellStatus(cells: CellStatusLookup): void {
+    const b = this.b;
+    const flags = b.flags;
+    const f64 = b.f64;
+    const u8 = b.u8;
+    for (let i = 0; i < b.nCdrs; i++) {
+      if ((flags[i] & ROW_MATCH) !== 0) continue;
+      const f = i * F;
+      flags[i] |= cells.status(u8[i * B + CDR_U8_RADIO], f64[f + 5], f64[f + 6], f64[f + 7], f64[f + 8]) << ROW_CELL_SHIFT;
+    }
+  }
+
   /** Hand over the batch (and start a new one). */
   take(): ParsedBatch {
     this.flushRaw();
@@ -227,6 +251,17 @@ export function batchLine(b: ParsedBatch, i: number): number {
 
 export function batchRaw(b: ParsedBatch, i: number): string {
   return Buffer.from(b.raw.buffer, b.raw.byteOffset, b.raw.length).toString('utf8', b.i32[i * I + 2], b.i32[i * I + 3]);
+}
+
+/**
+ * A batch the main thread has read, to send back to its worker for its arrays (parsedBatchTransfer): its
+ * record_ids and rejects stay in this thread. The warm-up (batch-admitter.ts) lets its batches go the same way,
+ * so that V8 has seen these fields change before it compiles the code that reads them.
+ */
+export function recycledBatch(b: ParsedBatch): ParsedBatch {
+  b.recordIds = [];
+  b.rejects = [];
+  return b;
 }
 
 export function parsedBatchTransfer(b: ParsedBatch): ArrayBuffer[] {
