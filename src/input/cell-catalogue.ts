@@ -179,6 +179,12 @@ export class CellCatalogue implements CellLookup {
     return this.n;
   }
 
+  /** A UMTS cell whose short key other cells share (its index), or -1: a catalogue without ambiguous keys. */
+  ambiguousShortKeyCell(): number {
+    for (let slot = 0; slot < this.short.length; slot++) if (this.shortShared[slot] && this.short[slot] !== 0) return this.short[slot] - 1;
+    return -1;
+  }
+
   static empty(): CellCatalogue {
     return new CellCatalogue();
   }
@@ -295,9 +301,13 @@ const RMM_FIELD = 2 ** 21;
 /** packedRmm of an mcc or mnc too large to pack: the slot's key is then checked against the columns. */
 const RMM_UNPACKED = -1;
 
-/** Radio, mcc and mnc as one exact number when mcc and mnc are below 2^21 (always, for real codes). */
+/**
+ * Radio, mcc and mnc as one exact number when mcc and mnc are below 2^21 (always, for real codes). The radio
+ * counts from 1, so that the number is never a small integer: GSM's were, the other radios' not, and V8 threw
+ * away code compiled for the one kind when the other came (deopt "not a Smi").
+ */
 function packedRmm(r: number, mcc: number, mnc: number): number {
-  return mcc < RMM_FIELD && mnc < RMM_FIELD ? (r * RMM_FIELD + mcc) * RMM_FIELD + mnc : RMM_UNPACKED;
+  return mcc < RMM_FIELD && mnc < RMM_FIELD ? ((r + 1) * RMM_FIELD + mcc) * RMM_FIELD + mnc : RMM_UNPACKED;
 }
 
 /** The 16-bit CI of a UMTS cell id (no %: on a number above 2^31 V8 computes it as a float remainder, slowly). */

@@ -33,8 +33,10 @@ export class QuotedRecordParser {
 
   scratch = Buffer.allocUnsafe(4096);
   private scratchLen = 0;
-  readonly starts: number[] = [];
-  readonly ends: number[] = [];
+  // Room for 64 fields from the start: arrays that grew as each new parser met its first record had V8 throw
+  // away the compiled parse (deopt "out of bounds") in each parse worker. A longer record still grows them.
+  readonly starts: number[] = Array.from({ length: 64 }, () => 0);
+  readonly ends: number[] = Array.from({ length: 64 }, () => 0);
 
   /** Field i of the last record, as text. */
   field(i: number): string {

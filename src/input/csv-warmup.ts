@@ -142,9 +142,6 @@ export function warmupCells(): WarmupCells {
   return { cells: Array.from({ length: 400 }, (_, n) => warmupCell(n)), ambiguous: WARMUP_AMBIGUOUS_CELL };
 }
 
-/** How many of a catalogue's cells cellsOfCatalogue looks at for a short key shared by several cells. */
-const AMBIGUOUS_SEARCH = 200_000;
-
 /**
  * 400 cells of a real catalogue, for a warm-up that runs with the run's own catalogue (pipeline/batch-admitter.ts):
  * known cells spread over the whole catalogue (far apart, so that time_distance can fire), every fifth one a key
@@ -168,11 +165,9 @@ export function cellsOfCatalogue(cat: CellCatalogue): WarmupCells {
     if (known(c) !== CELL_UNKNOWN) c = { ...c, mcc: 999, mnc: 99 };
     cells.push(c);
   }
-  let ambiguous: WarmupCell | null = null;
-  for (let j = 0; j < Math.min(k.n, AMBIGUOUS_SEARCH) && ambiguous === null; j++) {
-    if (RADIOS[k.radio[j]] !== 'UMTS' || k.ci[j] < 65536) continue;
-    const c = { ...cellAt(j), ci: k.ci[j] % 65536 };
-    if (known(c) === CELL_AMBIGUOUS) ambiguous = c;
-  }
+  // The short key of a cell that shares it, unless a cell has that key exactly.
+  const j = cat.ambiguousShortKeyCell();
+  const short = j < 0 ? null : { ...cellAt(j), ci: k.ci[j] % 65536 };
+  const ambiguous = short !== null && known(short) === CELL_AMBIGUOUS ? short : null;
   return { cells, ambiguous };
 }

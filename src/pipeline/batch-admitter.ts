@@ -2,6 +2,7 @@
 import type { Config } from '../config/schema.js';
 import { timeBounds } from '../config/schema.js';
 import type { CellStatus } from '../domain/lookups.js';
+import { RADIO_INDEX } from '../domain/lookups.js';
 import { makeReject } from '../domain/reject.js';
 import { implausibleTime, type TimeBounds } from '../domain/time.js';
 import { blankCdr, EVENT_TYPES, type Reject, type RunCounters } from '../domain/types.js';
@@ -128,7 +129,6 @@ export async function warmUpAdmission(cfg: Config, refs?: WarmupRefs): Promise<R
   let t = t0;
   /** A batch as the main thread gets one: through a structured clone (postMessage), read, then sent back. */
   const admitBatch = (): void => {
-    builder.markCellStatus(cells);
     const b = receivedBatch(structuredClone(builder.take()));
     admit.batch(b, 'warm-up', Date.now(), Date.now());
     recycledBatch(b);
@@ -170,8 +170,9 @@ export async function warmUpAdmission(cfg: Config, refs?: WarmupRefs): Promise<R
     const repeated = i % 10 === 9;
     cdr.recordId = `warm-${repeated ? i - 5 : i}`;
     cdr.idHash = idHashString(cdr.recordId);
-    // As a worker does (the catalogue's answer for the CDRs not matched: markCellStatus).
-    const flags = (matched ? ROW_MATCH : 0) | (repeated || i % 10 === 4 ? ROW_ID_CHECK : 0);
+    // As a worker does (parsed-batch.ts markCellStatus, not called here: this thread never runs it for real).
+    const status = matched ? 0 : cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
+    const flags = (matched ? ROW_MATCH : status << ROW_CELL_SHIFT) | (repeated || i % 10 === 4 ? ROW_ID_CHECK : 0);
     builder.addCdr(cdr, i + 2, raw, i % 16, 40 + (i % 16), flags, (flags & ROW_NEEDS_ID) !== 0 ? cdr.recordId : '');
     if (builder.size >= 1000) {
       admitBatch();
