@@ -131,15 +131,10 @@ export function warmupCatalogue(): CellCatalogue {
   return cat;
 }
 
-/** The cells a warm-up takes its rows' cells from: `cells[n % cells.length]`, and one ambiguous cell (or none). */
+/** The cells a warm-up takes its rows' cells from, and one ambiguous cell (or none). */
 export interface WarmupCells {
   cells: WarmupCell[];
   ambiguous: WarmupCell | null;
-}
-
-/** The warm-up catalogue's cells (warmupCell, WARMUP_AMBIGUOUS_CELL). */
-export function warmupCells(): WarmupCells {
-  return { cells: Array.from({ length: 400 }, (_, n) => warmupCell(n)), ambiguous: WARMUP_AMBIGUOUS_CELL };
 }
 
 /**
@@ -151,7 +146,7 @@ export function warmupCells(): WarmupCells {
 export function cellsOfCatalogue(cat: CellCatalogue): WarmupCells {
   const k = cat.sharedKeys();
   const cellAt = (j: number): WarmupCell => ({ radio: RADIOS[k.radio[j]], mcc: k.mcc[j], mnc: k.mnc[j], lac: k.lac[j], ci: k.ci[j] });
-  const known = (c: WarmupCell): CellStatus => cat.status(RADIO_INDEX[c.radio], c.mcc, c.mnc, c.lac, c.ci);
+  const statusOf = (c: WarmupCell): CellStatus => cat.status(RADIO_INDEX[c.radio], c.mcc, c.mnc, c.lac, c.ci);
   const cells: WarmupCell[] = [];
   for (let n = 0; n < 400; n++) {
     const base = k.n > 0 ? cellAt(Math.floor((n * k.n) / 400)) : warmupCell(n);
@@ -161,13 +156,13 @@ export function cellsOfCatalogue(cat: CellCatalogue): WarmupCells {
     }
     // A key next to a real one (same radio and network) that the catalogue lacks; MCC 999 if none is found.
     let c: WarmupCell = { ...base, lac: 65535 - (n % 7), ci: base.ci + 1 + n };
-    for (let t = 0; known(c) !== CELL_UNKNOWN && t < 8; t++) c = { ...c, ci: c.ci + 65537 };
-    if (known(c) !== CELL_UNKNOWN) c = { ...c, mcc: 999, mnc: 99 };
+    for (let t = 0; statusOf(c) !== CELL_UNKNOWN && t < 8; t++) c = { ...c, ci: c.ci + 65537 };
+    if (statusOf(c) !== CELL_UNKNOWN) c = { ...c, mcc: 999, mnc: 99 };
     cells.push(c);
   }
   // The short key of a cell that shares it, unless a cell has that key exactly.
   const j = cat.ambiguousShortKeyCell();
   const short = j < 0 ? null : { ...cellAt(j), ci: k.ci[j] % 65536 };
-  const ambiguous = short !== null && known(short) === CELL_AMBIGUOUS ? short : null;
+  const ambiguous = short !== null && statusOf(short) === CELL_AMBIGUOUS ? short : null;
   return { cells, ambiguous };
 }

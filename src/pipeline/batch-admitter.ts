@@ -1,8 +1,7 @@
 // The main thread's part of a parallel file run's pass 2 (BatchAdmitter), and its JIT warm-up.
 import type { Config } from '../config/schema.js';
 import { timeBounds } from '../config/schema.js';
-import type { CellStatus } from '../domain/lookups.js';
-import { RADIO_INDEX } from '../domain/lookups.js';
+import { RADIO_INDEX, type CellStatus, type TacLookup } from '../domain/lookups.js';
 import { makeReject } from '../domain/reject.js';
 import { implausibleTime, type TimeBounds } from '../domain/time.js';
 import { blankCdr, EVENT_TYPES, type Reject, type RunCounters } from '../domain/types.js';
@@ -10,17 +9,9 @@ import { idHashString } from '../domain/identity.js';
 import { objectArray } from '../domain/arrays.js';
 import { admissionDetail } from '../engine/admission.js';
 import { Engine } from '../engine/engine.js';
-import { cellsOfCatalogue, warmupCatalogue, warmupCells } from '../input/csv-warmup.js';
+import { cellsOfCatalogue } from '../input/csv-warmup.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
-import type { TacLookup } from '../domain/lookups.js';
-import { ExceptionList } from '../input/exception-list.js';
-
-/** The run's reference data, for warmUpAdmission. */
-export interface WarmupRefs {
-  cells: CellCatalogue;
-  exceptions: ExceptionList;
-  tacs?: TacLookup;
-}
+import type { ExceptionList } from '../input/exception-list.js';
 import { countReject, rejectCap, writeOutputs } from './file-run.js';
 import {
   batchCdr,
@@ -37,6 +28,13 @@ import {
   ROW_NEEDS_ID,
   type ParsedBatch,
 } from './parsed-batch.js';
+
+/** The run's reference data, for warmUpAdmission. */
+export interface WarmupRefs {
+  cells: CellCatalogue;
+  exceptions: ExceptionList;
+  tacs?: TacLookup;
+}
 
 /**
  * The main thread's part of pass 2 for one batch: the ordered decisions (plausible time, duplicate, late) for
@@ -112,15 +110,15 @@ export class BatchAdmitter {
  * admission loop and the engine again and again in pass 2 as each path was first taken (the loop alone
  * 7-8 times a run), while the workers needed the CPU.
  *
- * `refs`: the run's own catalogue, exception list and TAC database, which the throwaway engine then uses (its
- * rows' cells are the catalogue's: input/csv-warmup.ts cellsOfCatalogue). V8 compiles for the objects it has
- * seen: with a warm-up catalogue of its own, the engine's code was compiled for that catalogue and thrown
- * away at the real one's first CDR. Without `refs`: the warm-up catalogue and an empty exception list.
+ * `refs`: the run's own catalogue, exception list and TAC database, which the throwaway engine uses (its rows'
+ * cells are the catalogue's: input/csv-warmup.ts cellsOfCatalogue). V8 compiles for the objects it has seen:
+ * with a warm-up catalogue of its own, the engine's code was compiled for that catalogue and thrown away at
+ * the real one's first CDR.
  */
-export async function warmUpAdmission(cfg: Config, refs?: WarmupRefs): Promise<RunCounters> {
-  const cells = refs?.cells ?? warmupCatalogue();
-  const rowCells = refs ? cellsOfCatalogue(refs.cells) : warmupCells();
-  const engine = new Engine(cfg, { cells, exceptions: refs?.exceptions ?? ExceptionList.empty(), tacs: refs?.tacs });
+export async function warmUpAdmission(cfg: Config, refs: WarmupRefs): Promise<RunCounters> {
+  const cells = refs.cells;
+  const rowCells = cellsOfCatalogue(cells);
+  const engine = new Engine(cfg, { cells, exceptions: refs.exceptions, tacs: refs.tacs });
   const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, rejectCap(cfg.maxRejectsPerReason, engine.counters));
   const builder = new ParsedBatchBuilder(4096);
   const raw = Buffer.from('warm-up,row,'.repeat(8));
@@ -159,8 +157,8 @@ export async function warmUpAdmission(cfg: Config, refs?: WarmupRefs): Promise<R
     cdr.startMs = i % 211 === 7 ? t - 7_200_000 : i % 307 === 11 ? t + 5 * 365 * 86_400_000 : t - (i % 13) * 1000;
     // SMS (no duration), calls and sessions of up to 5 min, and now and then a session of 2 h (long-lived).
     cdr.endMs = cdr.startMs + (i % 4 === 0 ? 0 : i % 89 === 1 ? 7_200_000 : 1000 * (30 + (i % 300)) + (i % 3) * 250);
-    // The warm-up rows' cells (csv-warmup.ts): known, unknown, one ambiguous short key; far apart (0.4 degrees
-    // between rows 0 and 399) so that time_distance fires too.
+    // The catalogue's cells (cellsOfCatalogue): known ones far apart, so that time_distance fires too; unknown
+    // ones; its ambiguous short key, if it has one.
     const cell = i % 53 === 0 && rowCells.ambiguous !== null ? rowCells.ambiguous : rowCells.cells[(i * 7) % rowCells.cells.length];
     cdr.radio = cell.radio;
     cdr.mcc = cell.mcc;

@@ -214,20 +214,15 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
     // held a small integer comes to hold a fraction), and V8 would throw away the compiled code at its first CDR.
     try {
       await warmUpAdmission(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
-    const counters = engine.counters;
-    const keep = rejectCap(cfg.maxRejectsPerReason, counters);
-    const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, keep);
-    for (const r of opts.referenceRejects) {
-      countReject(counters, r.reason);
-      if (keep(r)) admit.rejects.push(boundReject(r));
-    }
-    const peak = engine.stats();
-    try {
+      const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
+      const counters = engine.counters;
+      const keep = rejectCap(cfg.maxRejectsPerReason, counters);
+      const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, keep);
+      for (const r of opts.referenceRejects) {
+        countReject(counters, r.reason);
+        if (keep(r)) admit.rejects.push(boundReject(r));
+      }
+      const peak = engine.stats();
       await until(() => tables.length === workers.length);
       const table = new KeyImsiTable();
       for (const cols of tables) table.merge(new KeyImsiTable(0, cols));
@@ -296,10 +291,10 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
       if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
       await emit(true);
       for (const s of opts.sinks) await s.flush();
+      return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
     } finally {
       await stop();
     }
-    return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
   };
   return { run, stop };
 }

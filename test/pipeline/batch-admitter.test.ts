@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/schema.js';
 import { warmUpAdmission } from '../../src/pipeline/batch-admitter.js';
 import { CellCatalogue } from '../../src/input/cell-catalogue.js';
+import { warmupCatalogue } from '../../src/input/csv-warmup.js';
 import { ExceptionList } from '../../src/input/exception-list.js';
 
 describe('warmUpAdmission', () => {
   it('reads matched and unmatched rows into findings of both rules, a candidate and every admission reject', async () => {
-    const c = await warmUpAdmission(parseConfig({}).config);
+    const c = await warmUpAdmission(parseConfig({}).config, { cells: warmupCatalogue(), exceptions: ExceptionList.empty() });
     expect(c.findingsByRule.simultaneity).toBeGreaterThan(0);
     expect(c.findingsByRule.time_distance).toBeGreaterThan(0);
     expect(c.candidates).toBeGreaterThan(0);
