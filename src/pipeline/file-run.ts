@@ -36,6 +36,12 @@ export interface FileRunOptions {
   prefilter?: boolean;
 }
 
+/** Keep in `peak` the engine's stats when its state was largest so far (by active IMEIs). */
+export function notePeak(engine: Engine, peak: EngineStats): void {
+  const st = engine.stats();
+  if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
+}
+
 /** Can the inputs be read twice? Not stdin, nor a named pipe (a second read found it empty: no CDR at all). */
 export function rereadable(inputs: CdrInput[]): boolean {
   return inputs.every((i) => i.path !== '-' && !i.pipe);
@@ -82,15 +88,13 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
       now = clock();
       parser.push(chunk);
       await emit(false);
-      const st = engine.stats();
-      if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
+      notePeak(engine, peak);
     }
     parser.end();
     counters.recordsRead += parser.rows;
   }
   now = clock();
-  const st = engine.stats();
-  if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
+  notePeak(engine, peak);
   await emit(true);
   for (const s of opts.sinks) await s.flush();
   return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };

@@ -9,7 +9,7 @@ import { Engine } from '../engine/engine.js';
 import type { CsvResumePoint } from '../input/cdr-csv.js';
 import { isGzipFile, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
-import { countReject, rejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
+import { countReject, notePeak, rejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
 import { receivedBatch, parsedBatchTransfer, recycledBatch, type ParsedBatch } from './parsed-batch.js';
 import { BatchAdmitter, warmUpAdmission } from './batch-admitter.js';
@@ -279,16 +279,14 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
           worker.postMessage({ type: 'recycle', batch: recycledBatch(b) } satisfies ParseRequest, parsedBatchTransfer(b));
           opts.onBytes?.(bytes);
           await emit(false);
-          const st = engine.stats();
-          if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
+          notePeak(engine, peak);
         }
         counters.recordsRead += u.rows!;
         reading++;
         u.unit.memory = undefined; // read: its inflated bytes can go
       }
       now = clock();
-      const st = engine.stats();
-      if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
+      notePeak(engine, peak);
       await emit(true);
       for (const s of opts.sinks) await s.flush();
       return { counters, referenceRejects: opts.referenceRejects.length, peak, elapsedMs: performance.now() - started };
