@@ -10,6 +10,13 @@ export function objectArray<T>(): T[] {
   return a;
 }
 
+/** An empty array that holds doubles as far as V8 is concerned (see objectArray): for times in ms and the like. */
+export function doubleArray(): number[] {
+  const a = [0.5];
+  a.pop();
+  return a;
+}
+
 /**
  * Call once, first thing, in a thread that will transfer ArrayBuffers (postMessage with a transfer list).
  * V8 compiles typed-array code assuming no ArrayBuffer was ever detached, and the first detach in a thread

@@ -1,3 +1,4 @@
+import { doubleArray, objectArray } from '../domain/arrays.js';
 import { IdSet } from './id-set.js';
 
 /** Why a CDR is not admitted (null: admitted). */
@@ -10,6 +11,9 @@ export function admissionDetail(why: 'duplicate_record' | 'late_record', recordI
     : `record_id ${recordId} was already accepted`;
 }
 
+/** Expired entries at the head of a queue before it is copied down (admission's ids, the engine's release FIFO). */
+export const COMPACT_AFTER = 4096;
+
 /**
  * Which accepted-or-not decisions SPEC makes before matching: a record_id accepted within the last
  * windowS + allowedLatenessS is a duplicate delivery; a start more than allowedLatenessS behind the newest
@@ -18,14 +22,21 @@ export function admissionDetail(why: 'duplicate_record' | 'late_record', recordI
 export class Admission {
   private maxEventMs = -Infinity;
   private readonly seenIds = new IdSet();
-  private idQueue: string[] = [];
-  private idStart: number[] = [];
-  private idHashes: number[] = [];
+  // Arrays of their final kind from the start (domain/arrays.ts): a new Admission's first push otherwise met
+  // code compiled for the warm-up's arrays ("wrong map").
+  private idQueue: string[] = objectArray();
+  private idStart: number[] = doubleArray();
+  private idHashes: number[] = doubleArray();
   private idHead = 0;
 
+  /**
+   * `compactAfter`: how many expired ids the queue's head may hold before the queue is copied down (a JIT
+   * warm-up makes it small, so that the copy runs there too: pipeline/batch-admitter.ts warmUpAdmission).
+   */
   constructor(
     private readonly latenessMs: number,
     private readonly retentionMs: number,
+    private readonly compactAfter = COMPACT_AFTER,
   ) {}
 
   /** Newest accepted event time, -Infinity before the first. */
@@ -72,7 +83,7 @@ export class Admission {
       h++;
     }
     this.idHead = h;
-    if (h > 4096 && h * 2 > q.length) {
+    if (h > this.compactAfter && h * 2 > q.length) {
       this.idQueue = q.slice(h);
       this.idStart = qs.slice(h);
       this.idHashes = qh.slice(h);

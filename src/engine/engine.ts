@@ -3,10 +3,11 @@ import type { RuleConfig } from '../config/schema.js';
 import type { BlockCandidate, Cdr, Finding, Rule, RunCounters } from '../domain/types.js';
 import { emptyCounters } from '../domain/types.js';
 import { isoUtc } from '../domain/time.js';
+import { objectArray } from '../domain/arrays.js';
 import { AMBIGUOUS_CELL, CELL_AMBIGUOUS, CELL_UNKNOWN, cellStatusOf, type CellLookup, type CellStatus, type ExemptionLookup, type TacLookup } from '../domain/lookups.js';
 import { digitsText, imeiKeyText, imeiText, msisdnText } from '../domain/identity.js';
 import { MinHeap, type HeapOrder } from './min-heap.js';
-import { Admission, type OfferResult } from './admission.js';
+import { Admission, COMPACT_AFTER, type OfferResult } from './admission.js';
 import { CandidateLedger, type DedupState } from './candidate-ledger.js';
 import { Exemptions } from './exemption.js';
 import { KeyIndex } from './key-index.js';
@@ -36,6 +37,12 @@ export interface EngineOptions {
    * where every record_id is seen); the engine then matches every CDR it is offered.
    */
   admitted?: boolean;
+  /**
+   * Expired entries at the head of the id and release queues before they are copied down (default
+   * COMPACT_AFTER). Only a JIT warm-up sets it, small, so that V8 sees the copying before real traffic
+   * does (pipeline/batch-admitter.ts warmUpAdmission); outputs do not depend on it.
+   */
+  compactAfter?: number;
 }
 
 export type { OfferResult } from './admission.js';
@@ -100,6 +107,7 @@ export class Engine {
   private readonly retentionMs: number;
   private readonly orderingDelayMs: number;
   private readonly releaseSlackMs: number;
+  private readonly compactAfter: number;
 
   private maxEventMs = -Infinity;
   /** Duplicate and late decisions; null when the caller admitted the CDRs already (sharded runs). */
@@ -132,8 +140,8 @@ export class Engine {
 
   /** The IMEI being matched reached maxPairFindingsPerImei: stop comparing its CDR. */
   private capReached = false;
-  private findings: Finding[] = [];
-  private emitted: BlockCandidate[] = [];
+  private findings: Finding[] = objectArray();
+  private emitted: BlockCandidate[] = objectArray();
   private candidateAfter: number[] = [];
   /** Wall clock of the current offer; formatted only when a finding or candidate needs it. */
   private nowMs = 0;
@@ -150,7 +158,8 @@ export class Engine {
     const latenessMs = rules.allowedLatenessS * 1000;
     this.retentionMs = this.t.windowMs + latenessMs;
     this.orderingDelayMs = Math.min(opts.orderingDelayMs ?? latenessMs, latenessMs);
-    this.admission = opts.admitted ? null : new Admission(latenessMs, this.retentionMs);
+    this.compactAfter = opts.compactAfter ?? COMPACT_AFTER;
+    this.admission = opts.admitted ? null : new Admission(latenessMs, this.retentionMs, this.compactAfter);
     const candidateRetentionMs = Math.max(rules.candidateRetentionS, rules.suppressionS) * 1000;
     const suppressionMs = rules.suppressionS * 1000;
     const sharedPeriodMs = rules.sharedImeiPeriodS * 1000;
@@ -278,8 +287,8 @@ export class Engine {
   take(): { findings: Finding[]; candidates: BlockCandidate[]; candidateAfter: number[] } {
     if (this.findings.length === 0 && this.emitted.length === 0) return NOTHING_TAKEN;
     const out = { findings: this.findings, candidates: this.emitted, candidateAfter: this.candidateAfter };
-    this.findings = [];
-    this.emitted = [];
+    this.findings = objectArray();
+    this.emitted = objectArray();
     this.candidateAfter = [];
     return out;
   }
@@ -571,7 +580,7 @@ export class Engine {
       else break;
       this.fifoHead++;
     }
-    if (this.fifoHead > 4096 && this.fifoHead * 2 > fifo.length) {
+    if (this.fifoHead > this.compactAfter && this.fifoHead * 2 > fifo.length) {
       this.fifo = fifo.slice(this.fifoHead);
       this.fifoHead = 0;
     }

@@ -29,6 +29,12 @@ export class ExceptionList implements ExemptionLookup {
   /** Numeric IMEI keys on the list, for the hot path's pre-check. */
   private readonly keys = new Set<number>();
 
+  /** One IMEI key on the list (numeric), or undefined for an empty list: for a JIT warm-up. */
+  someKeyNumber(): number | undefined {
+    for (const k of this.keys) return k;
+    return undefined;
+  }
+
   /** Is this IMEI key on the list at all? */
   hasKey(imeiKey: string): boolean {
     return this.byKey.has(imeiKey);

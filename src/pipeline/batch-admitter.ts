@@ -9,10 +9,11 @@ import { idHashString } from '../domain/identity.js';
 import { objectArray } from '../domain/arrays.js';
 import { admissionDetail } from '../engine/admission.js';
 import { Engine } from '../engine/engine.js';
-import { cellsOfCatalogue } from '../input/csv-warmup.js';
+import { IdSet } from '../engine/id-set.js';
+import { cellsOfCatalogue, type WarmupCells } from '../input/csv-warmup.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
-import { countReject, rejectCap, writeOutputs } from './file-run.js';
+import { countReject, rejectCap, writeOutputs, type RejectCap } from './file-run.js';
 import {
   batchCdr,
   batchIdHash,
@@ -52,7 +53,7 @@ export class BatchAdmitter {
     private readonly engine: Engine,
     private readonly bounds: TimeBounds,
     private readonly latenessS: number,
-    private readonly keep: (r: Reject) => boolean,
+    private readonly cap: RejectCap,
   ) {}
 
   /** The rejects kept since the last call. */
@@ -71,7 +72,7 @@ export class BatchAdmitter {
       if (b.isReject[i] === 1) {
         const rej = b.rejects[r++];
         countReject(counters, rej.reason);
-        if (this.keep(rej)) this.rejects.push(rej);
+        if (this.cap.keep(rej)) this.rejects.push(rej);
         continue;
       }
       // Only a CDR the engine matches becomes an object; the others are offered as the few numbers
@@ -85,7 +86,7 @@ export class BatchAdmitter {
       if (implausible !== null) {
         countReject(counters, 'invalid_time');
         const rej = makeReject(source, batchLine(b, c), 'invalid_time', implausible, batchRaw(b, c));
-        if (this.keep(rej)) this.rejects.push(rej);
+        if (this.cap.keep(rej)) this.rejects.push(rej);
       } else {
         const checkId = (flags & ROW_ID_CHECK) !== 0;
         const why =
@@ -95,7 +96,7 @@ export class BatchAdmitter {
         if (why !== null) {
           countReject(counters, why);
           const rej = makeReject(source, batchLine(b, c), why, admissionDetail(why, recordId, engine.maxEventTimeMs, this.latenessS), batchRaw(b, c));
-          if (this.keep(rej)) this.rejects.push(rej);
+          if (this.cap.keep(rej)) this.rejects.push(rej);
         }
       }
       c++;
@@ -117,49 +118,101 @@ export class BatchAdmitter {
  */
 export async function warmUpAdmission(cfg: Config, refs: WarmupRefs): Promise<RunCounters> {
   const cells = refs.cells;
-  const rowCells = cellsOfCatalogue(cells);
-  const engine = new Engine(cfg, { cells, exceptions: refs.exceptions, tacs: refs.tacs });
+  // Queues copied down after a few expiries (not thousands), so that V8 sees that path here too: a field that
+  // was never assigned again after its constructor is compiled as a constant, and the run's first copy threw
+  // away the admission loop and the engine's release.
+  const engine = new Engine(cfg, { cells, exceptions: refs.exceptions, tacs: refs.tacs }, { compactAfter: 64 });
   const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, rejectCap(cfg.maxRejectsPerReason, engine.counters));
-  const builder = new ParsedBatchBuilder(4096);
-  const raw = Buffer.from('warm-up,row,'.repeat(8));
-  const cdr = blankCdr();
-  const t0 = Date.now() - 86_400_000;
-  let t = t0;
+  const rows = new WarmupRows(cells, refs.exceptions);
+  // A deletion whose probe run wraps around the end of the table (rare, so the rows below may not meet one):
+  // the duplicate set and the engine's key index share that code (engine/key-index.ts movesIntoHole).
+  const wrap = new IdSet(16);
+  for (const h of [15, 31, 47, 14]) wrap.add(`w${h}`, h);
+  for (const h of [15, 31, 14, 47]) wrap.delete(`w${h}`, h);
+  const builder = rows.builder;
   /** A batch as the main thread gets one: through a structured clone (postMessage), read, then sent back. */
   const admitBatch = (): void => {
     const b = receivedBatch(structuredClone(builder.take()));
     admit.batch(b, 'warm-up', Date.now(), Date.now());
     recycledBatch(b);
   };
+  let t = Date.now() - 86_400_000;
   for (let i = 0; i < 6000; i++) {
-    // Once, event time jumps past the window and the lateness: the ids and CDRs of before expire, and the
-    // long-lived CDRs are released (a run's first expiries otherwise made V8 compile those paths again).
+    // Twice, event time jumps past the window and the lateness: the ids and CDRs of before expire, the 2 h
+    // sessions still open move to the long-lived heap, and at the second jump leave it (a run's first expiries
+    // otherwise made V8 compile those paths again).
     if (i === 4500) t += (cfg.windowS + cfg.allowedLatenessS) * 1000 + 3_600_000;
+    if (i === 5500) t += (cfg.windowS + cfg.allowedLatenessS) * 1000 + 3 * 3_600_000;
     // Steps with a part in ms, so that overlaps, gaps and speeds are fractions as in real traffic (whole
     // seconds everywhere made V8 compile the rules for small integers, and compile them again on real data).
     t += 700 + ((i * 37) % 101);
+    rows.add(i, t);
+    if (builder.size >= 1000) {
+      admitBatch();
+      await writeOutputs(engine, [], admit.takeRejects(), false, Date.now());
+    }
+  }
+  admitBatch();
+  await writeOutputs(engine, [], admit.takeRejects(), true, Date.now());
+  return engine.counters;
+}
+
+/**
+ * The rows of warmUpAdmission, one call each (a loop body of its own: inside warmUpAdmission's loop it made V8
+ * compile that whole function on the stack, ~0.1 s of a compiler thread for code that runs once).
+ */
+class WarmupRows {
+  readonly builder = new ParsedBatchBuilder(4096);
+  private readonly cdr = blankCdr();
+  private readonly raw = Buffer.from('warm-up,row,'.repeat(8));
+  private readonly rowCells: WarmupCells;
+  /** A listed IMEI key, if the list has one: its CDRs' MSISDNs are remembered as the run's would be. */
+  private readonly listed: number | undefined;
+
+  constructor(
+    private readonly cells: CellCatalogue,
+    exceptions: ExceptionList,
+  ) {
+    this.rowCells = cellsOfCatalogue(cells);
+    this.listed = exceptions.someKeyNumber();
+  }
+
+  /** Row i, around event time t. */
+  add(i: number, t: number): void {
+    const { builder, cdr, raw, rowCells } = this;
     if (i % 97 === 50) {
       builder.addReject(makeReject('warm-up', i + 2, 'invalid_imei', 'warm-up', raw.toString('utf8', 0, 40)));
-      continue;
+      return;
     }
-    // 40 keys with two IMSIs each (matched), the rest with one (unmatched).
+    // 40 keys with two IMSIs each (matched), the rest with one (unmatched). Some keys and IMSIs have leading
+    // zeros (an IMEI of TAC 01..., an IMSI written with a 0 first), so their text is padded.
     const matched = i % 3 === 0;
     const dev = matched ? i % 40 : 1000 + (i % 500);
-    cdr.key = 35693803560000 + dev;
+    cdr.key = dev === 7 && this.listed !== undefined ? this.listed : dev % 5 === 3 ? 1234567000000 + dev : 35693803560000 + dev;
     cdr.imeiLen = 15;
     cdr.imeiSuffix = i % 10;
-    cdr.imsi = 716100000000000 + dev * 10 + (matched && Math.floor(i / 40) % 2 === 0 ? 1 : 0);
+    // Every 6th matched key shows its second IMSI only after row 3000 (a key seen with one IMSI for a while).
+    const second = matched && Math.floor(i / 40) % 2 === 0 && (dev % 6 !== 1 || i > 3000);
+    cdr.imsi = (dev % 7 === 5 ? 71610000000000 : 716100000000000) + dev * 10 + (second ? 1 : 0);
     cdr.imsiLen = 15;
     cdr.msisdn = 51987000000 + dev;
-    cdr.msisdnLen = i % 5 === 0 ? 0 : 11;
+    // No MSISDN in the first rows and in every 11th (a key's CDRs are 120 rows apart): an IMSI is seen first
+    // without one and later with one, and the other way round.
+    cdr.msisdnLen = i < 600 || i % 11 === 0 ? 0 : 11;
     cdr.eventType = EVENT_TYPES[i % EVENT_TYPES.length];
     // Mostly in order; now and then late (2 h back) or years ahead (implausible).
     cdr.startMs = i % 211 === 7 ? t - 7_200_000 : i % 307 === 11 ? t + 5 * 365 * 86_400_000 : t - (i % 13) * 1000;
     // SMS (no duration), calls and sessions of up to 5 min, and now and then a session of 2 h (long-lived).
-    cdr.endMs = cdr.startMs + (i % 4 === 0 ? 0 : i % 89 === 1 ? 7_200_000 : 1000 * (30 + (i % 300)) + (i % 3) * 250);
+    // Every 7th row is an SMS, so an SMS meets calls as well as SMS.
+    cdr.endMs = cdr.startMs + (i % 7 === 0 ? 0 : i % 89 === 1 ? 7_200_000 : 1000 * (30 + (i % 300)) + (i % 3) * 250);
     // The catalogue's cells (cellsOfCatalogue): known ones far apart, so that time_distance fires too; unknown
-    // ones; its ambiguous short key, if it has one.
-    const cell = i % 53 === 0 && rowCells.ambiguous !== null ? rowCells.ambiguous : rowCells.cells[(i * 7) % rowCells.cells.length];
+    // ones; its ambiguous short key, if it has one; every 8th matched key always at one known cell (distance 0).
+    const cell =
+      i % 53 === 0 && rowCells.ambiguous !== null
+        ? rowCells.ambiguous
+        : matched && dev % 8 === 0
+          ? rowCells.cells[dev + 1]
+          : rowCells.cells[(i * 7) % rowCells.cells.length];
     cdr.radio = cell.radio;
     cdr.mcc = cell.mcc;
     cdr.mnc = cell.mnc;
@@ -169,15 +222,20 @@ export async function warmUpAdmission(cfg: Config, refs: WarmupRefs): Promise<Ru
     cdr.recordId = `warm-${repeated ? i - 5 : i}`;
     cdr.idHash = idHashString(cdr.recordId);
     // As a worker does (parsed-batch.ts markCellStatus, not called here: this thread never runs it for real).
-    const status = matched ? 0 : cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
+    const status = matched ? 0 : this.cells.status(RADIO_INDEX[cdr.radio], cdr.mcc, cdr.mnc, cdr.lac, cdr.ci);
     const flags = (matched ? ROW_MATCH : status << ROW_CELL_SHIFT) | (repeated || i % 10 === 4 ? ROW_ID_CHECK : 0);
     builder.addCdr(cdr, i + 2, raw, i % 16, 40 + (i % 16), flags, (flags & ROW_NEEDS_ID) !== 0 ? cdr.recordId : '');
-    if (builder.size >= 1000) {
-      admitBatch();
-      await writeOutputs(engine, [], admit.takeRejects(), false, Date.now());
+    if (matched && i % 51 === 0) {
+      // CDRs that start at the same instant: of the same key (the other IMSI) and of the next key, so that the
+      // matching order falls back on the key and the record_id.
+      const { key, imsi } = cdr;
+      for (let twin = 0; twin < 2; twin++) {
+        cdr.key = twin === 0 ? key : key + 1;
+        cdr.imsi = twin === 0 ? (imsi % 2 === 0 ? imsi + 1 : imsi - 1) : imsi;
+        cdr.recordId = `warm-${i}-${twin}`;
+        cdr.idHash = idHashString(cdr.recordId);
+        builder.addCdr(cdr, i + 2, raw, 0, 40, flags, (flags & ROW_NEEDS_ID) !== 0 ? cdr.recordId : '');
+      }
     }
   }
-  admitBatch();
-  await writeOutputs(engine, [], admit.takeRejects(), true, Date.now());
-  return engine.counters;
 }

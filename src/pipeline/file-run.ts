@@ -66,11 +66,11 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   const offer = pass1 === null ? (cdr: Cdr) => engine.offer(cdr, now) : (cdr: Cdr) => engine.offer(cdr, now, pass1.keys.has(cdr.key), pass1.ids.mayRepeat(cdr.idHash));
   // After pass 1 only the CDRs that are matched or checked for a duplicate need their record_id as text.
   const needsId = pass1 === null ? undefined : (cdr: Cdr) => pass1.keys.has(cdr.key) || pass1.ids.mayRepeat(cdr.idHash);
-  const keep = rejectCap(opts.config.maxRejectsPerReason, counters);
+  const cap = rejectCap(opts.config.maxRejectsPerReason, counters);
   let rejects: Reject[] = [];
   for (const r of opts.referenceRejects) {
     countReject(counters, r.reason);
-    if (keep(r)) rejects.push(boundReject(r));
+    if (cap.keep(r)) rejects.push(boundReject(r));
   }
   let now = clock();
   const peak = engine.stats();
@@ -83,7 +83,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
 
   for (const input of opts.inputs) {
     const source = input.name;
-    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => keep(r) && rejects.push(r), offer, () => engine.maxEventTimeMs, opts.config, needsId);
+    const parser = admittingParser(source, tz, counters, opts.config.allowedLatenessS, (r) => cap.keep(r) && rejects.push(r), offer, () => engine.maxEventTimeMs, opts.config, needsId);
     for await (const chunk of readCdrChunks(input, opts.onBytes)) {
       now = clock();
       parser.push(chunk);
@@ -174,18 +174,32 @@ export function admittingParser(
  * counted (counters.rejectsNotWritten, with every reject still in rejectsByReason). A feed that is broken the
  * same way on every row then gives a sample of it, not a copy of the feed.
  */
-export function rejectCap(max: number, counters: RunCounters): (r: Reject) => boolean {
-  if (max === 0) return () => true;
-  const written = new Map<RejectReason, number>();
-  return (r) => {
-    const n = written.get(r.reason) ?? 0;
-    if (n >= max) {
-      counters.rejectsNotWritten = (counters.rejectsNotWritten ?? 0) + 1;
+export function rejectCap(max: number, counters: RunCounters): RejectCap {
+  return new RejectCap(max, counters);
+}
+
+/**
+ * Which rejects are written: at most `max` per reason (0: all); the others are counted as not written. A class,
+ * not a closure per run, so that a loop compiled with a warm-up's cap calls the same function with the run's.
+ */
+export class RejectCap {
+  private readonly written = new Map<RejectReason, number>();
+
+  constructor(
+    private readonly max: number,
+    private readonly counters: RunCounters,
+  ) {}
+
+  keep(r: Reject): boolean {
+    if (this.max === 0) return true;
+    const n = this.written.get(r.reason) ?? 0;
+    if (n >= this.max) {
+      this.counters.rejectsNotWritten = (this.counters.rejectsNotWritten ?? 0) + 1;
       return false;
     }
-    written.set(r.reason, n + 1);
+    this.written.set(r.reason, n + 1);
     return true;
-  };
+  }
 }
 
 export function countReject(c: RunCounters, reason: RejectReason): void {

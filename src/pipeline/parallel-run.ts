@@ -216,11 +216,11 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
       await warmUpAdmission(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
       const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
       const counters = engine.counters;
-      const keep = rejectCap(cfg.maxRejectsPerReason, counters);
-      const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, keep);
+      const cap = rejectCap(cfg.maxRejectsPerReason, counters);
+      const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, cap);
       for (const r of opts.referenceRejects) {
         countReject(counters, r.reason);
-        if (keep(r)) admit.rejects.push(boundReject(r));
+        if (cap.keep(r)) admit.rejects.push(boundReject(r));
       }
       const peak = engine.stats();
       await until(() => tables.length === workers.length);

@@ -52,11 +52,11 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
   const latenessMs = cfg.allowedLatenessS * 1000;
   const admission = new Admission(latenessMs, cfg.windowS * 1000 + latenessMs);
   const tz = tzOffsetMinutes(cfg.timezone);
-  const keep = rejectCap(cfg.maxRejectsPerReason, counters);
+  const cap = rejectCap(cfg.maxRejectsPerReason, counters);
   let rejects: Reject[] = [];
   for (const r of opts.referenceRejects) {
     countReject(counters, r.reason);
-    if (keep(r)) rejects.push(boundReject(r));
+    if (cap.keep(r)) rejects.push(boundReject(r));
   }
 
   const shards: Shard[] = [];
@@ -73,7 +73,7 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
     await Promise.all(shards.map((s) => waitFor(s, () => s.last !== null)));
     for (const input of opts.inputs) {
       const source = input.name;
-      const parser = admittingParser(source, tz, counters, cfg.allowedLatenessS, (r) => keep(r) && rejects.push(r), (cdr) => {
+      const parser = admittingParser(source, tz, counters, cfg.allowedLatenessS, (r) => cap.keep(r) && rejects.push(r), (cdr) => {
         const why = admission.admit(cdr.recordId, cdr.idHash, cdr.startMs);
         if (why !== null) return why;
         counters.recordsAccepted++;

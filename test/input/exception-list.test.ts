@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { loadExceptionList } from '../../src/input/exception-list.js';
+import { ExceptionList, loadExceptionList } from '../../src/input/exception-list.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clonewatch-exc-'));
 
@@ -34,6 +34,10 @@ describe('exception list', () => {
     ]);
     expect(list.isExempt('35900011111111', '716170000000001', '')).toBe(true);
     expect(list.isExempt('35900033333333', '716179999999999', '51911111111')).toBe(true);
+    // One listed key for a JIT warm-up (pipeline/batch-admitter.ts), and none from an empty list.
+    const k = list.someKeyNumber();
+    expect(k === undefined ? false : list.hasKeyNumber(k)).toBe(true);
+    expect(ExceptionList.empty().someKeyNumber()).toBeUndefined();
   });
 
   it('reads a gzipped list whatever its name', async () => {
