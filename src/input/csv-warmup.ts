@@ -32,7 +32,8 @@ const HEADERS = [
   'start_time,imei,imsi,msisdn,record_id,event_type,duration_s,radio,mcc,mnc,lac,ci,note',
 ];
 
-const TIMES = ['2026-03-01T10:00:00Z', '2026-03-01T10:00:01.250Z', '2026-03-01T05:00:02-05:00', '2026-03-01 10:00:03', '2026-03-01T10:00:04+01:00', '1772359205000'];
+// Times in every form, and one past 2038 (seconds since 1970 beyond 32 bits: a feed's clock in 2099).
+const TIMES = ['2026-03-01T10:00:00Z', '2026-03-01T10:00:01.250Z', '2026-03-01T05:00:02-05:00', '2026-03-01 10:00:03', '2026-03-01T10:00:04+01:00', '1772359205000', '2099-03-01T10:00:05Z'];
 
 /** Rows in the first header's order; `bad` spoils one field so that every reject reason is read once. */
 function row(i: number, bad: number): string[] {
@@ -151,7 +152,10 @@ export function cellsOfCatalogue(cat: CellCatalogue): WarmupCells {
   for (let n = 0; n < 400; n++) {
     const base = k.n > 0 ? cellAt(Math.floor((n * k.n) / 400)) : warmupCell(n);
     if (n % 5 !== 0 && k.n > 0) {
-      cells.push(base);
+      // Every other UMTS cell with a 28-bit id as a CDR may carry it, by its 16-bit CI (the short key), when
+      // that finds it alone.
+      const short = { ...base, ci: base.ci % 65536 };
+      cells.push(n % 2 === 1 && base.radio === 'UMTS' && base.ci > 65535 && statusOf(short) === statusOf(base) ? short : base);
       continue;
     }
     // A key next to a real one (same radio and network) that the catalogue lacks; MCC 999 if none is found.

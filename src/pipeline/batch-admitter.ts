@@ -124,11 +124,14 @@ export async function warmUpAdmission(cfg: Config, refs: WarmupRefs): Promise<Ru
   const engine = new Engine(cfg, { cells, exceptions: refs.exceptions, tacs: refs.tacs }, { compactAfter: 64 });
   const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, rejectCap(cfg.maxRejectsPerReason, engine.counters));
   const rows = new WarmupRows(cells, refs.exceptions);
-  // A deletion whose probe run wraps around the end of the table (rare, so the rows below may not meet one):
-  // the duplicate set and the engine's key index share that code (engine/key-index.ts movesIntoHole).
+  // Deletions whose probe run wraps around the end of the table (rare, so the rows below may not meet one):
+  // the duplicate set and the engine's key index share that code (engine/key-index.ts movesIntoHole). Many
+  // times: V8 records what a function meets only from its first few calls on (lazy feedback allocation).
   const wrap = new IdSet(16);
-  for (const h of [15, 31, 47, 14]) wrap.add(`w${h}`, h);
-  for (const h of [15, 31, 14, 47]) wrap.delete(`w${h}`, h);
+  for (let rep = 0; rep < 32; rep++) {
+    for (const h of [15, 31, 47, 14]) wrap.add(`w${h}`, h);
+    for (const h of [15, 31, 14, 47]) wrap.delete(`w${h}`, h);
+  }
   const builder = rows.builder;
   /** A batch as the main thread gets one: through a structured clone (postMessage), read, then sent back. */
   const admitBatch = (): void => {
@@ -200,8 +203,8 @@ class WarmupRows {
     // without one and later with one, and the other way round.
     cdr.msisdnLen = i < 600 || i % 11 === 0 ? 0 : 11;
     cdr.eventType = EVENT_TYPES[i % EVENT_TYPES.length];
-    // Mostly in order; now and then late (2 h back) or years ahead (implausible).
-    cdr.startMs = i % 211 === 7 ? t - 7_200_000 : i % 307 === 11 ? t + 5 * 365 * 86_400_000 : t - (i % 13) * 1000;
+    // Mostly in order; now and then late (2 h back), years ahead or in 1970 (implausible).
+    cdr.startMs = i % 211 === 7 ? t - 7_200_000 : i % 307 === 11 ? t + 5 * 365 * 86_400_000 : i % 409 === 13 ? 86_400_000 : t - (i % 13) * 1000;
     // SMS (no duration), calls and sessions of up to 5 min, and now and then a session of 2 h (long-lived).
     // Every 7th row is an SMS, so an SMS meets calls as well as SMS.
     cdr.endMs = cdr.startMs + (i % 7 === 0 ? 0 : i % 89 === 1 ? 7_200_000 : 1000 * (30 + (i % 300)) + (i % 3) * 250);
