@@ -13,7 +13,7 @@ import { startFilesParallel, type ParallelFileRun } from '../pipeline/parallel-r
 import { prefilterApplies } from '../pipeline/multi-imsi-keys.js';
 import { loadTacDatabase } from '../input/tac-db.js';
 import { runFilesSharded } from '../pipeline/sharded-run.js';
-import { NdjsonSink, OutputDirError } from '../sinks/ndjson-sink.js';
+import { HOLD_CHARS, NdjsonSink, OutputDirError } from '../sinks/ndjson-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import { buildConfig, parseCommandArgs, thresholdHelp, thresholdOptions } from './common.js';
 
@@ -102,7 +102,7 @@ async function detectWith(
   const runId = randomUUID();
   let files: NdjsonSink;
   try {
-    files = new NdjsonSink(values.out as string);
+    files = new NdjsonSink(values.out as string, { holdChars: HOLD_CHARS });
   } catch (err) {
     if (err instanceof OutputDirError) throw new UsageError(err.message);
     throw err;
