@@ -6,12 +6,13 @@ const CELLS = [LIMA, LIMA2, AREQUIPA, CALLAO, UNKNOWN];
 const IMEIS = ['356938035643809', '3569380356438012', '35000000000001'];
 const IMSIS = ['716100000000001', '716100000000002', '716100000000003'];
 
+/** Which device, SIM and cell a row has. */
+const who = { imei: fc.constantFrom(...IMEIS), imsi: fc.constantFrom(...IMSIS), cell: fc.constantFrom(...CELLS) };
+
 const rowArb = fc.record({
-  imei: fc.constantFrom(...IMEIS),
-  imsi: fc.constantFrom(...IMSIS),
+  ...who,
   at: fc.integer({ min: 0, max: 30000 }),
   dur: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1800 })),
-  cell: fc.constantFrom(...CELLS),
   delay: fc.integer({ min: 0, max: 600 }),
 });
 
@@ -45,11 +46,9 @@ describe('copying the queues down (compactAfter) never changes what the engine d
     const list = exceptions([{ imei: '356938035643809', imsi: '716100000000003' }]);
     // Spread over hours, so that ids and released CDRs leave the horizon many times; some ids repeat.
     const spreadArb = fc.record({
-      imei: fc.constantFrom(...IMEIS),
-      imsi: fc.constantFrom(...IMSIS),
+      ...who,
       at: fc.integer({ min: 0, max: 60_000 }),
       dur: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 7200 })),
-      cell: fc.constantFrom(...CELLS),
       id: fc.integer({ min: 0, max: 30 }),
     });
     fc.assert(
