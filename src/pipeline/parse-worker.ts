@@ -136,34 +136,28 @@ const IGNORE: CdrRowHandler = { record: () => undefined, reject: () => undefined
  * Read the warm-up input (input/csv-warmup.ts) through both passes' code, with a table, bit sets and batches
  * that are thrown away, so that V8 compiles the reader once with every path seen.
  */
-const WARM_UP_REPS = 4;
-
 async function warmUp(): Promise<void> {
   // A table that starts small, so that its growing is seen too (pass 1 grows its table several times).
   const table = new KeyImsiTable(16);
   const seen = RepeatedIds.create(1 << 16);
   const scan = keyImsiScanner(table, d.tzOffsetMin, seen);
   const files = csvWarmupFiles();
-  const [keys, repeated] = [matchKeys, ids];
-  // Both passes WARM_UP_REPS times: once was too little for V8 to compile the reader's loop before the real
-  // input, which then compiled it on the stack (OSR) and again for its next call, and again in pass 2.
-  for (let rep = 0; rep < WARM_UP_REPS; rep++) {
-    for (const chunks of files) {
-      const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
-      p.noteResumePoints(4096);
-      for (const c of chunks) p.push(c);
-      p.end();
-    }
-    // Pass 2 with what pass 1 found, so that matched rows and rows checked for a duplicate are read too.
-    matchKeys = table.multiKeys();
-    ids = seen;
-    for (const chunks of files) {
-      await readUnit('warm-up', null, chunks, async (batch) => {
-        if (pool.length < MAX_POOL) pool.push(batch);
-      });
-    }
-    [matchKeys, ids] = [keys, repeated];
+  for (const chunks of files) {
+    const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
+    p.noteResumePoints(4096);
+    for (const c of chunks) p.push(c);
+    p.end();
   }
+  // Pass 2 with what pass 1 found, so that matched rows and rows checked for a duplicate are read too.
+  const [keys, repeated] = [matchKeys, ids];
+  matchKeys = table.multiKeys();
+  ids = seen;
+  for (const chunks of files) {
+    await readUnit('warm-up', null, chunks, async (batch) => {
+      if (pool.length < MAX_POOL) pool.push(batch);
+    });
+  }
+  [matchKeys, ids] = [keys, repeated];
 }
 async function scan(inputs: ScanJob[]): Promise<void> {
   await warm;
