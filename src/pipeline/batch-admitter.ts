@@ -13,7 +13,7 @@ import { IdSet } from '../engine/id-set.js';
 import { cellsOfCatalogue, type WarmupCells } from '../input/csv-warmup.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
-import { countReject, rejectCap, writeOutputs, type RejectCap } from './file-run.js';
+import { countReject, RejectCap, writeOutputs } from './file-run.js';
 import {
   batchCdr,
   batchIdHash,
@@ -122,7 +122,7 @@ export async function warmUpAdmission(cfg: Config, refs: WarmupRefs): Promise<Ru
   // was never assigned again after its constructor is compiled as a constant, and the run's first copy threw
   // away the admission loop and the engine's release.
   const engine = new Engine(cfg, { cells, exceptions: refs.exceptions, tacs: refs.tacs }, { compactAfter: 64 });
-  const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, rejectCap(cfg.maxRejectsPerReason, engine.counters));
+  const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, new RejectCap(cfg.maxRejectsPerReason, engine.counters));
   const rows = new WarmupRows(cells, refs.exceptions);
   // Deletions whose probe run wraps around the end of the table (rare, so the rows below may not meet one):
   // the duplicate set and the engine's key index share that code (engine/key-index.ts movesIntoHole). Many

@@ -66,7 +66,7 @@ export async function runFiles(opts: FileRunOptions): Promise<FileRunResult> {
   const offer = pass1 === null ? (cdr: Cdr) => engine.offer(cdr, now) : (cdr: Cdr) => engine.offer(cdr, now, pass1.keys.has(cdr.key), pass1.ids.mayRepeat(cdr.idHash));
   // After pass 1 only the CDRs that are matched or checked for a duplicate need their record_id as text.
   const needsId = pass1 === null ? undefined : (cdr: Cdr) => pass1.keys.has(cdr.key) || pass1.ids.mayRepeat(cdr.idHash);
-  const cap = rejectCap(opts.config.maxRejectsPerReason, counters);
+  const cap = new RejectCap(opts.config.maxRejectsPerReason, counters);
   let rejects: Reject[] = [];
   for (const r of opts.referenceRejects) {
     countReject(counters, r.reason);
@@ -172,15 +172,8 @@ export function admittingParser(
 /**
  * detect's cap on written rejects: at most `max` of one reason reach the outputs (0 = no cap); the rest are
  * counted (counters.rejectsNotWritten, with every reject still in rejectsByReason). A feed that is broken the
- * same way on every row then gives a sample of it, not a copy of the feed.
- */
-export function rejectCap(max: number, counters: RunCounters): RejectCap {
-  return new RejectCap(max, counters);
-}
-
-/**
- * Which rejects are written: at most `max` per reason (0: all); the others are counted as not written. A class,
- * not a closure per run, so that a loop compiled with a warm-up's cap calls the same function with the run's.
+ * same way on every row then gives a sample of it, not a copy of the feed. A class, not a closure per run, so
+ * that a loop compiled with a warm-up's cap calls the same function with the run's.
  */
 export class RejectCap {
   private readonly written = new Map<RejectReason, number>();

@@ -9,7 +9,7 @@ import { Engine } from '../engine/engine.js';
 import type { CsvResumePoint } from '../input/cdr-csv.js';
 import { isGzipFile, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
-import { countReject, notePeak, rejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
+import { countReject, notePeak, RejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
 import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
 import { receivedBatch, parsedBatchTransfer, recycledBatch, type ParsedBatch } from './parsed-batch.js';
 import { BatchAdmitter, warmUpAdmission } from './batch-admitter.js';
@@ -216,7 +216,7 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
       await warmUpAdmission(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
       const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
       const counters = engine.counters;
-      const cap = rejectCap(cfg.maxRejectsPerReason, counters);
+      const cap = new RejectCap(cfg.maxRejectsPerReason, counters);
       const admit = new BatchAdmitter(engine, timeBounds(cfg), cfg.allowedLatenessS, cap);
       for (const r of opts.referenceRejects) {
         countReject(counters, r.reason);

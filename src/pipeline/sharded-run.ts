@@ -7,7 +7,7 @@ import { readCdrChunks } from '../input/cdr-files.js';
 import { tzOffsetMinutes } from '../domain/time.js';
 import { batchTransfer, CdrBatchBuilder, type CdrBatch } from './cdr-batch.js';
 import { boundReject } from '../domain/reject.js';
-import { admittingParser, countReject, rejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
+import { admittingParser, countReject, RejectCap, type FileRunOptions, type FileRunResult } from './file-run.js';
 
 export type ShardRequest = { type: 'batch'; batch: CdrBatch } | { type: 'finish' };
 export interface ShardReply {
@@ -52,7 +52,7 @@ export async function runFilesSharded(opts: FileRunOptions & { threads: number; 
   const latenessMs = cfg.allowedLatenessS * 1000;
   const admission = new Admission(latenessMs, cfg.windowS * 1000 + latenessMs);
   const tz = tzOffsetMinutes(cfg.timezone);
-  const cap = rejectCap(cfg.maxRejectsPerReason, counters);
+  const cap = new RejectCap(cfg.maxRejectsPerReason, counters);
   let rejects: Reject[] = [];
   for (const r of opts.referenceRejects) {
     countReject(counters, r.reason);
