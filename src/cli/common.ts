@@ -75,3 +75,15 @@ export function buildConfig(values: Record<string, unknown>, extra?: (raw: Recor
   if (!r.ok) throw new UsageError(`invalid configuration: ${r.message}`);
   return r.config;
 }
+
+/**
+ * A count with thousands separators, as `toLocaleString('en-US')` writes it. Not that function itself: its
+ * first call loads ICU's number formats, 17-65 ms measured at the end of every run, after the work is done.
+ */
+export function thousands(n: number): string {
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
+}

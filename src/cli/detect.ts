@@ -15,7 +15,7 @@ import { loadTacDatabase } from '../input/tac-db.js';
 import { runFilesSharded } from '../pipeline/sharded-run.js';
 import { HOLD_CHARS, NdjsonSink, OutputDirError } from '../sinks/ndjson-sink.js';
 import type { Sink } from '../sinks/sink.js';
-import { buildConfig, parseCommandArgs, thresholdHelp, thresholdOptions } from './common.js';
+import { buildConfig, parseCommandArgs, thousands, thresholdHelp, thresholdOptions } from './common.js';
 
 const HELP = `clonewatch detect: find cloned IMEIs in CDR files (RENTESEG Art. 22)
 
@@ -152,7 +152,7 @@ async function openClickHouse(config: Config, runId: string): Promise<Sink | nul
   return mod.openClickHouseSink(config.clickhouse, { runId, log: (l) => process.stderr.write(`clonewatch: ${l}\n`) });
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+const fmt = thousands;
 
 function summary(r: FileRunResult, rules: readonly Rule[], cells: number, exceptions: number, tacModels: number | undefined, where: string[]): string {
   const c = r.counters;
