@@ -10,6 +10,7 @@ import { ExceptionList, loadExceptionList } from '../input/exception-list.js';
 import { rereadable, runFiles, type FileRunResult } from '../pipeline/file-run.js';
 import { pipelineRun } from '../pipeline/pipeline-run.js';
 import { startFilesParallel, type ParallelFileRun } from '../pipeline/parallel-run.js';
+import { stopEarlyScan } from '../pipeline/scan-start.js';
 import { prefilterApplies } from '../pipeline/multi-imsi-keys.js';
 import { loadTacDatabase } from '../input/tac-db.js';
 import { runFilesSharded } from '../pipeline/sharded-run.js';
@@ -77,6 +78,8 @@ export async function detectCommand(argv: string[]): Promise<number> {
   const prefilter = !values['no-prefilter'] && prefilterApplies(config);
   // A parallel file run starts its first pass now: the workers read while this thread loads the rest.
   const parallel = threads > 1 && prefilter && rereadable(inputs) ? startFilesParallel({ inputs, config, threads }) : null;
+  // A scan cli/main.ts started from the arguments that no run takes stops now, not after the run.
+  if (parallel === null) await stopEarlyScan();
   try {
     return await detectWith(values, config, threads, inputs, startedAt, prefilter, parallel);
   } finally {

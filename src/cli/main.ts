@@ -3,6 +3,7 @@ import { UsageError } from '../domain/errors.js';
 import { redactText } from '../config/redact.js';
 import { exitCodeFor } from './exit-code.js';
 import { prestartForDetect, stopPrestartedWorkers } from '../pipeline/parse-pool.js';
+import { scanEarly, stopEarlyScan } from '../pipeline/scan-start.js';
 
 const USAGE = `clonewatch: finds cloned IMEIs in CDRs (RENTESEG Art. 22: simultaneity and time-distance conflict)
 
@@ -41,12 +42,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) throw new UsageError(`unknown command "${name}" (expected one of: ${Object.keys(COMMANDS).join(', ')}); see clonewatch --help`);
-  // detect: its parse workers start now, while the command's modules load (pipeline/parse-pool.ts).
-  if (name === 'detect') prestartForDetect(rest);
+  // detect: its parse workers start now, and read pass 1 while the command's modules load (pipeline/parse-pool.ts,
+  // pipeline/scan-start.ts).
+  if (name === 'detect') scanEarly(rest, prestartForDetect(rest));
   try {
     const command = await load();
     return await command(rest);
   } finally {
+    await stopEarlyScan();
     await stopPrestartedWorkers();
   }
 }

@@ -9,6 +9,7 @@ export function instantMs(v: string | number): number {
   return Date.parse(v.trim().replace(' ', 'T'));
 }
 import { DEFAULT_RULES, RULES, TAC_RULES } from '../domain/types.js';
+import { DEFAULT_MAX_LINE_BYTES, DEFAULT_TIMEZONE, TIMEZONE_FORMAT } from './defaults.js';
 
 /**
  * The one config of clonewatch: every threshold with SPEC.md's default, in one place.
@@ -46,7 +47,7 @@ export const ruleSchema = z
       .refine((v) => Number.isFinite(instantMs(v)), { message: 'minEventTime must be an ISO-8601 instant with a zone (2000-01-01T00:00:00Z) or epoch milliseconds' })
       .refine((v) => instantMs(v) >= 0, { message: 'minEventTime must not be before 1970-01-01T00:00:00Z (ClickHouse DateTime starts there)' }),
     /** A CSV line longer than this is a malformed_row; reading goes on at the next line (bytes). */
-    maxLineBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    maxLineBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_MAX_LINE_BYTES),
     /**
      * detect writes at most this many rejects of one reason to the outputs; the rest are counted in the
      * summary and pipeline_runs but not written (0 = no cap).
@@ -71,8 +72,8 @@ export const ruleSchema = z
     /** Zone of CDR times written without one, as ±hh:mm. */
     timezone: z
       .string()
-      .regex(/^[+-]\d{2}:\d{2}$/, { message: 'timezone must look like -05:00' })
-      .default('-05:00'),
+      .regex(TIMEZONE_FORMAT, { message: 'timezone must look like -05:00' })
+      .default(DEFAULT_TIMEZONE),
   })
   .strict();
 

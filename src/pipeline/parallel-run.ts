@@ -1,46 +1,25 @@
-import type { Worker } from 'node:worker_threads';
-import { takeParseWorkers } from './parse-pool.js';
 import { expectDetachedBuffers } from '../domain/arrays.js';
-import { tzOffsetMinutes } from '../domain/time.js';
-import type { Config } from '../config/schema.js';
 import { timeBounds } from '../config/schema.js';
 import { boundReject } from '../domain/reject.js';
 import { Engine } from '../engine/engine.js';
 import type { CsvResumePoint } from '../input/cdr-csv.js';
-import { isGzipFile, type CdrInput } from '../input/cdr-files.js';
 import { InputError } from '../domain/errors.js';
 import { countReject, notePeak, RejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
-import { KeyImsiTable, type KeyImsiColumns, type KeySet } from './multi-imsi-keys.js';
+import { KeyImsiTable, type KeySet } from './multi-imsi-keys.js';
 import { receivedBatch, parsedBatchTransfer, recycledBatch, type ParsedBatch } from './parsed-batch.js';
 import { BatchAdmitter, warmUpAdmission } from './batch-admitter.js';
-import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
-import type { ParseReply, ParseRequest, ParseUnit, ParseWorkerData, ScanJob } from './parse-worker.js';
-import { inflatedBudget, type InflatedBytes } from './inflated-copy.js';
+import { RepeatedIds } from './repeated-ids.js';
+import type { ParseRequest, ParseUnit } from './parse-worker.js';
+import { RANGE_PARTS, startScan, type ParallelScanOptions, type ParseWorker } from './scan-start.js';
 
-/** A plain file is split into byte ranges of about this size (at record starts), read by the workers in turn. */
-const RANGE_BYTES = 8 << 20;
-/**
- * Pass 1 notes a record boundary every RANGE_BYTES / RANGE_PARTS bytes; a range is RANGE_PARTS such parts,
- * except at the end of the input, where ranges of one part keep the workers busy to the end together (a worker
- * finishing an 8 MB range alone had cost ~0.3 s at the end of a 1M-row run).
- */
-const RANGE_PARTS = 4;
+export type { ParallelScanOptions } from './scan-start.js';
+
 /** Single-part ranges at the end of the input, per worker. */
 const TAIL_PARTS_PER_WORKER = 3;
-const BATCH_ROWS = 8192;
-/** Batches a worker may have sent and not yet seen consumed: about one range ahead of the main thread. */
-const MAX_IN_FLIGHT = 12;
 /** Ranges a worker holds at once (one read, one waiting), so it never waits for the main thread to deal. */
 const UNITS_QUEUED = 2;
 /** Ranges dealt ahead of the one the main thread reads, per worker. */
 const LOOKAHEAD_PER_WORKER = 2;
-
-interface ParseWorker {
-  worker: Worker;
-  failed: Error | null;
-  /** Units dealt to it that it has not finished reading. */
-  busy: number;
-}
 
 /** What the main thread has received of one unit so far. */
 interface UnitState {
@@ -50,19 +29,6 @@ interface UnitState {
   batches: Array<{ batch: ParsedBatch; bytes: number }>;
   rows: number | null;
   failure: InputError | null;
-}
-
-const stoppedEarly = (code: number): Error => new Error(`a parse worker stopped (exit code ${code}) before the end of input`);
-
-/** What a parallel file run needs to start its first pass (the catalogue and the rest come later, to run()). */
-export interface ParallelScanOptions {
-  inputs: CdrInput[];
-  config: Pick<Config, 'timezone' | 'maxLineBytes'>;
-  threads: number;
-  /** Size of the byte ranges of pass 2 (tests make it small). */
-  rangeBytes?: number;
-  /** Inflated bytes of gzip inputs kept in memory for pass 2 (inflated-copy.ts; tests make it small). */
-  inflatedBudgetBytes?: number;
 }
 
 /** A parallel file run whose first pass has started: run() it, or stop() it when the run is not going ahead. */
@@ -88,50 +54,19 @@ export async function runFilesParallel(opts: FileRunOptions & { threads: number;
  * Start pass 1 of a parallel file run at once: it needs only the inputs and how to read them, so the workers
  * start and read while the caller loads the cell catalogue and the exception list (pass 2 needs those).
  */
-export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
+export function startFilesParallel(opts: ParallelScanOptions): ParallelFileRun {
   // This thread sends batches back to the workers (transferred): domain/arrays.ts.
   expectDetachedBuffers();
-  const rangeBytes = scan.rangeBytes ?? RANGE_BYTES;
-  const started = performance.now();
-  const inputs = scan.inputs;
-  const threads = scan.threads;
-
-  // A gzip file counts GZIP_RATIO times its size (its inflated size is not known yet): for the record_id bit
-  // sets, and to deal pass 1's largest inputs first.
-  const gzip = inputs.map((i) => isGzipFile(i.path));
-  const size = (i: number) => inputs[i].bytes * (gzip[i] ? GZIP_RATIO : 1);
-  const idBits = RepeatedIds.bitsFor(inputs.reduce((sum, _, i) => sum + size(i), 0));
-  const data: ParseWorkerData = {
-    tzOffsetMin: tzOffsetMinutes(scan.config.timezone),
-    maxLineBytes: scan.config.maxLineBytes,
-    batchRows: BATCH_ROWS,
-    maxInFlight: MAX_IN_FLIGHT,
-    idBits,
-    inflatedBudget: inflatedBudget(scan.inflatedBudgetBytes),
-  };
-  const workers: ParseWorker[] = [];
+  // The scan cli/main.ts started from the arguments, when it is this one (scan-start.ts).
+  const scan = startScan(opts);
+  const { inputs, workers, tables, idParts, splits, scanFailures } = scan;
   const units = new Map<number, UnitState>();
-  let wake: (() => void) | null = null;
-  const poke = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
-  const tables: KeyImsiColumns[] = [];
-  const idParts: RepeatedIdsMemory[] = [];
-  const splits = new Map<number, { points: CsvResumePoint[]; memory: InflatedBytes | null }>();
-  const scanFailures = new Map<number, InputError>();
-  // Work is dealt as the workers ask for it (a worker that reads faster reads more): pass 1 one input at a
-  // time, pass 2 one range at a time, at most LOOKAHEAD ranges ahead of the one the main thread is reading.
-  const scanJobs: ScanJob[] = [];
+  // Pass 2 is dealt as the workers ask for it (a worker that reads faster reads more), one range at a time, at
+  // most LOOKAHEAD ranges ahead of the one the main thread is reading.
   const order2: UnitState[] = [];
   let nextDeal = 0;
   let reading = 0;
-  const lookahead = LOOKAHEAD_PER_WORKER * threads;
-  const dealScan = (w: ParseWorker): void => {
-    const job = scanJobs.shift();
-    w.worker.postMessage((job === undefined ? { type: 'scan-done' } : { type: 'scan', inputs: [job] }) satisfies ParseRequest);
-  };
+  const lookahead = LOOKAHEAD_PER_WORKER * workers.length;
   const dealParse = (): void => {
     for (;;) {
       const free = workers.filter((w) => w.busy < UNITS_QUEUED && w.failed === null).sort((a, b) => a.busy - b.busy);
@@ -144,67 +79,19 @@ export function startFilesParallel(scan: ParallelScanOptions): ParallelFileRun {
       w.worker.postMessage({ type: 'parse', unit: u.unit } satisfies ParseRequest);
     }
   };
-  // Workers cli/main.ts started early (parse-pool.ts) first: they may have read their warm-up already.
-  for (const p of takeParseWorkers(threads)) {
-    const w: ParseWorker = { worker: p.worker, failed: p.error ?? (p.exitCode !== null ? stoppedEarly(p.exitCode) : null), busy: 0 };
-    w.worker.postMessage({ type: 'init', data } satisfies ParseRequest);
-    w.worker.on('message', (m: ParseReply) => {
-      if (m.type === 'scanned') {
-        for (const { index, points, memory } of m.splits) splits.set(index, { points, memory });
-        dealScan(w);
-      } else if (m.type === 'table') {
-        tables.push(m.cols);
-        idParts.push(m.ids);
-      } else if (m.type === 'failed') {
-        const err = new InputError(m.message, m.code);
-        if (m.unit < 0) {
-          scanFailures.set(-1 - m.unit, err);
-          return;
-        }
-        const u = units.get(m.unit)!;
-        u.failure = err;
-        w.busy--;
-        dealParse();
-      } else if (m.type === 'batch') units.get(m.unit)!.batches.push({ batch: receivedBatch(m.batch), bytes: m.bytes });
-      else {
-        units.get(m.unit)!.rows = m.rows;
-        w.busy--;
-        dealParse();
-      }
-      poke();
-    });
-    w.worker.on('error', (err) => {
-      w.failed = err;
-      poke();
-    });
-    w.worker.on('exit', (code) => {
-      w.failed ??= stoppedEarly(code);
-      poke();
-    });
-    workers.push(w);
-  }
-  const until = async (ready: () => boolean): Promise<void> => {
-    for (;;) {
-      const f = workers.find((w) => w.failed)?.failed;
-      if (f) throw f;
-      if (ready()) return;
-      await new Promise<void>((r) => (wake = r));
+  scan.onUnit = (w, m) => {
+    if (m.type === 'batch') units.get(m.unit)!.batches.push({ batch: receivedBatch(m.batch), bytes: m.bytes });
+    else {
+      const u = units.get(m.unit)!;
+      if (m.type === 'failed') u.failure = new InputError(m.message, m.code);
+      else if (m.type === 'end') u.rows = m.rows;
+      w.busy--;
+      dealParse();
     }
   };
-  let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      for (const w of workers) w.worker.removeAllListeners('exit');
-      await Promise.all(workers.map((w) => w.worker.terminate()));
-    })();
-    return stopped;
-  };
-
-  // Pass 1: whole inputs, largest first, each to the next worker that asks.
-  const order = inputs.map((_, i) => i).sort((a, b) => size(b) - size(a));
-  const partBytes = Math.max(1, Math.floor(rangeBytes / RANGE_PARTS));
-  for (const index of order) scanJobs.push({ index, input: inputs[index], splitBytes: partBytes, gzip: gzip[index] });
-  for (const w of workers) dealScan(w);
+  const until = (ready: () => boolean): Promise<void> => scan.until(ready);
+  const stop = (): Promise<void> => scan.stop();
+  const started = scan.started;
 
   const run = async (opts: FileRunOptions): Promise<FileRunResult> => {
     const clock = opts.clock ?? Date.now;

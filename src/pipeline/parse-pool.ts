@@ -32,9 +32,10 @@ function start(): PrestartedWorker {
  * For `detect` arguments that will (most likely) make a parallel file run: `--threads` other than 1 (default:
  * the available parallelism) and `--cdrs` naming files, not stdin. A guess from the arguments only: the run
  * may still not adopt them (a config that needs every key matched, a usage error), and then they are stopped.
+ * Returns how many it started (null: none, the arguments do not make a parallel file run).
  */
-export function prestartForDetect(argv: readonly string[]): void {
-  if (argv.includes('--help') || argv.includes('-h') || argv.includes('--no-prefilter')) return;
+export function prestartForDetect(argv: readonly string[]): number | null {
+  if (argv.includes('--help') || argv.includes('-h') || argv.includes('--no-prefilter')) return null;
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     if (i >= 0) return argv[i + 1];
@@ -42,8 +43,9 @@ export function prestartForDetect(argv: readonly string[]): void {
   };
   const cdrs = value('--cdrs');
   const threads = value('--threads') === undefined ? availableParallelism() : Number(value('--threads'));
-  if (cdrs === undefined || cdrs === '-' || !Number.isInteger(threads) || threads < 2 || threads > 64) return;
+  if (cdrs === undefined || cdrs === '-' || !Number.isInteger(threads) || threads < 2 || threads > 64) return null;
   for (let i = started.length; i < threads; i++) started.push(start());
+  return threads;
 }
 
 /** n parse workers for a run: the ones started early first, new ones for the rest. They keep the process alive. */

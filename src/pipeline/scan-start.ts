@@ -1,0 +1,228 @@
+// Pass 1 of a parallel `detect` (parallel-run.ts), on its own: the parse workers, what they send back of pass 1,
+// and the scan's start. Apart from parallel-run.ts, cli/main.ts starts it, from the arguments alone, before it
+// loads the rest of the program: the workers are ready ~100 ms before the main thread has loaded its modules
+// (zod alone ~0.1 s) and parsed the config, and pass 1 is what the run waits for. So this module loads nothing
+// heavy (the worker's and the table's modules only as types).
+import type { Worker } from 'node:worker_threads';
+import { takeParseWorkers } from './parse-pool.js';
+import { tzOffsetMinutes } from '../domain/time.js';
+import { InputError } from '../domain/errors.js';
+import type { CsvResumePoint } from '../input/cdr-csv.js';
+import { isGzipFile, listCdrInputs, type CdrInput } from '../input/cdr-files.js';
+import type { KeyImsiColumns } from './multi-imsi-keys.js';
+import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
+import type { ParseReply, ParseRequest, ParseWorkerData, ScanJob } from './parse-worker.js';
+import { inflatedBudget, type InflatedBytes } from './inflated-copy.js';
+import { DEFAULT_MAX_LINE_BYTES, DEFAULT_TIMEZONE, TIMEZONE_FORMAT } from '../config/defaults.js';
+
+/** A plain file is split into byte ranges of about this size (at record starts), read by the workers in turn. */
+export const RANGE_BYTES = 8 << 20;
+/**
+ * Pass 1 notes a record boundary every RANGE_BYTES / RANGE_PARTS bytes; a range is RANGE_PARTS such parts,
+ * except at the end of the input, where ranges of one part keep the workers busy to the end together (a worker
+ * finishing an 8 MB range alone had cost ~0.3 s at the end of a 1M-row run).
+ */
+export const RANGE_PARTS = 4;
+const BATCH_ROWS = 8192;
+/** Batches a worker may have sent and not yet seen consumed: about one range ahead of the main thread. */
+const MAX_IN_FLIGHT = 12;
+
+/** What a parallel file run needs to start its first pass (the catalogue and the rest come later, to run()). */
+export interface ParallelScanOptions {
+  inputs: CdrInput[];
+  config: { timezone: string; maxLineBytes: number };
+  threads: number;
+  /** Size of the byte ranges of pass 2 (tests make it small). */
+  rangeBytes?: number;
+  /** Inflated bytes of gzip inputs kept in memory for pass 2 (inflated-copy.ts; tests make it small). */
+  inflatedBudgetBytes?: number;
+}
+
+export interface ParseWorker {
+  worker: Worker;
+  failed: Error | null;
+  /** Units of pass 2 dealt to it that it has not finished reading. */
+  busy: number;
+}
+
+const stoppedEarly = (code: number): Error => new Error(`a parse worker stopped (exit code ${code}) before the end of input`);
+
+/**
+ * Pass 1 under way: N parse workers read whole inputs, largest first, each to the next worker that asks, and
+ * send back the record boundaries of each input, then their (IMEI key, IMSI) tables and record_id bit sets.
+ * The run that adopts it (parallel-run.ts) takes pass 2's replies through `onUnit`.
+ */
+export class ParallelScan {
+  readonly started = performance.now();
+  readonly inputs: CdrInput[];
+  readonly threads: number;
+  readonly rangeBytes: number;
+  readonly gzip: boolean[];
+  readonly workers: ParseWorker[] = [];
+  /** Each worker's table and bit sets, once pass 1 is over (one per worker). */
+  readonly tables: KeyImsiColumns[] = [];
+  readonly idParts: RepeatedIdsMemory[] = [];
+  /** Input index -> its record boundaries, and its inflated bytes when a gzip input is kept in memory. */
+  readonly splits = new Map<number, { points: CsvResumePoint[]; memory: InflatedBytes | null }>();
+  /** Input index -> why pass 1 could not read it (reported when the run reaches that input). */
+  readonly scanFailures = new Map<number, InputError>();
+  /** Pass 2's replies (a unit's batch, end or failure), for the run that adopts the scan. */
+  onUnit: ((w: ParseWorker, m: ParseReply & { unit: number }) => void) | null = null;
+  private readonly data: ParseWorkerData;
+  private readonly jobs: ScanJob[] = [];
+  private wake: (() => void) | null = null;
+  private stopped: Promise<void> | null = null;
+
+  constructor(readonly opts: ParallelScanOptions) {
+    this.inputs = opts.inputs;
+    this.threads = opts.threads;
+    this.rangeBytes = opts.rangeBytes ?? RANGE_BYTES;
+    const inputs = this.inputs;
+    // A gzip file counts GZIP_RATIO times its size (its inflated size is not known yet): for the record_id bit
+    // sets, and to deal pass 1's largest inputs first.
+    this.gzip = inputs.map((i) => isGzipFile(i.path));
+    const size = (i: number) => inputs[i].bytes * (this.gzip[i] ? GZIP_RATIO : 1);
+    this.data = {
+      tzOffsetMin: tzOffsetMinutes(opts.config.timezone),
+      maxLineBytes: opts.config.maxLineBytes,
+      batchRows: BATCH_ROWS,
+      maxInFlight: MAX_IN_FLIGHT,
+      idBits: RepeatedIds.bitsFor(inputs.reduce((sum, _, i) => sum + size(i), 0)),
+      inflatedBudget: inflatedBudget(opts.inflatedBudgetBytes),
+    };
+    const order = inputs.map((_, i) => i).sort((a, b) => size(b) - size(a));
+    const partBytes = Math.max(1, Math.floor(this.rangeBytes / RANGE_PARTS));
+    for (const index of order) this.jobs.push({ index, input: inputs[index], splitBytes: partBytes, gzip: this.gzip[index] });
+    // Workers cli/main.ts started early (parse-pool.ts) first: they may have read their warm-up already.
+    for (const p of takeParseWorkers(this.threads)) {
+      const w: ParseWorker = { worker: p.worker, failed: p.error ?? (p.exitCode !== null ? stoppedEarly(p.exitCode) : null), busy: 0 };
+      w.worker.postMessage({ type: 'init', data: this.data } satisfies ParseRequest);
+      w.worker.on('message', (m: ParseReply) => this.reply(w, m));
+      w.worker.on('error', (err) => {
+        w.failed = err;
+        this.poke();
+      });
+      w.worker.on('exit', (code) => {
+        w.failed ??= stoppedEarly(code);
+        this.poke();
+      });
+      this.workers.push(w);
+    }
+    for (const w of this.workers) this.dealScan(w);
+  }
+
+  /** The same scan as `opts` would start (so a run may adopt this one)? */
+  sameAs(opts: ParallelScanOptions): boolean {
+    const a = this.inputs;
+    const b = opts.inputs;
+    return (
+      opts.threads === this.threads &&
+      opts.rangeBytes === this.opts.rangeBytes &&
+      opts.inflatedBudgetBytes === this.opts.inflatedBudgetBytes &&
+      tzOffsetMinutes(opts.config.timezone) === this.data.tzOffsetMin &&
+      opts.config.maxLineBytes === this.data.maxLineBytes &&
+      a.length === b.length &&
+      a.every((x, i) => x.name === b[i].name && x.path === b[i].path && x.bytes === b[i].bytes && x.pipe === b[i].pipe)
+    );
+  }
+
+  /** Wait until `ready()` holds, or throw the failure of a worker. */
+  async until(ready: () => boolean): Promise<void> {
+    for (;;) {
+      const f = this.workers.find((w) => w.failed)?.failed;
+      if (f) throw f;
+      if (ready()) return;
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+
+  /** Wake whoever waits in until(). */
+  poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  /** Has stop() been called? */
+  get stopping(): boolean {
+    return this.stopped !== null;
+  }
+
+  /** Stop the workers (idempotent). */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      for (const w of this.workers) w.worker.removeAllListeners('exit');
+      await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    })();
+    return this.stopped;
+  }
+
+  private dealScan(w: ParseWorker): void {
+    const job = this.jobs.shift();
+    w.worker.postMessage((job === undefined ? { type: 'scan-done' } : { type: 'scan', inputs: [job] }) satisfies ParseRequest);
+  }
+
+  private reply(w: ParseWorker, m: ParseReply): void {
+    if (m.type === 'scanned') {
+      for (const { index, points, memory } of m.splits) this.splits.set(index, { points, memory });
+      this.dealScan(w);
+    } else if (m.type === 'table') {
+      this.tables.push(m.cols);
+      this.idParts.push(m.ids);
+    } else if (m.type === 'failed' && m.unit < 0) this.scanFailures.set(-1 - m.unit, new InputError(m.message, m.code));
+    else this.onUnit?.(w, m);
+    this.poke();
+  }
+}
+
+/** The scan cli/main.ts started from the arguments, until a run adopts it or the command ends. */
+let early: ParallelScan | null = null;
+
+/**
+ * Start pass 1 from `detect`'s arguments alone, when they say what the run's config will (no --config file, no
+ * --max-line-bytes, --timezone or --rules; threads and inputs as parse-pool.ts guesses them); call it after
+ * prestartForDetect. A wrong guess costs only the work: a run that does not find the same scan (sameAs) stops
+ * it and starts its own, and the command stops it at its end (stopEarlyScan).
+ */
+export function scanEarly(argv: readonly string[], threads: number | null): void {
+  if (threads === null || early !== null) return;
+  if (argv.some((a) => /^--(config|max-line-bytes|rules|no-prefilter)(=|$)/.test(a))) return;
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    if (i >= 0) return argv[i + 1];
+    return argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+  };
+  const timezone = value('--timezone') ?? DEFAULT_TIMEZONE;
+  if (!TIMEZONE_FORMAT.test(timezone)) return;
+  let inputs: CdrInput[];
+  try {
+    inputs = listCdrInputs(value('--cdrs') ?? '-');
+  } catch {
+    return; // the command says why, in its own words
+  }
+  if (!inputs.every((i) => i.path !== '-' && !i.pipe)) return;
+  early = new ParallelScan({ inputs, config: { timezone, maxLineBytes: DEFAULT_MAX_LINE_BYTES }, threads });
+}
+
+/** The scan for these options: the early one when it is the same, else a new one (and the early one stops). */
+export function startScan(opts: ParallelScanOptions): ParallelScan {
+  const e = early;
+  early = null;
+  if (e !== null) {
+    if (e.sameAs(opts)) return e;
+    void e.stop();
+  }
+  return new ParallelScan(opts);
+}
+
+/** The early scan waiting for a run (tests). */
+export function pendingEarlyScan(): ParallelScan | null {
+  return early;
+}
+
+/** Stop the early scan if no run adopted it. */
+export async function stopEarlyScan(): Promise<void> {
+  const e = early;
+  early = null;
+  await e?.stop();
+}
