@@ -5,7 +5,7 @@ import { Engine } from '../engine/engine.js';
 import type { CsvResumePoint } from '../input/cdr-csv.js';
 import { InputError } from '../domain/errors.js';
 import { countReject, notePeak, RejectCap, writeOutputs, type FileRunOptions, type FileRunResult } from './file-run.js';
-import { KeyImsiTable, type KeySet } from './multi-imsi-keys.js';
+import { KeyImsiTable, warmUpTableMerge, type KeySet } from './multi-imsi-keys.js';
 import { receivedBatch, parsedBatchTransfer, recycledBatch, type ParsedBatch } from './parsed-batch.js';
 import { BatchAdmitter, warmUpAdmission } from './batch-admitter.js';
 import { RepeatedIds } from './repeated-ids.js';
@@ -101,6 +101,8 @@ export function startFilesParallel(opts: ParallelScanOptions): ParallelFileRun {
     // held a small integer comes to hold a fraction), and V8 would throw away the compiled code at its first CDR.
     try {
       await warmUpAdmission(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
+      warmUpTableMerge();
+      RepeatedIds.warmUpMerge();
       const engine = new Engine(cfg, { cells: opts.cells, exceptions: opts.exceptions, tacs: opts.tacs });
       const counters = engine.counters;
       const cap = new RejectCap(cfg.maxRejectsPerReason, counters);
@@ -111,8 +113,10 @@ export function startFilesParallel(opts: ParallelScanOptions): ParallelFileRun {
       }
       const peak = engine.stats();
       await until(() => tables.length === workers.length);
-      const table = new KeyImsiTable();
-      for (const cols of tables) table.merge(new KeyImsiTable(0, cols));
+      // The largest table as it came (moved, not copied), the others folded into it.
+      const [largest, ...rest] = [...tables].sort((x, y) => y.size - x.size);
+      const table = new KeyImsiTable(0, largest);
+      for (const cols of rest) table.merge(new KeyImsiTable(0, cols));
       const matchKeys: KeySet = table.multiKeys();
       const ids = RepeatedIds.merge(idParts).buffers;
       const cells = opts.cells.sharedKeys();

@@ -106,14 +106,15 @@ port.on('message', (m: ParseRequest) => {
     w?.();
   } else if (m.type === 'init') {
     d = m.data;
-    ids = RepeatedIds.create(d.idBits);
+    // In shared memory: the main thread merges the other workers' sets into the first one in place.
+    ids = RepeatedIds.create(d.idBits, true);
     scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
   } else if (m.type === 'scan') {
     void scan(m.inputs);
   } else if (m.type === 'scan-done') {
     const cols = scanTable.columns();
     const mine = ids.buffers;
-    port!.postMessage({ type: 'table', cols, ids: mine } satisfies ParseReply, [cols.slots.buffer, mine.seen, mine.again] as ArrayBuffer[]);
+    port!.postMessage({ type: 'table', cols, ids: mine } satisfies ParseReply, [cols.slots.buffer as ArrayBuffer]);
   } else if (m.type === 'keys') {
     matchKeys = new KeySet(m.slots);
     ids = new RepeatedIds(m.ids);

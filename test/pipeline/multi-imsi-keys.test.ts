@@ -2,7 +2,7 @@
 // missed would lose findings, so the table must never miss one.
 import { describe, expect, it } from 'vitest';
 import { CdrCsvParser } from '../../src/input/cdr-csv.js';
-import { KeyImsiTable, KeySet, keyImsiScanner, prefilterApplies } from '../../src/pipeline/multi-imsi-keys.js';
+import { KeyImsiTable, KeySet, keyImsiScanner, prefilterApplies, warmUpTableMerge } from '../../src/pipeline/multi-imsi-keys.js';
 import { RepeatedIds } from '../../src/pipeline/repeated-ids.js';
 import { idHashString } from '../../src/domain/identity.js';
 
@@ -50,6 +50,33 @@ describe('KeyImsiTable', () => {
     expect(multi.size).toBe(Math.floor(5000 / 3));
     for (let k = 1; k <= 5000; k++) expect(multi.has(k * 1_000_003)).toBe(k % 3 === 0);
     expect(multi.has(99)).toBe(false);
+  });
+
+  it('finds the same multi keys whichever table the others are folded into (the run keeps the largest as it came)', () => {
+    const tables = () => {
+      const t = [new KeyImsiTable(8), new KeyImsiTable(8), new KeyImsiTable(8)];
+      for (let k = 1; k <= 4000; k++) {
+        t[k % 3].note(k * 7919, 716100000000000 + k, 15);
+        // The same key in another table: the same IMSI, another IMSI, or the same digits with one fewer.
+        if (k % 4 === 0) t[(k + 1) % 3].note(k * 7919, 716100000000000 + k, 15);
+        if (k % 10 === 0) t[(k + 2) % 3].note(k * 7919, 716100000000000 + k + 1, 15);
+        if (k % 25 === 0) t[(k + 1) % 3].note(k * 7919, 16100000000000 + k, 14);
+      }
+      return t;
+    };
+    const keysOf = (set: ReturnType<KeyImsiTable['multiKeys']>) => Array.from({ length: 4000 }, (_, i) => (i + 1) * 7919).filter((k) => set.has(k));
+    const fresh = new KeyImsiTable();
+    for (const t of tables()) fresh.merge(t);
+    const expected = keysOf(fresh.multiKeys());
+    expect(expected.length).toBeGreaterThan(400);
+    for (let base = 0; base < 3; base++) {
+      const t = tables();
+      const into = new KeyImsiTable(0, t[base].columns());
+      for (let o = 0; o < 3; o++) if (o !== base) into.merge(new KeyImsiTable(0, t[o].columns()));
+      expect(keysOf(into.multiKeys()), `into table ${base}`).toEqual(expected);
+    }
+    warmUpTableMerge();
+    expect(keysOf(fresh.multiKeys())).toEqual(expected);
   });
 });
 

@@ -33,6 +33,32 @@ describe('RepeatedIds', () => {
     expect(merged.buffers.again).toBeInstanceOf(SharedArrayBuffer);
   });
 
+  it('merges shared sets into the first one in place, with the same answers as into new memory', () => {
+    const ids = Array.from({ length: 3000 }, (_, i) => `id-${i % 1700}`);
+    const fill = (shared: boolean) => {
+      const parts = [RepeatedIds.create(1 << 16, shared), RepeatedIds.create(1 << 16, shared)];
+      ids.forEach((id, i) => parts[i % 5 === 0 ? 1 : 0].note(idHashString(id)));
+      return parts;
+    };
+    const plain = RepeatedIds.merge(fill(false).map((p) => p.buffers));
+    const sharedParts = fill(true);
+    const inPlace = RepeatedIds.merge(sharedParts.map((p) => p.buffers));
+    // The first part's memory is the result (what pass 1's first worker filled, handed to every worker).
+    expect(inPlace.buffers.seen).toBe(sharedParts[0].buffers.seen);
+    expect(inPlace.buffers.again).toBe(sharedParts[0].buffers.again);
+    expect(plain.buffers.seen).not.toBe(sharedParts[0].buffers.seen);
+    let repeats = 0;
+    for (const id of [...ids, 'never-seen', 'id-9999-0']) {
+      const h = idHashString(id);
+      expect(inPlace.mayRepeat(h), id).toBe(plain.mayRepeat(h));
+      if (plain.mayRepeat(h)) repeats++;
+    }
+    expect(repeats).toBeGreaterThan(1000);
+    // A warm-up of the merge touches nothing of a run's.
+    RepeatedIds.warmUpMerge();
+    expect(inPlace.mayRepeat(idHashString('never-seen'))).toBe(false);
+  });
+
   it('sizes the sets by the input: more bytes, more bits, within bounds', () => {
     expect(RepeatedIds.bitsFor(0)).toBe(1 << 16);
     expect(RepeatedIds.bitsFor(100e6)).toBeGreaterThanOrEqual((100e6 / 96) * 8);
