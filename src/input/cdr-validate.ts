@@ -75,7 +75,11 @@ function allDigits(b: Uint8Array, s: number, e: number): boolean {
 
 /** Non-negative integer of at most 12 digits, or -1. */
 function uint(b: Uint8Array, s: number, e: number): number {
-  return e <= s || e - s > 12 ? -1 : digitsValue(b, s, e);
+  if (e <= s) return -1;
+  // Leading zeros write the same number (0032799129601 is the NR cell 32799129601): up to 12 digits after them.
+  let z = s;
+  while (z < e - 1 && b[z] === 48) z++;
+  return e - z > 12 ? -1 : digitsValue(b, z, e);
 }
 
 /** Decimal number `d+[.d*]` or `.d+`, or NaN. */

@@ -335,7 +335,8 @@ export const OPENCELLID_COLUMNS = ['radio', 'mcc', 'net', 'area', 'cell', 'unit'
 /** A first field naming a radio means "no header, standard order" (CDMA included: OpenCelliD lists it). */
 const RADIO_NAMES = new Set(['GSM', 'UMTS', 'LTE', 'NR', 'CDMA']);
 
-const UINT = /^\d{1,12}$/;
+/** Up to 12 digits after any leading zeros (they write the same number, as in a CDR). */
+const UINT = /^0*\d{1,12}$/;
 const NUM = /^-?\d+(\.\d+)?$/;
 
 export interface CatalogueLoad {

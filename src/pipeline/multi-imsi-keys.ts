@@ -238,8 +238,8 @@ export class KeySet {
  * depends on the wall clock, which moves between the passes. Counting too much is safe (a key matched for
  * nothing); counting too little would lose findings, so every doubt counts.
  */
-export function keyImsiScanner(table: KeyImsiTable, tzOffsetMin: number, ids: RepeatedIds | null = null): CdrFieldScanner {
-  return new KeyImsiScanner(table, tzOffsetMin, ids);
+export function keyImsiScanner(table: KeyImsiTable, tzOffsetMin: number, ids: RepeatedIds | null = null, idBatch = ID_BATCH): CdrFieldScanner {
+  return new KeyImsiScanner(table, tzOffsetMin, ids, idBatch);
 }
 
 /** keyImsiScanner's scanner: a class, so that every scanner calls the same two functions (V8 inlines them once). */
@@ -249,21 +249,25 @@ class KeyImsiScanner implements CdrFieldScanner {
   private key = 0;
   private imsi = 0;
   private imsiLen = 0;
-  private readonly idHashes = new Int32Array(ID_BATCH);
+  private readonly idHashes: Int32Array;
   private nIds = 0;
 
   constructor(
     private readonly table: KeyImsiTable,
     private readonly tzOffsetMin: number,
     private readonly ids: RepeatedIds | null,
-  ) {}
+    /** Record_id hashes put off at once (the workers' warm-up makes it small, to take that path too). */
+    private readonly idBatch: number,
+  ) {
+    this.idHashes = new Int32Array(idBatch);
+  }
 
   row(buf: Buffer, starts: Int32Array, ends: Int32Array): boolean {
     // Every row's record_id, valid or not: the validator reads the same bytes (Cdr.idHash). Noted in bit sets
     // of megabytes, in batches (see noteIds).
     if (this.ids !== null) {
       this.idHashes[this.nIds++] = idHashBytes(buf, starts[F_RECORD_ID], ends[F_RECORD_ID]);
-      if (this.nIds === ID_BATCH) this.noteIds();
+      if (this.nIds === this.idBatch) this.noteIds();
     }
     let s = starts[F_IMEI];
     const imeiLen = ends[F_IMEI] - s;

@@ -72,6 +72,11 @@ describe('CDR validation (SPEC Input 1)', () => {
     [{ ci: '12.5' }, 'invalid_cell'],
     [{ lac: 'x' }, 'invalid_cell'],
     [{ mnc: '06' }, 'ok'],
+    [{ ci: '999999999999' }, 'ok'],
+    [{ ci: '1000000000000' }, 'invalid_cell'],
+    [{ lac: '00000000000000000000100' }, 'ok'],
+    [{ ci: '0001000000000000' }, 'invalid_cell'],
+    [{ ci: '' }, 'missing_field'],
   ])('%o -> %s', (over, expected) => {
     expect(reason(over)).toBe(expected);
   });
@@ -83,6 +88,15 @@ describe('CDR validation (SPEC Input 1)', () => {
     expect(imeiText(r.cdr.key, r.cdr.imeiLen, r.cdr.imeiSuffix)).toBe('0012345678901216');
     expect(digitsText(r.cdr.imsi, r.cdr.imsiLen)).toBe('001010123456789');
     expect(msisdnText(r.cdr.msisdn, r.cdr.msisdnLen)).toBe('0051999');
+  });
+
+  it('reads a cell code written with leading zeros as the same number, however many (an NR cell id of 13 characters)', () => {
+    for (const [lac, ci] of [['0000000025601', '0032799129601'], ['0', '0000000000000000']]) {
+      const r = validateCdrObject({ ...good, radio: 'NR', lac, ci }, 0);
+      expect(r.ok, `${lac} ${ci}`).toBe(true);
+      if (!r.ok) return;
+      expect([r.cdr.lac, r.cdr.ci]).toEqual([Number(lac), Number(ci)]);
+    }
   });
 
   it('a non-object message is malformed', () => {

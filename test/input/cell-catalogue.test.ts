@@ -102,6 +102,17 @@ describe('a header-only catalogue', () => {
     expect(r.warnings.join()).toMatch(/has a header and no rows/);
   });
 
+  it('reads cell codes with leading zeros as the same numbers (up to 12 digits after them), as a CDR does', async () => {
+    const text = 'radio,mcc,net,area,cell,lon,lat,range\nNR,716,10,0000000025601,0032799129601,-77.03,-12.05,500\nLTE,716,10,1,1000000000000,-77.03,-12.05,500\nLTE,716,10,1,0000001000000000000,-77.03,-12.05,500\n';
+    const r = await loadCellCatalogue(file(text), RULES);
+    expect(r.catalogue.size).toBe(1);
+    expect(r.catalogue.lookup('NR', 716, 10, 25601, 32799129601)?.id).toBe('NR:716:10:25601:32799129601');
+    expect(r.rejects.map((x) => [x.line, x.reason])).toEqual([
+      [3, 'invalid_cell'],
+      [4, 'invalid_cell'],
+    ]);
+  });
+
   it('an empty file is an error that says it is empty', async () => {
     await expect(loadCellCatalogue(file(''), RULES)).rejects.toThrow(/is empty/);
   });
