@@ -21,7 +21,11 @@ export interface WarmupCell {
 
 /** The cell of warm-up row n, as the row carries it (warmupCatalogue lists most of them). */
 export function warmupCell(n: number): WarmupCell {
-  return { radio: RADIOS[n % 4], mcc: 716, mnc: 6 + (n % 3) * 4, lac: 100 + (n % 50), ci: 1 + (n % 400) };
+  const radio = RADIOS[n % 4];
+  // NR cell ids have 36 bits (OpenCelliD's NCI): most of them beyond V8's small integers, which a warm-up of
+  // small ids let it compile the validator for (thrown away at the first such CDR, in each worker).
+  const ci = radio === 'NR' && n % 8 === 3 ? 32799129601 + (n % 400) : 1 + (n % 400);
+  return { radio, mcc: 716, mnc: 6 + (n % 3) * 4, lac: 100 + (n % 50), ci };
 }
 
 /** A UMTS cell no catalogue cell has exactly, whose short key two catalogue cells share (ambiguous_cell). */
@@ -54,8 +58,9 @@ function row(i: number, bad: number): string[] {
     cell.radio,
     String(cell.mcc),
     String(cell.mnc),
-    String(cell.lac),
-    String(cell.ci),
+    // Cell codes with leading zeros now and then (the same numbers).
+    i % 13 === 4 ? `00${cell.lac}` : String(cell.lac),
+    i % 17 === 6 ? `000${cell.ci}` : String(cell.ci),
   ];
   const spoil: Array<[number, string]> = [
     [0, 'x'.repeat(70)],
@@ -97,6 +102,7 @@ export function csvWarmupFiles(): Buffer[][] {
       if (i === 5) lines.push(''); // a blank line
       if (i === 7) lines.push(`${f.join(',')},extra`); // a row of the wrong width
       if (i === 9) lines.push(`"w${n}x,broken`); // a quote that never closes
+      if (i === 11) lines.push(`w${n}short,voice_mo`); // too short to hold the IMEI and IMSI (pass 1 skips it)
     }
   }
   // The same rows in another column order, with a note column: "" escapes, commas and a line end in quotes.
@@ -109,7 +115,8 @@ export function csvWarmupFiles(): Buffer[][] {
     other.push([f[5], f[2], f[3], msisdn, f[0], f[1], f[6], f[7], f[8], f[9], f[10], f[11], note].join(','));
   }
   const a = Buffer.from('\ufeff' + HEADERS[0] + '\n' + lines.map((l, i) => l + (i % 3 === 0 ? '\r\n' : '\n')).join(''));
-  const b = Buffer.from(HEADERS[1] + '\r\n' + other.join('\r\n') + '\r\n');
+  // CRLF and LF line ends both after the quoted notes (the RFC 4180 path ends a record on either).
+  const b = Buffer.from(HEADERS[1] + '\r\n' + other.map((l, i) => l + (i % 2 === 0 ? '\r\n' : '\n')).join(''));
   return [a, b].map((buf) => {
     const chunks: Buffer[] = [];
     for (let i = 0, k = 0; i < buf.length; k++) chunks.push(buf.subarray(i, (i += [701, 4096, 333, 8192][k % 4])));
