@@ -16,7 +16,7 @@ describe('warmUpAdmission', () => {
     for (const reason of ['duplicate_record', 'late_record', 'invalid_time', 'invalid_imei'] as const) expect(c.rejectsByReason[reason], reason).toBeGreaterThan(0);
     expect(c.unknownCell).toBeGreaterThan(0);
     expect(c.ambiguousCell).toBeGreaterThan(0);
-    expect(c.recordsAccepted).toBeGreaterThan(4000);
+    expect(c.recordsAccepted).toBeGreaterThan(2000); // of its 3,000 rows (WARMUP_ROWS), most accepted
   });
 
   it("runs with the run's own catalogue and exception list when given them (refs)", async () => {
@@ -34,7 +34,7 @@ describe('warmUpAdmission', () => {
     expect(cat.size).toBe(1502);
     // With an empty catalogue every cell is unknown: the catalogue given is the one used.
     const none = await warmUpAdmission(cfg, { cells: CellCatalogue.empty(), exceptions: ExceptionList.empty() });
-    expect(none.recordsAccepted).toBeGreaterThan(4000);
+    expect(none.recordsAccepted).toBeGreaterThan(2000);
     expect(none.unknownCell).toBe(none.recordsAccepted);
     expect(none.findingsByRule.simultaneity).toBeGreaterThan(0);
   });
