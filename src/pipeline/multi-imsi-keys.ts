@@ -88,16 +88,10 @@ export class KeyImsiTable {
    * second one for a key of one IMSI so far (the caller validates the row before it notes it); false otherwise.
    */
   firstOrSecond(key: number, imsi: number, imsiLen: number): boolean {
-    let i = this.find(key);
+    const i = this.find(key);
     const code = POW10[imsiLen] + imsi;
     if (this.slots[i] === EMPTY) {
-      if ((this.size + 1) * 2 > this.mask + 1) {
-        this.grow();
-        i = this.find(key);
-      }
-      this.slots[i] = key;
-      this.slots[i + 1] = code;
-      this.size++;
+      this.insertAt(i, key, code);
       return false;
     }
     const seen = this.slots[i + 1];
@@ -110,18 +104,20 @@ export class KeyImsiTable {
   }
 
   private noteCode(key: number, code: number): void {
-    let i = this.find(key);
-    if (this.slots[i] === EMPTY) {
-      if ((this.size + 1) * 2 > this.mask + 1) {
-        this.grow();
-        i = this.find(key);
-      }
-      this.slots[i] = key;
-      this.slots[i + 1] = code;
-      this.size++;
-      return;
+    const i = this.find(key);
+    if (this.slots[i] === EMPTY) this.insertAt(i, key, code);
+    else if (this.slots[i + 1] !== code) this.slots[i + 1] = MULTI_CODE;
+  }
+
+  /** Put a key that is not in the table at its empty slot `i` (from find), growing the table first when due. */
+  private insertAt(i: number, key: number, code: number): void {
+    if ((this.size + 1) * 2 > this.mask + 1) {
+      this.grow();
+      i = this.find(key);
     }
-    if (this.slots[i + 1] !== code) this.slots[i + 1] = MULTI_CODE;
+    this.slots[i] = key;
+    this.slots[i + 1] = code;
+    this.size++;
   }
 
   /** Fold another table (another thread's files) into this one. */

@@ -32,15 +32,17 @@ function day(dir: string): void {
 
 const volatile = (text: string) => text.replace(/"(detected_at|emitted_at)":"[^"]*"/g, '"$1":""');
 
+/** A day of CDRs in a new folder, and the built modules the tests call. */
+async function setup() {
+  assertBuilt();
+  const dir = tempDir();
+  day(dir);
+  return { dir, cdrs: join(dir, 'cdrs'), ...(await mod()), ...(await files()), ...(await pool()) };
+}
+
 describe('pass 1 started from the arguments', () => {
   it('starts only when the arguments say how the run will read', async () => {
-    assertBuilt();
-    const dir = tempDir();
-    day(dir);
-    const cdrs = join(dir, 'cdrs');
-    const { scanEarly, stopEarlyScan, startScan, pendingEarlyScan } = await mod();
-    const { listCdrInputs } = await files();
-    const { stopPrestartedWorkers } = await pool();
+    const { dir, cdrs, scanEarly, stopEarlyScan, startScan, pendingEarlyScan, listCdrInputs, stopPrestartedWorkers } = await setup();
     for (const argv of [
       ['--cdrs', cdrs, '--config', 'c.json'],
       ['--cdrs', cdrs, '--config=c.json'],
@@ -71,13 +73,7 @@ describe('pass 1 started from the arguments', () => {
   });
 
   it('is adopted by a run with the same inputs and settings, and stopped for another', async () => {
-    assertBuilt();
-    const dir = tempDir();
-    day(dir);
-    const cdrs = join(dir, 'cdrs');
-    const { scanEarly, stopEarlyScan, startScan, pendingEarlyScan } = await mod();
-    const { listCdrInputs } = await files();
-    const { stopPrestartedWorkers } = await pool();
+    const { dir, cdrs, scanEarly, stopEarlyScan, startScan, pendingEarlyScan, listCdrInputs, stopPrestartedWorkers } = await setup();
     const inputs = listCdrInputs(cdrs);
 
     scanEarly(['--cdrs', cdrs, '--timezone=+09:00'], 2);
