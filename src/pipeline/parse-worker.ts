@@ -145,17 +145,6 @@ async function warmUp(): Promise<void> {
   // scanner's row without that call, and threw it away in each worker's first file).
   const scan = keyImsiScanner(table, d.tzOffsetMin, seen, 64);
   const files = csvWarmupFiles();
-  // Both passes over the first chunks of each file first, briefly: the reader's consume() serves both passes,
-  // and V8 compiled it (on the stack, while pass 1's warm-up loop ran) before pass 2 had left any feedback there;
-  // the real pass 2 then threw that code away, and V8 compiled it twice more, in about half the runs.
-  for (const chunks of files) {
-    const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, keyImsiScanner(new KeyImsiTable(16), d.tzOffsetMin, RepeatedIds.create(1 << 16), 64));
-    for (const c of chunks.slice(0, 2)) p.push(c);
-    p.end();
-    await readUnit('warm-up', null, chunks.slice(0, 2), async (batch) => {
-      if (pool.length < MAX_POOL) pool.push(batch);
-    });
-  }
   for (const chunks of files) {
     const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
     p.noteResumePoints(4096);
