@@ -15,6 +15,11 @@ export interface CdrInput {
   pipe?: boolean;
 }
 
+/** Can the inputs be read twice? Not stdin, nor a named pipe (a second read found it empty: no CDR at all). */
+export function rereadable(inputs: CdrInput[]): boolean {
+  return inputs.every((i) => i.path !== '-' && !i.pipe);
+}
+
 const CDR_FILE = /\.csv(\.gz)?$/i;
 
 /** `--cdrs <file|dir|->`: a directory means every *.csv and *.csv.gz in it, in name order. */

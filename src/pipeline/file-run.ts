@@ -3,7 +3,7 @@ import { blankCdr, type Cdr, type Reject, type RejectReason, type RunCounters } 
 import { admissionDetail } from '../engine/admission.js';
 import { Engine, type EngineStats, type OfferResult } from '../engine/engine.js';
 import { CdrCsvParser } from '../input/cdr-csv.js';
-import { readCdrChunks, type CdrInput } from '../input/cdr-files.js';
+import { readCdrChunks, rereadable, type CdrInput } from '../input/cdr-files.js';
 import type { CellCatalogue } from '../input/cell-catalogue.js';
 import type { ExceptionList } from '../input/exception-list.js';
 import type { TacLookup } from '../domain/lookups.js';
@@ -40,11 +40,6 @@ export interface FileRunOptions {
 export function notePeak(engine: Engine, peak: EngineStats): void {
   const st = engine.stats();
   if (st.activeImeis > peak.activeImeis) Object.assign(peak, st);
-}
-
-/** Can the inputs be read twice? Not stdin, nor a named pipe (a second read found it empty: no CDR at all). */
-export function rereadable(inputs: CdrInput[]): boolean {
-  return inputs.every((i) => i.path !== '-' && !i.pipe);
 }
 
 export interface FileRunResult {

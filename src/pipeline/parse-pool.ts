@@ -36,16 +36,19 @@ function start(): PrestartedWorker {
  */
 export function prestartForDetect(argv: readonly string[]): number | null {
   if (argv.includes('--help') || argv.includes('-h') || argv.includes('--no-prefilter')) return null;
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    if (i >= 0) return argv[i + 1];
-    return argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
-  };
-  const cdrs = value('--cdrs');
-  const threads = value('--threads') === undefined ? availableParallelism() : Number(value('--threads'));
+  const cdrs = flagValue(argv, '--cdrs');
+  const threadsArg = flagValue(argv, '--threads');
+  const threads = threadsArg === undefined ? availableParallelism() : Number(threadsArg);
   if (cdrs === undefined || cdrs === '-' || !Number.isInteger(threads) || threads < 2 || threads > 64) return null;
   for (let i = started.length; i < threads; i++) started.push(start());
   return threads;
+}
+
+/** The value of `--flag value` or `--flag=value` in raw arguments (before the command parses them). */
+export function flagValue(argv: readonly string[], flag: string): string | undefined {
+  const i = argv.indexOf(flag);
+  if (i >= 0) return argv[i + 1];
+  return argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
 }
 
 /** n parse workers for a run: the ones started early first, new ones for the rest. They keep the process alive. */

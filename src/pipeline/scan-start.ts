@@ -4,11 +4,11 @@
 // (zod alone ~0.1 s) and parsed the config, and pass 1 is what the run waits for. So this module loads nothing
 // heavy (the worker's and the table's modules only as types).
 import type { Worker } from 'node:worker_threads';
-import { takeParseWorkers } from './parse-pool.js';
+import { flagValue, takeParseWorkers } from './parse-pool.js';
 import { tzOffsetMinutes } from '../domain/time.js';
 import { InputError } from '../domain/errors.js';
 import type { CsvResumePoint } from '../input/cdr-csv.js';
-import { isGzipFile, listCdrInputs, type CdrInput } from '../input/cdr-files.js';
+import { isGzipFile, listCdrInputs, rereadable, type CdrInput } from '../input/cdr-files.js';
 import type { KeyImsiColumns } from './multi-imsi-keys.js';
 import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
 import type { ParseReply, ParseRequest, ParseWorkerData, ScanJob } from './parse-worker.js';
@@ -179,28 +179,23 @@ export class ParallelScan {
 let early: ParallelScan | null = null;
 
 /**
- * Start pass 1 from `detect`'s arguments alone, when they say what the run's config will (no --config file, no
- * --max-line-bytes, --timezone or --rules; threads and inputs as parse-pool.ts guesses them); call it after
+ * Start pass 1 from `detect`'s arguments alone, when they say what the run's config will (no --config file,
+ * --max-line-bytes or --rules; --timezone taken as given; threads and inputs as parse-pool.ts guesses them); call it after
  * prestartForDetect. A wrong guess costs only the work: a run that does not find the same scan (sameAs) stops
  * it and starts its own, and the command stops it at its end (stopEarlyScan).
  */
 export function scanEarly(argv: readonly string[], threads: number | null): void {
   if (threads === null || early !== null) return;
   if (argv.some((a) => /^--(config|max-line-bytes|rules|no-prefilter)(=|$)/.test(a))) return;
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    if (i >= 0) return argv[i + 1];
-    return argv.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
-  };
-  const timezone = value('--timezone') ?? DEFAULT_TIMEZONE;
+  const timezone = flagValue(argv, '--timezone') ?? DEFAULT_TIMEZONE;
   if (!TIMEZONE_FORMAT.test(timezone)) return;
   let inputs: CdrInput[];
   try {
-    inputs = listCdrInputs(value('--cdrs') ?? '-');
+    inputs = listCdrInputs(flagValue(argv, '--cdrs') ?? '-');
   } catch {
     return; // the command says why, in its own words
   }
-  if (!inputs.every((i) => i.path !== '-' && !i.pipe)) return;
+  if (!rereadable(inputs)) return;
   early = new ParallelScan({ inputs, config: { timezone, maxLineBytes: DEFAULT_MAX_LINE_BYTES }, threads });
 }
 
