@@ -16,7 +16,7 @@ import { inflatedBudget, type InflatedBytes } from './inflated-copy.js';
 import { DEFAULT_MAX_LINE_BYTES, DEFAULT_TIMEZONE, TIMEZONE_FORMAT } from '../config/defaults.js';
 
 /** A plain file is split into byte ranges of about this size (at record starts), read by the workers in turn. */
-export const RANGE_BYTES = 8 << 20;
+const RANGE_BYTES = 8 << 20;
 /**
  * Pass 1 notes a record boundary every RANGE_BYTES / RANGE_PARTS bytes; a range is RANGE_PARTS such parts,
  * except at the end of the input, where ranges of one part keep the workers busy to the end together (a worker
@@ -55,9 +55,6 @@ const stoppedEarly = (code: number): Error => new Error(`a parse worker stopped 
 export class ParallelScan {
   readonly started = performance.now();
   readonly inputs: CdrInput[];
-  readonly threads: number;
-  readonly rangeBytes: number;
-  readonly gzip: boolean[];
   readonly workers: ParseWorker[] = [];
   /** Each worker's table and bit sets, once pass 1 is over (one per worker). */
   readonly tables: KeyImsiColumns[] = [];
@@ -74,14 +71,11 @@ export class ParallelScan {
   private stopped: Promise<void> | null = null;
 
   constructor(readonly opts: ParallelScanOptions) {
-    this.inputs = opts.inputs;
-    this.threads = opts.threads;
-    this.rangeBytes = opts.rangeBytes ?? RANGE_BYTES;
-    const inputs = this.inputs;
+    const inputs = (this.inputs = opts.inputs);
     // A gzip file counts GZIP_RATIO times its size (its inflated size is not known yet): for the record_id bit
     // sets, and to deal pass 1's largest inputs first.
-    this.gzip = inputs.map((i) => isGzipFile(i.path));
-    const size = (i: number) => inputs[i].bytes * (this.gzip[i] ? GZIP_RATIO : 1);
+    const gzip = inputs.map((i) => isGzipFile(i.path));
+    const size = (i: number) => inputs[i].bytes * (gzip[i] ? GZIP_RATIO : 1);
     this.data = {
       tzOffsetMin: tzOffsetMinutes(opts.config.timezone),
       maxLineBytes: opts.config.maxLineBytes,
@@ -91,10 +85,10 @@ export class ParallelScan {
       inflatedBudget: inflatedBudget(opts.inflatedBudgetBytes),
     };
     const order = inputs.map((_, i) => i).sort((a, b) => size(b) - size(a));
-    const partBytes = Math.max(1, Math.floor(this.rangeBytes / RANGE_PARTS));
-    for (const index of order) this.jobs.push({ index, input: inputs[index], splitBytes: partBytes, gzip: this.gzip[index] });
+    const partBytes = Math.max(1, Math.floor((opts.rangeBytes ?? RANGE_BYTES) / RANGE_PARTS));
+    for (const index of order) this.jobs.push({ index, input: inputs[index], splitBytes: partBytes, gzip: gzip[index] });
     // Workers cli/main.ts started early (parse-pool.ts) first: they may have read their warm-up already.
-    for (const p of takeParseWorkers(this.threads)) {
+    for (const p of takeParseWorkers(opts.threads)) {
       const w: ParseWorker = { worker: p.worker, failed: p.error ?? (p.exitCode !== null ? stoppedEarly(p.exitCode) : null), busy: 0 };
       w.worker.postMessage({ type: 'init', data: this.data } satisfies ParseRequest);
       w.worker.on('message', (m: ParseReply) => this.reply(w, m));
@@ -116,7 +110,7 @@ export class ParallelScan {
     const a = this.inputs;
     const b = opts.inputs;
     return (
-      opts.threads === this.threads &&
+      opts.threads === this.opts.threads &&
       opts.rangeBytes === this.opts.rangeBytes &&
       opts.inflatedBudgetBytes === this.opts.inflatedBudgetBytes &&
       tzOffsetMinutes(opts.config.timezone) === this.data.tzOffsetMin &&
