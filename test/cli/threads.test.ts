@@ -4,9 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_CELLS, OUTPUT_FILES, ROOT, runCli, tempDir } from '../helpers/cli.js';
-
-const volatile = (text: string) => text.replace(/"(detected_at|emitted_at)":"[^"]*"/g, '"$1":""');
+import { BUNDLED_CELLS, OUTPUT_FILES, ROOT, runCli, tempDir, volatile } from '../helpers/cli.js';
 
 function caseArgs(dir: string): string[] {
   const args = ['--cdrs', join(dir, 'cdrs')];

@@ -75,6 +75,9 @@ export function readNdjson<T = Record<string, unknown>>(path: string): T[] {
     });
 }
 
+/** Output text without its wall-clock fields (detected_at, emitted_at), to compare two runs' outputs. */
+export const volatile = (text: string) => text.replace(/"(detected_at|emitted_at)":"[^"]*"/g, '"$1":""');
+
 export const OUTPUT_FILES = ['clones.ndjson', 'block-candidates.ndjson', 'rejects.ndjson'] as const;
 
 /** Read the three output files of a detect run. */

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OUTPUT_FILES, ROOT, assertBuilt, runCli, tempDir } from '../helpers/cli.js';
+import { OUTPUT_FILES, ROOT, assertBuilt, runCli, tempDir, volatile } from '../helpers/cli.js';
 
 const mod = async () => import(join(ROOT, 'dist', 'pipeline', 'scan-start.js'));
 const pool = async () => import(join(ROOT, 'dist', 'pipeline', 'parse-pool.js'));
@@ -30,7 +30,6 @@ function day(dir: string): void {
   writeFileSync(join(dir, 'cdrs', 'b.csv'), [HEADER, ...rows.slice(200)].join('\n') + '\n');
 }
 
-const volatile = (text: string) => text.replace(/"(detected_at|emitted_at)":"[^"]*"/g, '"$1":""');
 
 /** A day of CDRs in a new folder, and the built modules the tests call. */
 async function setup() {
