@@ -4,8 +4,10 @@
 //      `run` consuming them all (engine + ClickHouse sink + commits);
 //   2. latency: with live traffic at --live-rate msg/s carrying a planted clone pair every 50 ms, the time
 //      from producing a pair's second CDR to its finding being visible in ClickHouse (p50/p99).
-// Usage: npm run build && node bench/kafka-bench.mjs [--rows 1000000] [--partitions 64] [--brokers 3] [--live-rate 20000] [--live-s 20]
+// Usage: npm run build && node bench/kafka-bench.mjs [--cli dist/cli/main.js] [--rows 1000000] [--partitions 64] [--brokers 3] [--live-rate 20000] [--live-s 20]
 //   [--node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"]  (node flags for the `run` processes, e.g. a CPU profile)
+//   [--flush-ms N] [--commit-ms N]  (clickhouse.flushIntervalMs for both parts, --commit-interval-ms for the live part;
+//   default: the product's defaults, 1000 and 1000)
 //   [--skip-live | --skip-throughput]  (only one of the two parts)  [--run-args="..."]  (more flags for both run processes)
 // The mock cluster keeps only ~5 MB (and at most 100k messages) per partition, so the backlog is spread over
 // 64 partitions by default; a real cluster has no such limit.
@@ -21,7 +23,6 @@ import { parseArgs } from 'node:util';
 import kafkajs from 'kafkajs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
 const { values: a } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
@@ -34,8 +35,12 @@ const { values: a } = parseArgs({
     'skip-live': { type: 'boolean', default: false },
     'skip-throughput': { type: 'boolean', default: false },
     'run-args': { type: 'string', default: '' },
+    cli: { type: 'string', default: join(ROOT, 'dist/cli/main.js') },
+    'flush-ms': { type: 'string', default: '' },
+    'commit-ms': { type: 'string', default: '' },
   },
 });
+const CLI = resolve(a.cli);
 const ROWS = Number(a.rows);
 const PARTITIONS = Number(a.partitions);
 const LIVE_RATE = Number(a['live-rate']);
@@ -44,6 +49,18 @@ const BROKERS = Number(a.brokers);
 const NODE_ARGS = a['node-args'].split(/\s+/).filter(Boolean);
 const RUN_ARGS = a['run-args'].split(/\s+/).filter(Boolean);
 const cleanups = [];
+/** Pids of the mock brokers and the ClickHouse server: they run on the same cores as `run`. */
+const services = { brokers: 0, clickhouse: 0 };
+/** CPU seconds a process has used (utime + stime of /proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuSeconds(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 const log = (m) => process.stderr.write(`[kafka-bench] ${m}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,6 +99,7 @@ function startMockKafka(topics) {
   }
   // Three brokers, as a real cluster has: partition leaders spread, so the consumer fetches from three in parallel.
   const p = spawn(bin, ['-b', String(BROKERS), ...Object.entries(topics).map(([t, n]) => `${t}:${n}`)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  services.brokers = p.pid;
   cleanups.push(() => p.kill('SIGKILL'));
   return new Promise((res, rej) => {
     let out = '';
@@ -104,6 +122,7 @@ async function startClickHouse() {
     `--http_port=${http}`, `--tcp_port=${tcp}`, `--interserver_http_port=${inter}`, '--listen_host=127.0.0.1',
     `--logger.log=${dir}/s.log`, `--logger.errorlog=${dir}/e.log`,
   ], { stdio: 'ignore' });
+  services.clickhouse = p.pid;
   cleanups.push(() => {
     p.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -155,6 +174,8 @@ async function sustained(brokers, ch, data, port, common, cfg) {
   await waitFor('run metrics', () => metrics(port), 30000);
   let first = 0;
   let cpuAtFirst = 0;
+  let chCpuAtFirst = 0;
+  let brokersCpuAtFirst = 0;
   let peakRss = 0;
   let peakState = 0;
   const m = await waitFor(
@@ -164,6 +185,8 @@ async function sustained(brokers, ch, data, port, common, cfg) {
       if (!first && x.clonewatch_records_in_total > 0) {
         first = performance.now();
         cpuAtFirst = x.clonewatch_process_cpu_seconds;
+        chCpuAtFirst = cpuSeconds(services.clickhouse);
+        brokersCpuAtFirst = cpuSeconds(services.brokers);
       }
       peakRss = Math.max(peakRss, x.clonewatch_process_resident_bytes ?? 0);
       peakState = Math.max(peakState, x.clonewatch_state_bytes ?? 0);
@@ -174,10 +197,15 @@ async function sustained(brokers, ch, data, port, common, cfg) {
   );
   const consumeS = (performance.now() - first) / 1000;
   const cpuS = m.clonewatch_process_cpu_seconds - cpuAtFirst;
+  const chCpuS = cpuSeconds(services.clickhouse) - chCpuAtFirst;
+  const brokersCpuS = cpuSeconds(services.brokers) - brokersCpuAtFirst;
   const findings = (m['clonewatch_findings_total{rule="simultaneity"}'] ?? 0) + (m['clonewatch_findings_total{rule="time_distance"}'] ?? 0);
   run.p.kill('SIGTERM');
   await new Promise((r) => run.p.once('exit', r));
   const inCh = Number((await chQuery(ch, 'SELECT count() FROM bench.suspected_clones FINAL')).trim());
+  // Inserts the server took (every table, this run and the schema's own): each costs ClickHouse CPU on the same cores.
+  if (process.env.CW_BENCH_EVENTS) log(await chQuery(ch, "SELECT event, value FROM system.events FORMAT TSV"));
+  const chInserts = Number((await chQuery(ch, "SELECT value FROM system.events WHERE event = 'InsertQuery'")).trim() || 0);
   log(`throughput: ${lines} CDRs in ${consumeS.toFixed(2)} s = ${Math.round(lines / consumeS)} CDR/s (${Math.round(lines / cpuS)} per CPU-second of run); ${findings} findings (${inCh} in ClickHouse after FINAL)`);
 
   return {
@@ -189,9 +217,13 @@ async function sustained(brokers, ch, data, port, common, cfg) {
     runCdrPerS: Math.round(lines / consumeS),
     runCdrPerCpuS: Math.round(lines / cpuS),
     runCpuS: Number(cpuS.toFixed(2)),
+    // The services' CPU while `run` consumed: on this machine they share its cores.
+    clickhouseCpuS: Number(chCpuS.toFixed(2)),
+    brokersCpuS: Number(brokersCpuS.toFixed(2)),
     loadAverage1m: Number((await import('node:os')).loadavg()[0].toFixed(2)),
     findings,
     findingsInClickHouseFinal: inCh,
+    clickhouseInserts: chInserts,
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     peakStateMiB: Math.round(peakState / 2 ** 20),
   };
@@ -213,8 +245,9 @@ async function main() {
 
   const port = await freePort();
   const common = ['--cells', join(data, 'cells.csv'), '--exceptions', join(data, 'exceptions.csv'), '--session-timeout-ms', '6000', '--metrics-host', '127.0.0.1', '--metrics-port', String(port)];
+  // The product's defaults unless asked (--flush-ms N sets clickhouse.flushIntervalMs for both parts).
   const cfg = join(mkdtempSync(join(tmpdir(), 'cw-bench-')), 'config.json');
-  writeFileSync(cfg, JSON.stringify({ clickhouse: { flushIntervalMs: 200 } }));
+  writeFileSync(cfg, JSON.stringify(a['flush-ms'] ? { clickhouse: { flushIntervalMs: Number(a['flush-ms']) } } : {}));
   const throughput = a['skip-throughput'] ? { machine: machine() } : await sustained(brokers, ch, data, port, common, cfg);
   if (a['skip-live']) {
     process.stdout.write(JSON.stringify(throughput, null, 2) + '\n');
@@ -224,7 +257,7 @@ async function main() {
   // 2. Latency under live load: honest traffic plus one clone pair every 50 ms, event time = wall time.
   const port2 = await freePort();
   const common2 = common.map((x) => (x === String(port) ? String(port2) : x));
-  const live = startRun(brokers, [...common2, '--config', cfg, '--topic', 'cdrs-live', '--group-id', `live-${Date.now()}`, '--clickhouse', `${ch}/live`, '--commit-interval-ms', '200']);
+  const live = startRun(brokers, [...common2, '--config', cfg, '--topic', 'cdrs-live', '--group-id', `live-${Date.now()}`, '--clickhouse', `${ch}/live`, ...(a['commit-ms'] ? ['--commit-interval-ms', a['commit-ms']] : [])]);
   await waitFor('live run metrics', () => metrics(port2), 30000);
   const kafka = new kafkajs.Kafka({ brokers: brokers.split(','), clientId: 'bench', logLevel: kafkajs.logLevel.NOTHING });
   const producer = kafka.producer();

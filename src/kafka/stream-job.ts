@@ -78,6 +78,8 @@ export class StreamJob {
   private idleTimer: NodeJS.Timeout | null = null;
   /** Produce timestamps of findings written but not yet confirmed by every sink. */
   private unconfirmed: number[] = [];
+  /** Findings were written to the sinks since the last early flush. */
+  private findingsWaiting = false;
   private readonly tz: number;
   private readonly bounds: TimeBounds;
   private readonly clock: () => number;
@@ -394,9 +396,12 @@ export class StreamJob {
       resolveOffset(String(last));
       st.resolved();
     }
-    await this.emit({ findings, candidates, rejects }, heartbeat);
     const hw = Number(batch.highWatermark);
-    if (Number.isFinite(hw)) m.lag.set(Math.max(0, hw - st.nextOffset), { partition: batch.partition });
+    if (Number.isFinite(hw)) {
+      st.highWatermark(hw);
+      m.lag.set(Math.max(0, hw - st.nextOffset), { partition: batch.partition });
+    }
+    await this.emit({ findings, candidates, rejects }, { heartbeat, live: !st.behind });
     m.batchSeconds.observe((performance.now() - t0) / 1000);
     this.lastBatchMs = this.clock();
     const intervalMs = this.d.config.kafka.commitIntervalMs;
@@ -406,15 +411,26 @@ export class StreamJob {
     if (this.clock() - this.lastCommitMs >= intervalMs && !this.failure) void this.startCommit().catch(() => {});
   }
 
-  private async emit(batch: OutputBatch, heartbeat?: () => Promise<void>): Promise<void> {
-    if (batch.findings.length === 0 && batch.candidates.length === 0 && batch.rejects.length === 0) return;
-    const m = this.d.metrics;
-    for (const f of batch.findings) m.findings.inc({ rule: f.rule });
-    m.candidates.inc(undefined, batch.candidates.length);
-    await whileHeartbeating(Promise.all([this.d.kafkaSink.write(batch), ...this.d.sinks.map((s) => s.write(batch))]), heartbeat);
-    // Findings are rare and wanted at once: the data sinks start writing them now rather than at their next
-    // flush interval or commit (one insert in flight at a time; a failure surfaces at the next commit).
-    if (batch.findings.length > 0) for (const s of this.d.sinks) void s.flush().catch(() => {});
+  /**
+   * Outputs to every sink. `live`: the outputs come from the head of the log (not from a backlog being read),
+   * so findings waiting in the data sinks are written now.
+   */
+  private async emit(batch: OutputBatch, o: { heartbeat?: () => Promise<void>; live: boolean }): Promise<void> {
+    if (batch.findings.length > 0 || batch.candidates.length > 0 || batch.rejects.length > 0) {
+      const m = this.d.metrics;
+      for (const f of batch.findings) m.findings.inc({ rule: f.rule });
+      m.candidates.inc(undefined, batch.candidates.length);
+      await whileHeartbeating(Promise.all([this.d.kafkaSink.write(batch), ...this.d.sinks.map((s) => s.write(batch))]), o.heartbeat);
+      if (batch.findings.length > 0) this.findingsWaiting = true;
+    }
+    // Live findings are wanted at once: the data sinks start writing them now rather than at their next flush
+    // interval or commit (one insert in flight at a time; a failure surfaces at the next commit). While a
+    // backlog is read they wait for the flush interval: an insert per batch would cost the ClickHouse server
+    // more than the findings gain by it (many small inserts, each a new part to merge).
+    if (o.live && this.findingsWaiting) {
+      this.findingsWaiting = false;
+      for (const s of this.d.sinks) void s.flush().catch(() => {});
+    }
   }
 
   /** Reference rejects (catalogue, exception list) go to the data sinks, not to the CDR dead-letter topic. */
@@ -443,7 +459,8 @@ export class StreamJob {
         }
         candidates.push(...out.candidates);
       }
-      await this.emit({ findings, candidates, rejects: [] });
+      // Idle partitions are at the head of their log; findings wait only while another partition reads a backlog.
+      await this.emit({ findings, candidates, rejects: [] }, { live: ![...this.parts.values()].some((p) => p.behind) });
     }
     if (now - this.lastCommitMs >= this.d.config.kafka.commitIntervalMs && !this.failure) void this.startCommit().catch(() => {});
   }

@@ -24,6 +24,7 @@ export class StreamPartition {
   private gen: number;
   private isSeeking = false;
   private lastSnapshotAtMs = 0;
+  private isBehind = false;
 
   constructor(
     readonly partition: number,
@@ -71,6 +72,15 @@ export class StreamPartition {
 
   get rebuilding(): boolean {
     return this.next < this.rebuildUntil;
+  }
+  /** The last batch ended before the partition's high watermark of its fetch: a backlog is being read. */
+  get behind(): boolean {
+    return this.isBehind;
+  }
+
+  /** After a batch: where the partition's log ended when it was fetched. */
+  highWatermark(hw: number): void {
+    this.isBehind = this.next < hw;
   }
 
   /** A new group generation found this state continuing exactly at the committed offset. */

@@ -181,6 +181,33 @@ describe.skipIf(skip !== null)('run with clickhouse-server: findings at once, sh
     await run.stop('SIGTERM');
   });
 
+  it('findings read from a backlog reach ClickHouse at once when the partitions reach the head of their logs', async () => {
+    const b = await broker();
+    // A backlog: 60 clone pairs, each after 1,000 CDRs of one-SIM phones. While it is read, findings wait for
+    // the flush interval (no early flush per batch); once the partitions reach the head they are written.
+    const pairs = 60;
+    const p = new Kafka({ brokers: b.brokers, clientId: 'test', logLevel: logLevel.NOTHING }).producer();
+    await p.connect();
+    for (let i = 0; i < pairs; i++) {
+      const filler = Array.from({ length: 1000 }, (_, j) => {
+        const imei = `3599${String(i * 1000 + j).padStart(10, '0')}`;
+        return { key: imei, value: JSON.stringify({ record_id: `fill-${i}-${j}`, event_type: 'data', imei, imsi: `7160610${String(i * 1000 + j).padStart(8, '0')}`, msisdn: '', start_time: '2026-03-02T07:00:00Z', duration_s: 60, radio: 'LTE', mcc: 716, mnc: 6, lac: 1001, ci: 100 }) };
+      });
+      await p.send({ topic: 'cdrs', acks: -1, messages: [...filler, ...clonePair(`3588${String(i).padStart(10, '0')}`, '716060000000041', '716060000000042', 7)] });
+    }
+    await p.disconnect();
+    const cfg = join(tempDir(), 'c.json');
+    // A fetch returns one record batch (one send) per partition: 60 batches, each with a finding.
+    writeFileSync(cfg, JSON.stringify({ clickhouse: { flushIntervalMs: 120000 }, kafka: { maxBytesPerPartition: 1024 } }));
+    const run = await startRun(b.brokers, ['--config', cfg, '--commit-interval-ms', '120000', '--group-id', `backlog-${Date.now()}`, '--clickhouse', `${ch.url}/backlog`, '--cells', SMALL_CELLS]);
+    const count = async () => Number((await ch.query('SELECT count() FROM backlog.suspected_clones')).trim());
+    // Neither the flush interval nor a commit comes within the test: the findings reach ClickHouse because
+    // the partitions' last batches reached the head of their logs.
+    await waitFor('every finding in ClickHouse', async () => (await count().catch(() => 0)) === pairs, 30000);
+    expect((await run.metrics())['clonewatch_records_in_total']).toBe(pairs * 1002);
+    await run.stop('SIGTERM');
+  });
+
   it('SIGTERM with ClickHouse down ends within --shutdown-timeout-ms without committing; a second signal exits at once', async () => {
     const b = await broker();
     const group = `stuck-${Date.now()}`;

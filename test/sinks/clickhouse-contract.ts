@@ -195,6 +195,47 @@ export function storeContract(target: () => string): void {
     await withStore(c, async (store) => expect(await countRows(store, 'suspected_clones', true)).toBe(3000));
   });
 
+  it('a row waits flushIntervalMs from its own arrival, and rows arriving while a flush runs do not start more inserts', async () => {
+    const c = cfg({ flushIntervalMs: 500 });
+    const sink = (await openClickHouseSink(c, { runId: 'due' })) as ClickHouseSink;
+    const client = sink.store.client as unknown as Record<'insert' | 'exec', (...a: unknown[]) => Promise<unknown>>;
+    let inserts = 0;
+    for (const m of ['insert', 'exec'] as const) {
+      const orig = client[m].bind(client);
+      client[m] = (...a: unknown[]) => {
+        if (JSON.stringify(a[0]).includes('suspected_clones')) inserts++;
+        return orig(...a);
+      };
+    }
+    const findings = sampleFindings(400, { days: 1, seed: 5 });
+    const buffered = () => (sink as unknown as { buffered: number }).buffered;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // A flush (as a commit asks), then one row 250 ms later: it is due 500 ms after its own arrival, not at a
+    // tick counted from the sink's start or from the flush.
+    await sink.write({ findings: findings.slice(0, 1), candidates: [], rejects: [] });
+    await sink.flush();
+    await sleep(250);
+    await sink.write({ findings: findings.slice(1, 2), candidates: [], rejects: [] });
+    const at = performance.now();
+    await sleep(350);
+    expect(buffered()).toBe(1);
+    while (buffered() > 0 && performance.now() - at < 5000) await sleep(10);
+    expect(buffered()).toBe(0);
+    expect(performance.now() - at).toBeGreaterThanOrEqual(499);
+    // A steady stream of rows for 1.5 s (one every 5 ms) with three flushes asked in it: each flush is one
+    // insert (this table has one partition here), the rows that come meanwhile wait for the next.
+    inserts = 0;
+    const t0 = performance.now();
+    for (let i = 2; performance.now() - t0 < 1500; i++) {
+      await sink.write({ findings: findings.slice(i % 400, (i % 400) + 1), candidates: [], rejects: [] });
+      if (i % 100 === 0) void sink.flush();
+      await sleep(5);
+    }
+    await sink.close();
+    expect(inserts).toBeGreaterThanOrEqual(2);
+    expect(inserts).toBeLessThanOrEqual(8);
+  });
+
   it('upgrades a version-1 store: migration 2 adds block_candidates.imsi_count once', async () => {
     const c = cfg();
     await withStore(c, async (store) => {

@@ -15,10 +15,11 @@ const NOT_ROW_CONTENT = /Code: (60|81|164|192|193|194|195|197|241|497|516)\b|UNK
 const ROW_CONTENT_ERROR = (err: Error): boolean => !NOT_ROW_CONTENT.test(err.message);
 import type { InsertTable } from './schema.js';
 
-/** A buffered row and the partition its insert block belongs to. */
+/** A buffered row, the partition its insert block belongs to, and when it was buffered (monotonic ms). */
 interface Pending {
   row: Row;
   partition: string;
+  atMs: number;
 }
 
 class TableBuffer {
@@ -65,10 +66,12 @@ export class ClickHouseSink implements Sink {
   private readonly rejects: TableBuffer;
   private buffered = 0;
   private flushing: Promise<void> | null = null;
-  private forced = false;
+  /** A flush covers each buffer up to these counts of added rows (rows added later wait for their own turn). */
+  private readonly flushUpTo = [0, 0, 0];
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
-  private readonly timer: NodeJS.Timeout;
+  /** Wakes when the oldest buffered row has waited flushIntervalMs. */
+  private due: NodeJS.Timeout | null = null;
   private waiters: { resolve: () => void; reject: (e: Error) => void; ready: () => boolean }[] = [];
   private readonly outages: Outage[] = [];
   private current: Outage | null = null;
@@ -89,10 +92,6 @@ export class ClickHouseSink implements Sink {
     this.buffers = [this.findings, this.candidates, this.rejects];
     this.log = opts.log ?? (() => {});
     this.now = opts.now ?? Date.now;
-    this.timer = setInterval(() => {
-      if (this.buffered > 0) this.kick(true);
-    }, settings.flushIntervalMs);
-    this.timer.unref();
   }
 
   async write(batch: OutputBatch): Promise<void> {
@@ -101,9 +100,10 @@ export class ClickHouseSink implements Sink {
     const now = this.now();
     // Convert first, so a bad record throws here, before anything is buffered.
     // The partition of each row, as the table's PARTITION BY computes it (day or month of a DateTime column).
-    const f = batch.findings.map((x) => toPending(findingRow(x, runId), 'time_a', 10));
-    const c = batch.candidates.map((x) => toPending(candidateRow(x, runId), 'first_evidence_at', 7));
-    const r = batch.rejects.map((x) => toPending(rejectRow(x, runId, now), 'rejected_at', 7));
+    const at = performance.now();
+    const f = batch.findings.map((x) => toPending(findingRow(x, runId), 'time_a', 10, at));
+    const c = batch.candidates.map((x) => toPending(candidateRow(x, runId), 'first_evidence_at', 7, at));
+    const r = batch.rejects.map((x) => toPending(rejectRow(x, runId, now), 'rejected_at', 7, at));
     const n = f.length + c.length + r.length;
     if (n === 0) return;
     // Backpressure: wait for room (an oversized batch gets in alone once the buffer is empty).
@@ -116,6 +116,7 @@ export class ClickHouseSink implements Sink {
     this.push(this.candidates, c);
     this.push(this.rejects, r);
     if (this.buffers.some((b) => b.rows.length >= this.settings.batchRows)) this.kick(false);
+    this.armTimer();
   }
 
   private push(buf: TableBuffer, rows: Pending[]): void {
@@ -185,7 +186,7 @@ export class ClickHouseSink implements Sink {
         try {
           if (!this.failure) await this.flush();
         } finally {
-          clearInterval(this.timer);
+          if (this.due) clearTimeout(this.due);
           this.rejectWaiters(this.failure ?? new Error('ClickHouse sink closed'));
           await this.store.close().catch(() => {});
         }
@@ -197,30 +198,52 @@ export class ClickHouseSink implements Sink {
 
   // ---- the flush loop ----
 
+  /**
+   * Start inserting, if no insert is in flight: full batches, and with `force` every row buffered so far.
+   * Rows that arrive while it runs ride along in the same inserts, but do not start more of them: they wait
+   * for a full batch, their own flushIntervalMs, or the next flush. Otherwise a steady stream of rows (a
+   * backlog read at full speed) would keep ClickHouse inserting small blocks back to back.
+   */
   private kick(force: boolean): void {
-    if (force) this.forced = true;
+    if (force) this.buffers.forEach((b, i) => (this.flushUpTo[i] = Math.max(this.flushUpTo[i], b.added)));
     if (this.flushing || this.failure) return;
     this.flushing = this.drain()
       .catch((err: Error) => this.fail(err))
       .finally(() => {
         this.flushing = null;
-        // Rows may have arrived while the last insert ran.
-        if (!this.failure && (this.forced ? this.buffered > 0 : this.buffers.some((b) => b.rows.length >= this.settings.batchRows))) {
-          this.kick(false);
-        }
+        if (this.failure) return;
+        if (this.buffers.some((b, i) => b.rows.length >= this.settings.batchRows || b.removed < this.flushUpTo[i])) this.kick(false);
+        else this.armTimer();
       });
   }
 
   private async drain(): Promise<void> {
     for (;;) {
-      const force = this.forced;
-      const buf = this.buffers.find((b) => b.rows.length >= this.settings.batchRows) ?? (force ? this.buffers.find((b) => b.rows.length > 0) : undefined);
-      if (!buf) {
-        if (this.buffered === 0) this.forced = false;
-        return;
-      }
+      const buf = this.buffers.find((b) => b.rows.length >= this.settings.batchRows) ?? this.buffers.find((b, i) => b.removed < this.flushUpTo[i]);
+      if (!buf) return;
       await this.insertChunk(buf, Math.min(buf.rows.length, this.settings.batchRows));
     }
+  }
+
+  /**
+   * Flush when the oldest buffered row has waited flushIntervalMs (one timer at a time). While an insert is
+   * in flight the timer waits for it: the drain's end arms it again for what is left.
+   */
+  private armTimer(): void {
+    if (this.due || this.buffered === 0 || this.failure || this.closing) return;
+    this.due = setTimeout(() => {
+      this.due = null;
+      if (this.flushing || this.buffered === 0) return;
+      if (performance.now() + 1 >= this.dueAtMs()) this.kick(true);
+      else this.armTimer();
+    }, Math.max(0, this.dueAtMs() - performance.now()));
+    this.due.unref();
+  }
+
+  private dueAtMs(): number {
+    let oldest = Infinity;
+    for (const b of this.buffers) if (b.rows.length > 0) oldest = Math.min(oldest, b.rows[0].atMs);
+    return oldest + this.settings.flushIntervalMs;
   }
 
   /** Insert the first `n` rows of a buffer, one insert per partition, and drop them once confirmed. */
@@ -348,8 +371,8 @@ export class ClickHouseSink implements Sink {
   }
 }
 
-function toPending(row: Row, timeColumn: string, prefix: number): Pending {
-  return { row, partition: (row[timeColumn] as string).slice(0, prefix) };
+function toPending(row: Row, timeColumn: string, prefix: number, atMs: number): Pending {
+  return { row, partition: (row[timeColumn] as string).slice(0, prefix), atMs };
 }
 
 function sleep(ms: number): Promise<void> {
