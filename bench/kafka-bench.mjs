@@ -224,6 +224,8 @@ async function sustained(brokers, ch, data, port, common, cfg) {
     findings,
     findingsInClickHouseFinal: inCh,
     clickhouseInserts: chInserts,
+    batches: m.clonewatch_batch_seconds_count,
+    commits: m.clonewatch_commits_total,
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     peakStateMiB: Math.round(peakState / 2 ** 20),
   };
