@@ -8,6 +8,10 @@
 //   [--node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"]  (node flags for the `run` processes, e.g. a CPU profile)
 //   [--flush-ms N] [--commit-ms N]  (clickhouse.flushIntervalMs for both parts, --commit-interval-ms for the live part;
 //   default: the product's defaults, 1000 and 1000)
+//   [--replay-batch N]  (messages per produce request of the backlog's replay, default 20000: record batches of
+//   ~310 messages (~78 KB) per partition. The mock broker returns one record batch per partition per fetch, so this
+//   sets the size of the batches `run` gets; a real broker fills a fetch up to maxBytesPerPartition (1 MB) from
+//   however many record batches. `replay`'s own default, 2000, gives batches of ~31 messages here)
 //   [--skip-live | --skip-throughput]  (only one of the two parts)  [--run-args="..."]  (more flags for both run processes)
 // The mock cluster keeps only ~5 MB (and at most 100k messages) per partition, so the backlog is spread over
 // 64 partitions by default; a real cluster has no such limit.
@@ -38,6 +42,7 @@ const { values: a } = parseArgs({
     cli: { type: 'string', default: join(ROOT, 'dist/cli/main.js') },
     'flush-ms': { type: 'string', default: '' },
     'commit-ms': { type: 'string', default: '' },
+    'replay-batch': { type: 'string', default: '20000' },
   },
 });
 const CLI = resolve(a.cli);
@@ -164,7 +169,7 @@ const machine = () => `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Ma
 /** 1. Produce everything first, then time the consumer on a full backlog. */
 async function sustained(brokers, ch, data, port, common, cfg) {
   const t0 = Date.now();
-  const rp = spawnSync(process.execPath, [CLI, 'replay', '--cdrs', join(data, 'cdrs'), '--brokers', brokers], { cwd: ROOT, encoding: 'utf8' });
+  const rp = spawnSync(process.execPath, [CLI, 'replay', '--cdrs', join(data, 'cdrs'), '--brokers', brokers, '--batch', a['replay-batch']], { cwd: ROOT, encoding: 'utf8' });
   if (rp.status !== 0) throw new Error(rp.stderr);
   const replayS = (Date.now() - t0) / 1000;
   log(rp.stderr.trim());
@@ -224,6 +229,7 @@ async function sustained(brokers, ch, data, port, common, cfg) {
     findings,
     findingsInClickHouseFinal: inCh,
     clickhouseInserts: chInserts,
+    replayBatch: Number(a['replay-batch']),
     batches: m.clonewatch_batch_seconds_count,
     commits: m.clonewatch_commits_total,
     peakRssMiB: Math.round(peakRss / 2 ** 20),

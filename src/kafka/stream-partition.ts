@@ -3,6 +3,9 @@ import type { Engine } from '../engine/engine.js';
 import type { BlockCandidate, Finding } from '../domain/types.js';
 import type { PartitionStart, RebuildMeta } from './partition-plan.js';
 
+/** Messages left before the high watermark after a batch beyond which the partition is reading a backlog. */
+export const BACKLOG_MESSAGES = 1000;
+
 /**
  * The state of one assigned partition of the CDR topic: its engine and where it stands. The stream job
  * changes it only through these methods.
@@ -73,14 +76,17 @@ export class StreamPartition {
   get rebuilding(): boolean {
     return this.next < this.rebuildUntil;
   }
-  /** The last batch ended before the partition's high watermark of its fetch: a backlog is being read. */
+  /**
+   * A backlog is being read: after the last batch more than BACKLOG_MESSAGES messages were left before the
+   * partition's high watermark of its fetch. A few record batches behind is live traffic, not a backlog.
+   */
   get behind(): boolean {
     return this.isBehind;
   }
 
   /** After a batch: where the partition's log ended when it was fetched. */
   highWatermark(hw: number): void {
-    this.isBehind = this.next < hw;
+    this.isBehind = hw - this.next > BACKLOG_MESSAGES;
   }
 
   /** A new group generation found this state continuing exactly at the committed offset. */
