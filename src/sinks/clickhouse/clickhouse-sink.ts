@@ -212,17 +212,20 @@ export class ClickHouseSink implements Sink {
       .finally(() => {
         this.flushing = null;
         if (this.failure) return;
-        if (this.buffers.some((b, i) => b.rows.length >= this.settings.batchRows || b.removed < this.flushUpTo[i])) this.kick(false);
+        if (this.nextToInsert()) this.kick(false);
         else this.armTimer();
       });
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
-      const buf = this.buffers.find((b) => b.rows.length >= this.settings.batchRows) ?? this.buffers.find((b, i) => b.removed < this.flushUpTo[i]);
-      if (!buf) return;
+    for (let buf = this.nextToInsert(); buf; buf = this.nextToInsert()) {
       await this.insertChunk(buf, Math.min(buf.rows.length, this.settings.batchRows));
     }
+  }
+
+  /** The buffer to insert from next: a full batch first, then rows a flush still covers; none when neither. */
+  private nextToInsert(): TableBuffer | undefined {
+    return this.buffers.find((b) => b.rows.length >= this.settings.batchRows) ?? this.buffers.find((b, i) => b.removed < this.flushUpTo[i]);
   }
 
   /**
