@@ -209,7 +209,6 @@ async function sustained(brokers, ch, data, port, common, cfg) {
   await new Promise((r) => run.p.once('exit', r));
   const inCh = Number((await chQuery(ch, 'SELECT count() FROM bench.suspected_clones FINAL')).trim());
   // Inserts the server took (every table, this run and the schema's own): each costs ClickHouse CPU on the same cores.
-  if (process.env.CW_BENCH_EVENTS) log(await chQuery(ch, "SELECT event, value FROM system.events FORMAT TSV"));
   const chInserts = Number((await chQuery(ch, "SELECT value FROM system.events WHERE event = 'InsertQuery'")).trim() || 0);
   log(`throughput: ${lines} CDRs in ${consumeS.toFixed(2)} s = ${Math.round(lines / consumeS)} CDR/s (${Math.round(lines / cpuS)} per CPU-second of run); ${findings} findings (${inCh} in ClickHouse after FINAL)`);
 
