@@ -118,6 +118,42 @@ export class CdrCsvParser {
     this.setColumns(Int8Array.from(p.colToField));
   }
 
+  /**
+   * The input's offset where the next record starts when every byte pushed so far has been read into
+   * records (none pending, no long line being skipped); -1 when a record (a quoted field with a line end, a
+   * line without its end) is still open. A reader of one byte range checks with it that the range it read
+   * ends where the next range starts (pipeline/parse-worker.ts).
+   */
+  recordStartAt(): number {
+    return this.carry === null && this.skip === null && !this.first ? this.offset : -1;
+  }
+
+  /**
+   * The header's column map of an input whose first bytes are `head` (a BOM and blank lines before the
+   * header skipped, as push() does), without reading any record; null: `head` ends before the header does
+   * (`final` false). Throws the InputError push() would throw for a bad header.
+   */
+  headerColumns(head: Buffer, final: boolean): number[] | null {
+    let pos = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    for (;;) {
+      const nl = head.indexOf(LF, pos);
+      const lineEnd = nl < 0 ? head.length : nl > pos && head[nl - 1] === CR ? nl - 1 : nl;
+      if (nl >= 0 && lineEnd === pos) {
+        pos = nl + 1;
+        continue;
+      }
+      if (pos >= head.length && !final) return null;
+      const r = this.q.parse(head, pos, final);
+      if (r === 'more') {
+        if (head.length - pos > this.maxLineBytes) throw new InputError(`${this.source}: the header on line 1 is longer than maxLineBytes (${this.maxLineBytes} bytes)`, 'BAD_HEADER');
+        return null;
+      }
+      if (r === 'broken') throw new InputError(`${this.source}: the CSV header on line 1 has an unterminated quote`, 'BAD_HEADER');
+      this.readHeader(this.q.fields(r.count));
+      return Array.from(this.colToField!);
+    }
+  }
+
   private setColumns(map: Int8Array): void {
     this.colToField = map;
     this.nCols = map.length;

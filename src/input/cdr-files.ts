@@ -153,9 +153,9 @@ export function isGzipFile(path: string): boolean {
 }
 
 /** Bytes [start, end) of a plain file input, in large chunks (end undefined: to the end of the file). */
-export async function* readRangeChunks(input: CdrInput, start: number, end: number | undefined): AsyncGenerator<Buffer> {
+export async function* readRangeChunks(input: CdrInput, start: number, end: number | undefined, chunkBytes = 1 << 20): AsyncGenerator<Buffer> {
   if (end !== undefined && end <= start) return;
-  const src = createReadStream(input.path, { start, end: end === undefined ? undefined : end - 1, highWaterMark: 1 << 20 });
+  const src = createReadStream(input.path, { start, end: end === undefined ? undefined : end - 1, highWaterMark: chunkBytes });
   try {
     for await (const c of src) yield c as Buffer;
   } catch (err) {

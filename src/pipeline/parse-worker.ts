@@ -15,6 +15,10 @@ import { blankCdr, type Cdr, type RejectReason } from '../domain/types.js';
 import { InflatedCopy, inflatedRangeChunks, type InflatedBytes } from './inflated-copy.js';
 import { expectDetachedBuffers } from '../domain/arrays.js';
 
+const LF = 10;
+/** A header is read in reads of this size (one, as a rule). */
+const HEAD_READ_BYTES = 64 << 10;
+
 /** One byte range of one input; `from` null: from the start of the input (header, BOM). */
 export interface ParseUnit {
   id: number;
@@ -26,12 +30,48 @@ export interface ParseUnit {
   memory?: InflatedBytes;
 }
 
-/** One input for pass 1: note a resume point every `splitBytes` (0: none); keep a gzip input's inflated bytes. */
+/**
+ * One input for pass 1: note a resume point every `splitBytes` (0: none); keep a gzip input's inflated bytes.
+ * With `range`, one byte range of a plain file (see scanRange).
+ */
 export interface ScanJob {
   index: number;
   input: CdrInput;
   splitBytes: number;
   gzip: boolean;
+  range?: ScanRange;
+}
+
+/**
+ * Range `k` of a plain file cut every `step` bytes: it starts at the first line start at or after k * step and
+ * ends at the first line start at or after (k + 1) * step (the last range: at the end of the file).
+ */
+export interface ScanRange {
+  k: number;
+  step: number;
+  /** Ranges of the file (the last one ends at the end of the file). */
+  count: number;
+}
+
+/**
+ * What pass 1 read of one range: from `start` (null: the range held no line start) to `end`, the record start
+ * where it stopped (null: the end of the file), over `lines` physical lines. Its resume points' lines count
+ * from `start`. A range that started inside a quoted field is told by the range before it, which ends past
+ * that start (parallel-run.ts joins them).
+ */
+export interface ScannedRange {
+  k: number;
+  start: number | null;
+  end: number | null;
+  lines: number;
+}
+
+/** Pass 1's record boundaries of one input, or of one range of it. */
+export interface ScannedSplit {
+  index: number;
+  points: CsvResumePoint[];
+  memory: InflatedBytes | null;
+  range?: ScannedRange;
 }
 
 export type ParseRequest =
@@ -53,7 +93,7 @@ export type ParseRequest =
 
 export type ParseReply =
   /** Pass 1's record boundaries of each input read (none for a gzip input not kept in memory). */
-  | { type: 'scanned'; splits: Array<{ index: number; points: CsvResumePoint[]; memory: InflatedBytes | null }> }
+  | { type: 'scanned'; splits: ScannedSplit[] }
   | { type: 'table'; cols: KeyImsiColumns; ids: RepeatedIdsMemory }
   | { type: 'batch'; unit: number; batch: ParsedBatch; bytes: number }
   | { type: 'end'; unit: number; rows: number }
@@ -164,8 +204,17 @@ async function warmUp(): Promise<void> {
 }
 async function scan(inputs: ScanJob[]): Promise<void> {
   await warm;
-  const splits: Array<{ index: number; points: CsvResumePoint[]; memory: InflatedBytes | null }> = [];
-  for (const { index, input, splitBytes, gzip } of inputs) {
+  const splits: ScannedSplit[] = [];
+  for (const { index, input, splitBytes, gzip, range } of inputs) {
+    if (range !== undefined) {
+      try {
+        splits.push(await scanRange(index, input, splitBytes, range));
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        port!.postMessage({ type: 'failed', unit: -1 - index, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
+      }
+      continue;
+    }
     const parser = new CdrCsvParser(input.name, d.tzOffsetMin, IGNORE, d.maxLineBytes, scanner);
     if (splitBytes > 0) parser.noteResumePoints(splitBytes);
     const copy = gzip ? new InflatedCopy(d.inflatedBudget) : null;
@@ -186,6 +235,104 @@ async function scan(inputs: ScanJob[]): Promise<void> {
     splits.push({ index, points: gzip && memory === null ? [] : parser.resumePoints(), memory });
   }
   port!.postMessage({ type: 'scanned', splits } satisfies ParseReply);
+}
+
+/**
+ * Pass 1 over one range of a plain file. It starts at the first line start at or after k * step, with the
+ * column map of the file's header, and reads records until it stands at a record start that is the line start
+ * where range k + 1 starts. When a record is still open there (range k + 1 started inside a quoted field with a
+ * line end, so it read garbage), it reads on to the next range's start, and so on: the ranges it passes are
+ * read again here, and their own results are dropped when the ranges are joined (parallel-run.ts). What the
+ * dropped ranges noted in the table and the bit sets stays: a key or a record_id noted for nothing only costs
+ * matching or a duplicate check, never a finding or a reject.
+ */
+async function scanRange(index: number, input: CdrInput, splitBytes: number, range: ScanRange): Promise<ScannedSplit> {
+  const parser = new CdrCsvParser(input.name, d.tzOffsetMin, IGNORE, d.maxLineBytes, scanner);
+  const from = range.k * range.step;
+  let stop = cutAfter(from, range);
+  let columns: number[] | null = null;
+  if (from > 0) {
+    columns = await headerColumns(input);
+    if (columns === null) return { index, points: [], memory: null, range: { k: range.k, start: null, end: null, lines: 0 } };
+  } else parser.noteResumePoints(splitBytes);
+  // Range 0 starts at the file's start; another at the first line start at or after `from`, after the first
+  // line end at or after from - 1.
+  let start: number | null = from > 0 ? null : 0;
+  // Absolute offset of the next byte read.
+  let at = from > 0 ? from - 1 : 0;
+  const done = (end: number | null): ScannedSplit => {
+    if (end === null) parser.end();
+    else scanner.end();
+    return { index, points: parser.resumePoints(), memory: null, range: { k: range.k, start, end, lines: parser.lines } };
+  };
+  for await (let chunk of readRangeChunks(input, at, undefined)) {
+    if (start === null) {
+      const nl = chunk.indexOf(LF);
+      if (nl < 0) {
+        at += chunk.length;
+        continue;
+      }
+      start = at + nl + 1;
+      at = start;
+      chunk = chunk.subarray(nl + 1);
+      // A line longer than the range: no record starts in it; the next range starts at the same place.
+      if (start >= stop) return { index, points: [], memory: null, range: { k: range.k, start, end: start, lines: 0 } };
+      parser.resumeAt({ offset: start, line: 0, colToField: columns! });
+      parser.noteResumePoints(splitBytes);
+    }
+    while (chunk.length > 0) {
+      // The line start where the next range starts (the first at or after `stop`), if it is in this chunk.
+      const nl = stop === Infinity ? -1 : chunk.indexOf(LF, Math.max(0, stop - 1 - at));
+      if (nl < 0) {
+        parser.push(chunk);
+        at += chunk.length;
+        break;
+      }
+      const lineStart = at + nl + 1;
+      parser.push(chunk.subarray(0, nl + 1));
+      chunk = chunk.subarray(nl + 1);
+      at = lineStart;
+      if (parser.recordStartAt() === lineStart) return done(lineStart);
+      // A record is open across the next range's start: read on to the start of the range after it.
+      stop = cutAfter(lineStart, range);
+    }
+  }
+  // The file ended in this range's first line (no record start after `from`).
+  if (start === null) return { index, points: [], memory: null, range: { k: range.k, start: null, end: null, lines: 0 } };
+  return done(null);
+}
+
+/** The first cut between two ranges after `offset` (a multiple of `step`), Infinity: none (read to the end). */
+function cutAfter(offset: number, range: ScanRange): number {
+  const next = Math.floor(offset / range.step) + 1;
+  return next < range.count ? next * range.step : Infinity;
+}
+
+/** Column maps of the headers of the files this worker read ranges of (by path and size). */
+const headers = new Map<string, number[] | null>();
+
+/** The column map of a plain file's header (its first bytes), or null when it cannot be read: range 0 says why. */
+async function headerColumns(input: CdrInput): Promise<number[] | null> {
+  const key = `${input.bytes}:${input.path}`;
+  let columns = headers.get(key);
+  if (columns === undefined) headers.set(key, (columns = await readHeaderColumns(input)));
+  return columns;
+}
+
+async function readHeaderColumns(input: CdrInput): Promise<number[] | null> {
+  const parser = new CdrCsvParser(input.name, d.tzOffsetMin, IGNORE, d.maxLineBytes);
+  const parts: Buffer[] = [];
+  try {
+    for await (const chunk of readRangeChunks(input, 0, undefined, HEAD_READ_BYTES)) {
+      parts.push(chunk);
+      const columns = parser.headerColumns(parts.length === 1 ? chunk : Buffer.concat(parts), false);
+      if (columns !== null) return columns;
+    }
+    return parser.headerColumns(Buffer.concat(parts), true);
+  } catch (err) {
+    if (err instanceof InputError) return null;
+    throw err;
+  }
 }
 
 async function drain(): Promise<void> {

@@ -11,11 +11,14 @@ import type { CsvResumePoint } from '../input/cdr-csv.js';
 import { isGzipFile, listCdrInputs, rereadable, type CdrInput } from '../input/cdr-files.js';
 import type { KeyImsiColumns } from './multi-imsi-keys.js';
 import { GZIP_RATIO, RepeatedIds, type RepeatedIdsMemory } from './repeated-ids.js';
-import type { ParseReply, ParseRequest, ParseWorkerData, ScanJob } from './parse-worker.js';
+import type { ParseReply, ParseRequest, ParseWorkerData, ScanJob, ScannedSplit } from './parse-worker.js';
 import { inflatedBudget, type InflatedBytes } from './inflated-copy.js';
 import { DEFAULT_MAX_LINE_BYTES, DEFAULT_TIMEZONE, TIMEZONE_FORMAT } from '../config/defaults.js';
 
-/** A plain file is split into byte ranges of about this size (at record starts), read by the workers in turn. */
+/**
+ * A plain file is split into byte ranges of about this size (at record starts), read by the workers in turn:
+ * in pass 2, and in pass 1 (cut every RANGE_BYTES, at the next line start).
+ */
 const RANGE_BYTES = 8 << 20;
 /**
  * Pass 1 notes a record boundary every RANGE_BYTES / RANGE_PARTS bytes; a range is RANGE_PARTS such parts,
@@ -67,6 +70,8 @@ export class ParallelScan {
   onUnit: ((w: ParseWorker, m: ParseReply & { unit: number }) => void) | null = null;
   private readonly data: ParseWorkerData;
   private readonly jobs: ScanJob[] = [];
+  /** Input index -> what pass 1 read of each of its ranges so far (inputs read by ranges only). */
+  private readonly ranges = new Map<number, Array<ScannedSplit | undefined>>();
   private wake: (() => void) | null = null;
   private stopped: Promise<void> | null = null;
 
@@ -85,8 +90,19 @@ export class ParallelScan {
       inflatedBudget: inflatedBudget(opts.inflatedBudgetBytes),
     };
     const order = inputs.map((_, i) => i).sort((a, b) => size(b) - size(a));
-    const partBytes = Math.max(1, Math.floor((opts.rangeBytes ?? RANGE_BYTES) / RANGE_PARTS));
-    for (const index of order) this.jobs.push({ index, input: inputs[index], splitBytes: partBytes, gzip: gzip[index] });
+    const rangeBytes = opts.rangeBytes ?? RANGE_BYTES;
+    const partBytes = Math.max(1, Math.floor(rangeBytes / RANGE_PARTS));
+    // Pass 1 reads a plain file of several ranges by ranges too, so that one large file keeps every worker busy.
+    const step = rangeBytes;
+    for (const index of order) {
+      const input = inputs[index];
+      const count = gzip[index] || opts.threads < 2 ? 1 : Math.ceil(input.bytes / step);
+      if (count < 2) this.jobs.push({ index, input, splitBytes: partBytes, gzip: gzip[index] });
+      else {
+        this.ranges.set(index, new Array<ScannedSplit | undefined>(count).fill(undefined));
+        for (let k = 0; k < count; k++) this.jobs.push({ index, input, splitBytes: partBytes, gzip: false, range: { k, step, count } });
+      }
+    }
     // Workers cli/main.ts started early (parse-pool.ts) first: they may have read their warm-up already.
     for (const p of takeParseWorkers(opts.threads)) {
       const w: ParseWorker = { worker: p.worker, failed: p.error ?? (p.exitCode !== null ? stoppedEarly(p.exitCode) : null), busy: 0 };
@@ -158,7 +174,14 @@ export class ParallelScan {
 
   private reply(w: ParseWorker, m: ParseReply): void {
     if (m.type === 'scanned') {
-      for (const { index, points, memory } of m.splits) this.splits.set(index, { points, memory });
+      for (const split of m.splits) {
+        const parts = this.ranges.get(split.index);
+        if (parts === undefined) this.splits.set(split.index, { points: split.points, memory: split.memory });
+        else {
+          parts[split.range!.k] = split;
+          if (parts.every((p) => p !== undefined)) this.splits.set(split.index, { points: joinRanges(parts as ScannedSplit[]), memory: null });
+        }
+      }
       this.dealScan(w);
     } else if (m.type === 'table') {
       this.tables.push(m.cols);
@@ -167,6 +190,29 @@ export class ParallelScan {
     else this.onUnit?.(w, m);
     this.poke();
   }
+}
+
+/**
+ * The record boundaries of a file read by ranges, in order, with their lines counted from the file's start.
+ * A range is taken when it starts where the ranges before it ended; one that starts before that started
+ * inside a record, and the range before it read on past it (parse-worker.ts, scanRange). Only boundaries a
+ * reader stood at are returned: when the ranges do not join up (never seen), none, and pass 2 reads the file
+ * whole.
+ */
+export function joinRanges(parts: ScannedSplit[]): CsvResumePoint[] {
+  const points: CsvResumePoint[] = [];
+  // Where the ranges taken so far ended (null: the end of the file), and the lines before it.
+  let end: number | null = 0;
+  let lines = 0;
+  for (const { points: own, range } of parts) {
+    const r = range!;
+    if (end === null || r.start === null || r.start < end) continue;
+    if (r.start > end) return [];
+    for (const p of own) points.push(lines === 0 ? p : { ...p, line: p.line + lines });
+    end = r.end;
+    lines += r.lines;
+  }
+  return end === null ? points : [];
 }
 
 /** The scan cli/main.ts started from the arguments, until a run adopts it or the command ends. */

@@ -116,4 +116,70 @@ describe('parallel file run', () => {
     expect(plain.counters.unknownCell).toBeGreaterThan(10);
     expect(plain.counters.ambiguousCell).toBeGreaterThan(10);
   }, 60_000);
+
+  it('reads a plain file by ranges in pass 1, and keeps only record boundaries a plain reader stands at', async () => {
+    assertBuilt();
+    const dir = tempDir();
+    mkdirSync(join(dir, 'cdrs'));
+    const text = '\ufeff' + feed(4, 3000, Date.parse('2026-03-01T08:00:00Z'));
+    writeFileSync(join(dir, 'cdrs', 'a.csv'), text);
+    const { listCdrInputs } = await import(dist('input/cdr-files.js'));
+    const { CdrCsvParser } = await import(dist('input/cdr-csv.js'));
+    const { startScan } = await import(dist('pipeline/scan-start.js'));
+    // Every record start of the file, with its line, as one plain reader finds them.
+    const plain = new CdrCsvParser('a.csv', 0, { record() {}, reject() {} }, 1024);
+    plain.noteResumePoints(1);
+    const bytes = Buffer.from(text);
+    plain.push(bytes);
+    plain.end();
+    const lineAt = new Map<number, number>(plain.resumePoints().map((p: { offset: number; line: number }) => [p.offset, p.line]));
+    // Cuts every 700 bytes; at many of them the next line starts inside a quoted field, so a range starts in
+    // the middle of a record there (the test would not test that case otherwise).
+    const step = 700;
+    let inside = 0;
+    for (let cut = step; cut < bytes.length; cut += step) {
+      const start = bytes.indexOf(10, cut - 1) + 1;
+      if (start > 0 && start < bytes.length && !lineAt.has(start)) inside++;
+    }
+    expect(inside).toBeGreaterThan(5);
+
+    const inputs = listCdrInputs(join(dir, 'cdrs'));
+    const scan = startScan({ inputs, config: { timezone: 'UTC', maxLineBytes: 1024 }, threads: 3, rangeBytes: step });
+    try {
+      await scan.until(() => scan.splits.size === 1);
+      const points = scan.splits.get(0)!.points as Array<{ offset: number; line: number }>;
+      // Record boundaries all along the file (a range's start and every 175 bytes after it), none invented.
+      expect(points.length).toBeGreaterThan(bytes.length / step);
+      for (let i = 0; i < points.length; i++) {
+        expect(lineAt.get(points[i].offset), `offset ${points[i].offset}`).toBe(points[i].line);
+        if (i > 0) expect(points[i].offset).toBeGreaterThan(points[i - 1].offset);
+      }
+    } finally {
+      await scan.stop();
+    }
+  }, 60_000);
+
+  it('joins the ranges of pass 1, dropping a range that started inside a record', async () => {
+    const { joinRanges } = await import(dist('pipeline/scan-start.js'));
+    const cols = [0, 1];
+    const point = (offset: number, line: number) => ({ offset, line, colToField: cols });
+    const part = (k: number, start: number | null, end: number | null, lines: number, points: Array<[number, number]>) => ({
+      index: 0,
+      memory: null,
+      points: points.map(([o, l]) => point(o, l)),
+      range: { k, start, end, lines },
+    });
+    // Range 1 found range 2's start inside a record and read on to range 3's start; range 2 is dropped.
+    const joined = joinRanges([
+      part(0, 0, 100, 5, [[50, 2]]),
+      part(1, 100, 320, 9, [[100, 0], [150, 2], [250, 6]]),
+      part(2, 205, 300, 4, [[205, 0]]),
+      part(3, 320, null, 3, [[320, 0], [400, 2]]),
+    ]);
+    expect(joined.map((p: { offset: number; line: number }) => [p.offset, p.line])).toEqual([[50, 2], [100, 5], [150, 7], [250, 11], [320, 14], [400, 16]]);
+    // A range with no line start of its own, and one that holds no record start (its line is longer than it).
+    expect(joinRanges([part(0, 0, 90, 3, []), part(1, 90, 90, 0, []), part(2, 90, null, 2, [[90, 0]]), part(3, null, null, 0, [])]).map((p: { line: number }) => p.line)).toEqual([3]);
+    // Ranges that do not join up (never expected): no boundaries, pass 2 reads the file whole.
+    expect(joinRanges([part(0, 0, 100, 5, [[50, 2]]), part(1, 120, null, 3, [[120, 0]])])).toEqual([]);
+  });
 });
