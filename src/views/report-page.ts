@@ -1,7 +1,9 @@
-import { cellToBoundary, cellToLatLng, cellToParent, isValidCell } from 'h3-js';
 import { baseMapSvg, fitProjection, peruBounds, type LonLat } from './geo.js';
 import { esc, fmtNum, fmtTime, page, ruleColour } from './html.js';
 import type { ReportInput } from './store.js';
+import { requireCjs } from '../domain/cjs.js';
+
+const { cellToBoundary, cellToLatLng, cellToParent, isValidCell } = requireCjs('h3-js') as typeof import('h3-js');
 
 /**
  * report.html: findings per day and rule, candidates per day, rejects by reason, a map of findings by H3

@@ -1,9 +1,12 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../../config/schema.js';
 import { redactText } from '../../config/redact.js';
 import { ClonewatchError } from '../../domain/errors.js';
+import { requireCjs } from '../../domain/cjs.js';
+
+const { ClickHouseLogLevel, createClient } = requireCjs('@clickhouse/client') as typeof import('@clickhouse/client');
 
 /**
  * One connection to ClickHouse, whichever kind: a server over HTTP(S) or an embedded chDB directory.
@@ -166,8 +169,8 @@ export async function openStore(
     }
     mkdirSync(dir, { recursive: true });
   }
-  // chDB is heavy (~0.5 s to load): import it only when a directory is used.
-  const { createChdbConnection } = await import('chdb/connection');
+  // chDB is heavy (~0.2 s to load): loaded only when a directory is used.
+  const { createChdbConnection } = requireCjs('chdb/connection') as typeof import('chdb/connection');
   // Our own lock first, taken atomically: chDB's would print a multi-line complaint on stderr when two
   // processes start on one directory at the same instant.
   const unlock = lockDir(dir, target);

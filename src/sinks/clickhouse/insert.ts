@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
-import { drainStream } from '@clickhouse/client';
+import { requireCjs } from '../../domain/cjs.js';
 import type { ClickHouseStore } from './connect.js';
 import { encodeRowBinary } from './row-binary.js';
 import type { Row } from './rows.js';
 import { COLUMNS, type InsertTable } from './schema.js';
+
+const { drainStream } = requireCjs('@clickhouse/client') as typeof import('@clickhouse/client');
 
 /**
  * One insert of rows into one of our tables, naming its columns: RowBinary to a server (exact Float64 on

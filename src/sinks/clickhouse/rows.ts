@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { latLngToCell } from 'h3-js';
 import { redactJsonText, redactText } from '../../config/redact.js';
 import type { BlockCandidate, Finding, PipelineRun, Radio, Reject, Rule } from '../../domain/types.js';
+import { requireCjs } from '../../domain/cjs.js';
+
+const { latLngToCell } = requireCjs('h3-js') as typeof import('h3-js');
 
 /**
  * Output records <-> ClickHouse rows. Rows are JSONEachRow objects in the form every ClickHouse from 18.16
