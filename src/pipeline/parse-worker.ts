@@ -1,5 +1,5 @@
-// A parse worker of a parallel `detect` (pipeline/parallel-run.ts): pass 1 over whole files (IMEI keys and
-// their IMSIs, record boundaries to split at), then pass 2 over byte ranges (CSV parse and validation),
+// A parse worker of a parallel `detect` (pipeline/parallel-run.ts): pass 1 over whole files or ranges of large
+// plain files (IMEI keys and their IMSIs, record boundaries to split at), then pass 2 over byte ranges (CSV parse and validation),
 // sending the rows back in file order in transferable batches. Admission and matching stay on the main thread.
 import { parentPort } from 'node:worker_threads';
 import { CdrCsvParser, type CdrRowHandler, type CsvResumePoint } from '../input/cdr-csv.js';

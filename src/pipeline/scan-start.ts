@@ -51,8 +51,9 @@ export interface ParseWorker {
 const stoppedEarly = (code: number): Error => new Error(`a parse worker stopped (exit code ${code}) before the end of input`);
 
 /**
- * Pass 1 under way: N parse workers read whole inputs, largest first, each to the next worker that asks, and
- * send back the record boundaries of each input, then their (IMEI key, IMSI) tables and record_id bit sets.
+ * Pass 1 under way: N parse workers read whole inputs (a plain file of several ranges by ranges), largest first,
+ * each to the next worker that asks, and send back the record boundaries of each input (of each range, joined
+ * here), then their (IMEI key, IMSI) tables and record_id bit sets.
  * The run that adopts it (parallel-run.ts) takes pass 2's replies through `onUnit`.
  */
 export class ParallelScan {
