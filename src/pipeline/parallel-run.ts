@@ -40,11 +40,11 @@ export interface ParallelFileRun {
 
 /**
  * `detect --threads N` over files: N worker threads read the files twice. Pass 1 (whole files and ranges of large
- * plain files, spread over the workers) finds the IMEI keys with two or more IMSIs and the record boundaries every few MB; pass 2 parses and
- * validates byte ranges between those boundaries, several at once, and sends the rows back as columns. The main
- * thread takes the ranges in file order and makes the ordered decisions (duplicate, late) for every CDR, as a
- * sequential run does, but matches only the CDRs of multi-IMSI keys. Outputs equal a sequential run's; they are
- * written as the input is read.
+ * plain files, spread over the workers) finds the IMEI keys with two or more IMSIs and the record boundaries every
+ * few MB; pass 2 parses and validates byte ranges between those boundaries, several at once, and sends the rows
+ * back as columns. The main thread takes the ranges in file order and makes the ordered decisions (duplicate,
+ * late) for every CDR, as a sequential run does, but matches only the CDRs of multi-IMSI keys. Outputs equal a
+ * sequential run's; they are written as the input is read.
  */
 export async function runFilesParallel(opts: FileRunOptions & { threads: number; rangeBytes?: number; inflatedBudgetBytes?: number }): Promise<FileRunResult> {
   return startFilesParallel(opts).run(opts);

@@ -1,6 +1,6 @@
 // A parse worker of a parallel `detect` (pipeline/parallel-run.ts): pass 1 over whole files or ranges of large
-// plain files (IMEI keys and their IMSIs, record boundaries to split at), then pass 2 over byte ranges (CSV parse and validation),
-// sending the rows back in file order in transferable batches. Admission and matching stay on the main thread.
+// plain files (IMEI keys and their IMSIs, record boundaries to split at), then pass 2 over byte ranges (CSV parse
+// and validation), sending the rows back in file order in transferable batches. Admission and matching stay on the main thread.
 import { parentPort } from 'node:worker_threads';
 import { CdrCsvParser, type CdrRowHandler, type CsvResumePoint } from '../input/cdr-csv.js';
 import { readCdrChunks, readRangeChunks, type CdrInput } from '../input/cdr-files.js';
@@ -57,7 +57,7 @@ export interface ScanRange {
  * What pass 1 read of one range: from `start` (null: the range held no line start) to `end`, the record start
  * where it stopped (null: the end of the file), over `lines` physical lines. Its resume points' lines count
  * from `start`. A range that started inside a quoted field is told by the range before it, which ends past
- * that start (parallel-run.ts joins them).
+ * that start (scan-start.ts, joinRanges).
  */
 export interface ScannedRange {
   k: number;
