@@ -42,6 +42,11 @@ const QUOTE = 34;
 /** A stop column past any line's last: split the whole line. */
 const ALL_COLUMNS = 0x7fffffff;
 
+/** Does `buf` start with a UTF-8 byte order mark (EF BB BF)? */
+function startsWithBom(buf: Buffer): boolean {
+  return buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf;
+}
+
 /** SPEC's default maxLineBytes: a longer line is a malformed_row. */
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 
@@ -134,7 +139,7 @@ export class CdrCsvParser {
    * (`final` false). Throws the InputError push() would throw for a bad header.
    */
   headerColumns(head: Buffer, final: boolean): number[] | null {
-    let pos = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    let pos = startsWithBom(head) ? 3 : 0;
     for (;;) {
       const nl = head.indexOf(LF, pos);
       const lineEnd = nl < 0 ? head.length : nl > pos && head[nl - 1] === CR ? nl - 1 : nl;
@@ -145,13 +150,21 @@ export class CdrCsvParser {
       if (pos >= head.length && !final) return null;
       const r = this.q.parse(head, pos, final);
       if (r === 'more') {
-        if (head.length - pos > this.maxLineBytes) throw new InputError(`${this.source}: the header on line 1 is longer than maxLineBytes (${this.maxLineBytes} bytes)`, 'BAD_HEADER');
+        if (head.length - pos > this.maxLineBytes) throw this.headerTooLong();
         return null;
       }
-      if (r === 'broken') throw new InputError(`${this.source}: the CSV header on line 1 has an unterminated quote`, 'BAD_HEADER');
+      if (r === 'broken') throw this.unterminatedHeader();
       this.readHeader(this.q.fields(r.count));
       return Array.from(this.colToField!);
     }
+  }
+
+  private headerTooLong(): InputError {
+    return new InputError(`${this.source}: the header on line 1 is longer than maxLineBytes (${this.maxLineBytes} bytes)`, 'BAD_HEADER');
+  }
+
+  private unterminatedHeader(): InputError {
+    return new InputError(`${this.source}: the CSV header on line 1 has an unterminated quote`, 'BAD_HEADER');
   }
 
   private setColumns(map: Int8Array): void {
@@ -205,7 +218,7 @@ export class CdrCsvParser {
         return;
       }
       this.first = false;
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+      if (startsWithBom(buf)) {
         buf = buf.subarray(3);
         this.offset += 3;
       }
@@ -215,7 +228,7 @@ export class CdrCsvParser {
     if (buf.length - pos > this.maxLineBytes && buf.indexOf(LF, pos) < 0) {
       // The pending line is already too long: keep its head for the reject, drop the rest up to its end.
       if (this.colToField === null) {
-        throw new InputError(`${this.source}: the header on line 1 is longer than maxLineBytes (${this.maxLineBytes} bytes)`, 'BAD_HEADER');
+        throw this.headerTooLong();
       }
       this.skip = { line: this.line + 1, bytes: buf.length - pos, head: Buffer.from(buf.subarray(pos, pos + MAX_REJECT_RAW_BYTES + 4)) };
       this.offset += buf.length - pos;
@@ -234,7 +247,7 @@ export class CdrCsvParser {
     let buf = this.carry;
     this.carry = null;
     if (!buf || buf.length === 0) return;
-    if (this.first && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+    if (this.first && startsWithBom(buf)) {
       buf = buf.subarray(3);
       this.offset += 3;
     }
@@ -416,7 +429,7 @@ export class CdrCsvParser {
       if (map === null) {
         const r = this.q.parse(buf, pos, final);
         if (r === 'more') return pos;
-        if (r === 'broken') throw new InputError(`${this.source}: the CSV header on line 1 has an unterminated quote`, 'BAD_HEADER');
+        if (r === 'broken') throw this.unterminatedHeader();
         this.readHeader(this.q.fields(r.count));
         this.line += r.newlines + 1;
         pos = r.next;

@@ -1,6 +1,7 @@
 // A parse worker of a parallel `detect` (pipeline/parallel-run.ts): pass 1 over whole files or ranges of large
 // plain files (IMEI keys and their IMSIs, record boundaries to split at), then pass 2 over byte ranges (CSV parse
-// and validation), sending the rows back in file order in transferable batches. Admission and matching stay on the main thread.
+// and validation), sending the rows back in file order in transferable batches. Admission and matching stay on
+// the main thread.
 import { parentPort } from 'node:worker_threads';
 import { CdrCsvParser, type CdrRowHandler, type CsvResumePoint } from '../input/cdr-csv.js';
 import { readCdrChunks, readRangeChunks, type CdrInput } from '../input/cdr-files.js';
@@ -210,8 +211,7 @@ async function scan(inputs: ScanJob[]): Promise<void> {
       try {
         splits.push(await scanRange(index, input, splitBytes, range));
       } catch (err) {
-        if (!(err instanceof InputError)) throw err;
-        port!.postMessage({ type: 'failed', unit: -1 - index, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
+        postFailure(-1 - index, err);
       }
       continue;
     }
@@ -226,8 +226,7 @@ async function scan(inputs: ScanJob[]): Promise<void> {
       parser.end();
     } catch (err) {
       // The main thread reports it when it reaches this input, as a sequential run would.
-      if (!(err instanceof InputError)) throw err;
-      port!.postMessage({ type: 'failed', unit: -1 - index, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
+      postFailure(-1 - index, err);
       continue;
     }
     // A gzip input not kept is read whole in pass 2: its boundaries mean nothing in the file.
@@ -242,18 +241,23 @@ async function scan(inputs: ScanJob[]): Promise<void> {
  * column map of the file's header, and reads records until it stands at a record start that is the line start
  * where range k + 1 starts. When a record is still open there (range k + 1 started inside a quoted field with a
  * line end, so it read garbage), it reads on to the next range's start, and so on: the ranges it passes are
- * read again here, and their own results are dropped when the ranges are joined (parallel-run.ts). What the
+ * read again here, and their own results are dropped when the ranges are joined (scan-start.ts, joinRanges). What the
  * dropped ranges noted in the table and the bit sets stays: a key or a record_id noted for nothing only costs
  * matching or a duplicate check, never a finding or a reject.
  */
 async function scanRange(index: number, input: CdrInput, splitBytes: number, range: ScanRange): Promise<ScannedSplit> {
   const parser = new CdrCsvParser(input.name, d.tzOffsetMin, IGNORE, d.maxLineBytes, scanner);
+  /**
+   * A range read no record of: its header unreadable or no line start in it (start null), or its first line
+   * runs past the next cut (start = end).
+   */
+  const empty = (start: number | null): ScannedSplit => ({ index, points: [], memory: null, range: { k: range.k, start, end: start, lines: 0 } });
   const from = range.k * range.step;
   let stop = cutAfter(from, range);
   let columns: number[] | null = null;
   if (from > 0) {
     columns = await headerColumns(input);
-    if (columns === null) return { index, points: [], memory: null, range: { k: range.k, start: null, end: null, lines: 0 } };
+    if (columns === null) return empty(null);
   } else parser.noteResumePoints(splitBytes);
   // Range 0 starts at the file's start; another at the first line start at or after `from`, after the first
   // line end at or after from - 1.
@@ -276,7 +280,7 @@ async function scanRange(index: number, input: CdrInput, splitBytes: number, ran
       at = start;
       chunk = chunk.subarray(nl + 1);
       // A line longer than the range: no record starts in it; the next range starts at the same place.
-      if (start >= stop) return { index, points: [], memory: null, range: { k: range.k, start, end: start, lines: 0 } };
+      if (start >= stop) return empty(start);
       parser.resumeAt({ offset: start, line: 0, colToField: columns! });
       parser.noteResumePoints(splitBytes);
     }
@@ -298,7 +302,7 @@ async function scanRange(index: number, input: CdrInput, splitBytes: number, ran
     }
   }
   // The file ended in this range's first line (no record start after `from`).
-  if (start === null) return { index, points: [], memory: null, range: { k: range.k, start: null, end: null, lines: 0 } };
+  if (start === null) return empty(null);
   return done(null);
 }
 
@@ -365,9 +369,14 @@ async function parse(unit: ParseUnit): Promise<void> {
     });
     port!.postMessage({ type: 'end', unit: unit.id, rows } satisfies ParseReply);
   } catch (err) {
-    if (!(err instanceof InputError)) throw err;
-    port!.postMessage({ type: 'failed', unit: unit.id, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
+    postFailure(unit.id, err);
   }
+}
+
+/** Tell the main thread that `unit` (pass 1: -1 - input index) could not be read; rethrow any other error. */
+function postFailure(unit: number, err: unknown): void {
+  if (!(err instanceof InputError)) throw err;
+  port!.postMessage({ type: 'failed', unit, message: err.message, code: err.code as InputErrorCode } satisfies ParseReply);
 }
 
 /**

@@ -94,14 +94,13 @@ export class ParallelScan {
     const rangeBytes = opts.rangeBytes ?? RANGE_BYTES;
     const partBytes = Math.max(1, Math.floor(rangeBytes / RANGE_PARTS));
     // Pass 1 reads a plain file of several ranges by ranges too, so that one large file keeps every worker busy.
-    const step = rangeBytes;
     for (const index of order) {
       const input = inputs[index];
-      const count = gzip[index] || opts.threads < 2 ? 1 : Math.ceil(input.bytes / step);
+      const count = gzip[index] || opts.threads < 2 ? 1 : Math.ceil(input.bytes / rangeBytes);
       if (count < 2) this.jobs.push({ index, input, splitBytes: partBytes, gzip: gzip[index] });
       else {
         this.ranges.set(index, new Array<ScannedSplit | undefined>(count).fill(undefined));
-        for (let k = 0; k < count; k++) this.jobs.push({ index, input, splitBytes: partBytes, gzip: false, range: { k, step, count } });
+        for (let k = 0; k < count; k++) this.jobs.push({ index, input, splitBytes: partBytes, gzip: false, range: { k, step: rangeBytes, count } });
       }
     }
     // Workers cli/main.ts started early (parse-pool.ts) first: they may have read their warm-up already.
@@ -209,7 +208,7 @@ export function joinRanges(parts: ScannedSplit[]): CsvResumePoint[] {
     const r = range!;
     if (end === null || r.start === null || r.start < end) continue;
     if (r.start > end) return [];
-    for (const p of own) points.push(lines === 0 ? p : { ...p, line: p.line + lines });
+    for (const p of own) points.push({ ...p, line: p.line + lines });
     end = r.end;
     lines += r.lines;
   }
