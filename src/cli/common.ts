@@ -19,7 +19,10 @@ export function thresholdHelp(): string {
     .map(([flag, { key, help }]) => {
       const arg = key === 'rules' ? ' <list>' : key === 'tacDb' ? ' <file>' : key === 'timezone' ? ' <±hh:mm>' : ' <n>';
       const d = defaults[key] === undefined ? 'none' : Array.isArray(defaults[key]) ? (defaults[key] as string[]).join(',') : defaults[key];
-      return `  ${(flag + arg).padEnd(28)}${help} (default ${d}; config key ${key})`;
+      const text = `${help} (default ${d}; config key ${key})`;
+      // A flag too long for the column gets a line of its own, its text under the others'.
+      const name = flag + arg;
+      return name.length < 28 ? `  ${name.padEnd(28)}${text}` : `  ${name}\n${' '.repeat(30)}${text}`;
     })
     .join('\n');
 }
