@@ -78,9 +78,12 @@ export interface ScannedSplit {
 export type ParseRequest =
   /** How to read this run's inputs (first message; the warm-up runs before it, with WARM_UP_DATA). */
   | { type: 'init'; data: ParseWorkerData }
-  | { type: 'scan'; inputs: ScanJob[] }
-  /** Pass 1 is over: send the table of what this worker read. */
-  | { type: 'scan-done' }
+  /**
+   * Pass 1's jobs, the same list to every worker: each takes the next one not taken by adding 1 to `next[0]`
+   * (shared memory), so that no worker waits for the main thread between jobs (it can be busy for 0.2 s loading
+   * chDB). When none is left, the worker sends its table.
+   */
+  | { type: 'scan'; jobs: ScanJob[]; next: Int32Array }
   /**
    * Pass 1's result: the IMEI keys to match, and the merged record_id bit sets (shared memory); with the cell
    * catalogue's keys (shared memory), loaded by the main thread while pass 1 ran, to tell the main thread what
@@ -93,8 +96,8 @@ export type ParseRequest =
   | { type: 'recycle'; batch: ParsedBatch };
 
 export type ParseReply =
-  /** Pass 1's record boundaries of each input read (none for a gzip input not kept in memory). */
-  | { type: 'scanned'; splits: ScannedSplit[] }
+  /** Pass 1's record boundaries of an input or range read (none for a gzip input not kept in memory). */
+  | { type: 'scanned'; split: ScannedSplit }
   | { type: 'table'; cols: KeyImsiColumns; ids: RepeatedIdsMemory }
   | { type: 'batch'; unit: number; batch: ParsedBatch; bytes: number }
   | { type: 'end'; unit: number; rows: number }
@@ -151,11 +154,7 @@ port.on('message', (m: ParseRequest) => {
     ids = RepeatedIds.create(d.idBits, true);
     scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
   } else if (m.type === 'scan') {
-    void scan(m.inputs);
-  } else if (m.type === 'scan-done') {
-    const cols = scanTable.columns();
-    const mine = ids.buffers;
-    port!.postMessage({ type: 'table', cols, ids: mine } satisfies ParseReply, [cols.slots.buffer as ArrayBuffer]);
+    void scan(m.jobs, m.next);
   } else if (m.type === 'keys') {
     matchKeys = new KeySet(m.slots);
     ids = new RepeatedIds(m.ids);
@@ -203,37 +202,44 @@ async function warmUp(): Promise<void> {
   }
   [matchKeys, ids] = [keys, repeated];
 }
-async function scan(inputs: ScanJob[]): Promise<void> {
+/** Pass 1: take the next job not taken until none is left, sending what each read; then send the table. */
+async function scan(jobs: ScanJob[], next: Int32Array): Promise<void> {
   await warm;
-  const splits: ScannedSplit[] = [];
-  for (const { index, input, splitBytes, gzip, range } of inputs) {
-    if (range !== undefined) {
-      try {
-        splits.push(await scanRange(index, input, splitBytes, range));
-      } catch (err) {
-        postFailure(-1 - index, err);
-      }
-      continue;
-    }
-    const parser = new CdrCsvParser(input.name, d.tzOffsetMin, IGNORE, d.maxLineBytes, scanner);
-    if (splitBytes > 0) parser.noteResumePoints(splitBytes);
-    const copy = gzip ? new InflatedCopy(d.inflatedBudget) : null;
-    try {
-      for await (const chunk of readCdrChunks(input)) {
-        parser.push(chunk);
-        copy?.add(chunk);
-      }
-      parser.end();
-    } catch (err) {
-      // The main thread reports it when it reaches this input, as a sequential run would.
-      postFailure(-1 - index, err);
-      continue;
-    }
-    // A gzip input not kept is read whole in pass 2: its boundaries mean nothing in the file.
-    const memory = copy?.result() ?? null;
-    splits.push({ index, points: gzip && memory === null ? [] : parser.resumePoints(), memory });
+  for (let j = Atomics.add(next, 0, 1); j < jobs.length; j = Atomics.add(next, 0, 1)) {
+    const split = await scanJob(jobs[j]);
+    if (split !== null) port!.postMessage({ type: 'scanned', split } satisfies ParseReply);
   }
-  port!.postMessage({ type: 'scanned', splits } satisfies ParseReply);
+  const cols = scanTable.columns();
+  port!.postMessage({ type: 'table', cols, ids: ids.buffers } satisfies ParseReply, [cols.slots.buffer as ArrayBuffer]);
+}
+
+/** One job of pass 1: its record boundaries, or null when it could not be read (the failure is sent). */
+async function scanJob({ index, input, splitBytes, gzip, range }: ScanJob): Promise<ScannedSplit | null> {
+  if (range !== undefined) {
+    try {
+      return await scanRange(index, input, splitBytes, range);
+    } catch (err) {
+      postFailure(-1 - index, err);
+      return null;
+    }
+  }
+  const parser = new CdrCsvParser(input.name, d.tzOffsetMin, IGNORE, d.maxLineBytes, scanner);
+  if (splitBytes > 0) parser.noteResumePoints(splitBytes);
+  const copy = gzip ? new InflatedCopy(d.inflatedBudget) : null;
+  try {
+    for await (const chunk of readCdrChunks(input)) {
+      parser.push(chunk);
+      copy?.add(chunk);
+    }
+    parser.end();
+  } catch (err) {
+    // The main thread reports it when it reaches this input, as a sequential run would.
+    postFailure(-1 - index, err);
+    return null;
+  }
+  // A gzip input not kept is read whole in pass 2: its boundaries mean nothing in the file.
+  const memory = copy?.result() ?? null;
+  return { index, points: gzip && memory === null ? [] : parser.resumePoints(), memory };
 }
 
 /**

@@ -52,8 +52,9 @@ const stoppedEarly = (code: number): Error => new Error(`a parse worker stopped 
 
 /**
  * Pass 1 under way: N parse workers read whole inputs (a plain file of several ranges by ranges), largest first,
- * each to the next worker that asks, and send back the record boundaries of each input (of each range, joined
- * here), then their (IMEI key, IMSI) tables and record_id bit sets.
+ * each taken by the next worker that is free (a counter in shared memory, so that a main thread busy loading chDB
+ * holds no worker up), and send back the record boundaries of each input (of each range, joined here), then their
+ * (IMEI key, IMSI) tables and record_id bit sets.
  * The run that adopts it (parallel-run.ts) takes pass 2's replies through `onUnit`.
  */
 export class ParallelScan {
@@ -71,6 +72,8 @@ export class ParallelScan {
   onUnit: ((w: ParseWorker, m: ParseReply & { unit: number }) => void) | null = null;
   private readonly data: ParseWorkerData;
   private readonly jobs: ScanJob[] = [];
+  /** The workers' job counter (shared memory): each adds 1 to take the next job, until it is past the last. */
+  private readonly next = new Int32Array(new SharedArrayBuffer(4));
   /** Input index -> what pass 1 read of each of its ranges so far (inputs read by ranges only). */
   private readonly ranges = new Map<number, Array<ScannedSplit | undefined>>();
   private wake: (() => void) | null = null;
@@ -118,7 +121,7 @@ export class ParallelScan {
       });
       this.workers.push(w);
     }
-    for (const w of this.workers) this.dealScan(w);
+    for (const w of this.workers) w.worker.postMessage({ type: 'scan', jobs: this.jobs, next: this.next } satisfies ParseRequest);
   }
 
   /** The same scan as `opts` would start (so a run may adopt this one)? */
@@ -153,6 +156,11 @@ export class ParallelScan {
     w?.();
   }
 
+  /** Pass 1's jobs, and how many times the workers asked for one (the last ask of each finds none left). */
+  jobsTaken(): { jobs: number; asked: number } {
+    return { jobs: this.jobs.length, asked: Atomics.load(this.next, 0) };
+  }
+
   /** Has stop() been called? */
   get stopping(): boolean {
     return this.stopped !== null;
@@ -167,22 +175,15 @@ export class ParallelScan {
     return this.stopped;
   }
 
-  private dealScan(w: ParseWorker): void {
-    const job = this.jobs.shift();
-    w.worker.postMessage((job === undefined ? { type: 'scan-done' } : { type: 'scan', inputs: [job] }) satisfies ParseRequest);
-  }
-
   private reply(w: ParseWorker, m: ParseReply): void {
     if (m.type === 'scanned') {
-      for (const split of m.splits) {
-        const parts = this.ranges.get(split.index);
-        if (parts === undefined) this.splits.set(split.index, { points: split.points, memory: split.memory });
-        else {
-          parts[split.range!.k] = split;
-          if (parts.every((p) => p !== undefined)) this.splits.set(split.index, { points: joinRanges(parts as ScannedSplit[]), memory: null });
-        }
+      const { split } = m;
+      const parts = this.ranges.get(split.index);
+      if (parts === undefined) this.splits.set(split.index, { points: split.points, memory: split.memory });
+      else {
+        parts[split.range!.k] = split;
+        if (parts.every((p) => p !== undefined)) this.splits.set(split.index, { points: joinRanges(parts as ScannedSplit[]), memory: null });
       }
-      this.dealScan(w);
     } else if (m.type === 'table') {
       this.tables.push(m.cols);
       this.idParts.push(m.ids);

@@ -38,7 +38,7 @@ describe('parse worker pool', () => {
     const taken = takeParseWorkers(3);
     expect(taken).toHaveLength(3);
     expect(prestartedCount()).toBe(0);
-    // Each one works: given its run's settings, it answers the end of an (empty) pass 1 with its table.
+    // Each one works: given its run's settings and an empty pass 1, it answers with its table.
     const data = { tzOffsetMin: -300, maxLineBytes: 1 << 20, batchRows: 1024, maxInFlight: 4, idBits: 1 << 16, inflatedBudget: new Int32Array(new SharedArrayBuffer(4)) };
     type W = { worker: import('node:worker_threads').Worker; error: Error | null };
     const replies = await Promise.all(
@@ -47,7 +47,7 @@ describe('parse worker pool', () => {
           new Promise<string>((resolve) => {
             p.worker.once('message', (m: { type: string }) => resolve(m.type));
             p.worker.postMessage({ type: 'init', data });
-            p.worker.postMessage({ type: 'scan-done' });
+            p.worker.postMessage({ type: 'scan', jobs: [], next: new Int32Array(new SharedArrayBuffer(4)) });
           }),
       ),
     );

@@ -132,4 +132,20 @@ describe('pass 1 started from the arguments', () => {
     expect(clones).toContain('"time_a":"2026-02-28T23:');
     expect(readFileSync(join(lima, 'clones.ndjson'), 'utf8')).toContain('"time_a":"2026-03-01T13:');
   }, 90_000);
+
+  it('lets the workers take every job of pass 1 while the main thread is busy', async () => {
+    const { dir, startScan, listCdrInputs, stopPrestartedWorkers } = await setup();
+    // Six inputs, two of 17 KB read by ranges of 700 bytes: 55 jobs for two workers.
+    for (const name of ['c.csv', 'd.csv', 'e.csv', 'f.csv']) writeFileSync(join(dir, 'cdrs', name), readFileSync(join(dir, 'cdrs', 'a.csv')).subarray(0, 600));
+    const scan = startScan({ inputs: listCdrInputs(join(dir, 'cdrs')), config: { timezone: '-05:00', maxLineBytes: 1 << 20 }, threads: 2, rangeBytes: 700 });
+    // The main thread does not return to its event loop (as when it loads chDB): it hears no reply meanwhile.
+    const deadline = Date.now() + 20_000;
+    let taken = scan.jobsTaken();
+    while (taken.asked < taken.jobs + 2 && Date.now() < deadline) taken = scan.jobsTaken();
+    expect(taken.jobs).toBe(55);
+    expect(taken.asked).toBe(taken.jobs + 2);
+    await scan.until(() => scan.tables.length === 2 && scan.splits.size === 6);
+    await scan.stop();
+    await stopPrestartedWorkers();
+  });
 });
