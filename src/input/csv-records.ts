@@ -158,6 +158,11 @@ export class CsvRecordSplitter {
   private readonly q = new QuotedRecordParser();
   /** Number of fields of the first record (the header), once read; records of another width are left to the caller. */
   width = -1;
+  /**
+   * A reader's own parse of a line with no quoted field, tried before it becomes text: true when it took the
+   * line (no record is made of it), false to have the record made as usual.
+   */
+  fastLine: ((buf: Buffer, start: number, end: number, line: number) => boolean) | null = null;
 
   /** Records complete in what was pushed so far (`final` = no more data will come). */
   *push(chunk: Buffer, final = false): Generator<CsvRecord> {
@@ -188,6 +193,11 @@ export class CsvRecordSplitter {
       }
       const lineNo = this.lines + 1;
       if (!hasQuotedField(buf, pos, lineEnd)) {
+        if (this.fastLine !== null && this.fastLine(buf, pos, lineEnd, lineNo)) {
+          pos = nl + 1;
+          this.lines++;
+          continue;
+        }
         const text = buf.toString('utf8', pos, lineEnd);
         pos = nl + 1;
         this.lines++;

@@ -16,6 +16,12 @@ export interface TableLayout {
    * `isData(first row)` holds, the file has no header and its columns are `columns`, in that order.
    */
   headerless?: { columns: readonly string[]; isData(fields: string[]): boolean };
+  /**
+   * The reader's own parse of a data row whose line holds no quoted field, from its bytes, given the column
+   * count: true when it took the row; false to have it read as text and handed to `onRow` (which must then
+   * treat it as the fast parse would have). For a large table (a national cell catalogue).
+   */
+  fastRow?: (buf: Buffer, start: number, end: number, width: number, info: TableInfo) => boolean;
 }
 
 /** One data row: its fields by column index (`null` when it is not a row of the header's width). */
@@ -48,6 +54,16 @@ export async function readCsvTable(path: string, layout: TableLayout, onRow: (ro
   const info: TableInfo = { columns: new Map(), headerless: false, rows: 0 };
   const splitter = new CsvRecordSplitter();
   let width = -1;
+  /** Once the columns are known: data rows without a quoted field go to layout.fastRow first. */
+  const fastAfterHeader = (): void => {
+    const fast = layout.fastRow;
+    if (fast === undefined) return;
+    splitter.fastLine = (buf, start, end) => {
+      if (!fast(buf, start, end, width, info)) return false;
+      info.rows++;
+      return true;
+    };
+  };
   const take = (r: CsvRecord): void => {
     if (width < 0) {
       if (r.broken) throw new InputError(`${path}: the ${layout.what}'s header on line ${r.line} has an unterminated quote`, 'BAD_HEADER');
@@ -67,8 +83,10 @@ export async function readCsvTable(path: string, layout: TableLayout, onRow: (ro
           const hint = layout.headerless ? ` (or no header at all, with ${layout.headerless.columns.length} columns in OpenCelliD's order)` : '';
           throw new InputError(`${path}: the ${layout.what}'s header lacks column(s) ${missing.join(', ')}; line 1 must name ${layout.required.join(',')}${hint}`, 'BAD_HEADER');
         }
+        fastAfterHeader();
         return;
       }
+      fastAfterHeader();
     }
     info.rows++;
     const raw = r.raw.length > MAX_RAW_CHARS ? r.raw.slice(0, MAX_RAW_CHARS) : r.raw;

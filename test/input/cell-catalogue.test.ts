@@ -169,3 +169,70 @@ describe('cell identity forms', () => {
     for (const c of cells) expect(cat.lookup(c.radio as 'GSM', c.mcc, c.net, c.area, c.cell)?.id).toBe(`${c.radio}:${c.mcc}:${c.net}:${c.area}:${c.cell}`);
   });
 });
+
+describe('rows read from their bytes and rows read as text agree', () => {
+  const HEAD = 'radio,mcc,net,area,cell,lon,lat,range\n';
+
+  it('takes every form the text path takes, with the same numbers, and leaves it the rest', async () => {
+    const rows = [
+      'LTE,716,10,100,1,-77.034727,-11.93107,2668', // 2: the plain form
+      'LTE,716,10,100,2, -77.5 ,-12.0 , 500', // 3: spaces (the text path trims them)
+      'LTE,716,10,100,3,-77,-12,1e3', // 4: a range with an exponent
+      'LTE,716,10,100,4,-77,-12,0', // 5: range 0: the default
+      'LTE,716,10,100,5,-77,-12,', // 6: no range: the default
+      'LTE,716,10,100,6,-77,-12,20000', // 7: capped at maxRangeM
+      'LTE,716,10,100,7,-77,-12,12.75', // 8
+      'LTE,716,10,100,8,-77,-12,-5', // 9: reject
+      'LTE,716,10,100,9,-77.03472712345678901,-0,500', // 10: more digits than a double holds; minus zero
+      'LTE,716,10,100,10,-77,12.,500', // 11: reject
+      'LTE,716,10,100,11,-77,.5,500', // 12: reject
+      'LTE,716,10,100,12,-77,1e1,500', // 13: reject
+      'lte,716,10,100,13,-77,-12,500', // 14: reject
+      'LTE,716,10,100,14,-77,-12,500,extra', // 15: reject (the header has 8 columns)
+      '"LTE",716,10,100,15,"-77.25",-12,500', // 16: quoted
+      'LTE,716,10,100,16,-181,-12,500', // 17: reject
+      'NR,716,10,000,0032799129601,-77.0000000000000001,-12.000000000000000000000001,500', // 18
+      'UMTS,716,10,100,17,0.1,0.2,0.3', // 19
+      'LTE,716,10,100,18,-77,-12,0x10', // 20: Number() reads hex: 16 m
+    ];
+    const r = await loadCellCatalogue(file(HEAD + rows.join('\n') + '\n'), RULES);
+    expect(r.rejects.map((x) => x.line)).toEqual([9, 11, 12, 13, 14, 15, 17]);
+    expect(r.rows).toBe(rows.length);
+    const site = (radio: 'LTE' | 'NR' | 'UMTS', lac: number, ci: number) => {
+      const s = r.catalogue.lookup(radio, 716, 10, lac, ci);
+      return s ? [s.lon, s.lat, s.rangeM] : null;
+    };
+    expect(site('LTE', 100, 1)).toEqual([-77.034727, -11.93107, 2668]);
+    expect(site('LTE', 100, 2)).toEqual([-77.5, -12, 500]);
+    expect([3, 4, 5, 6, 7].map((ci) => site('LTE', 100, ci)?.[2])).toEqual([1000, 1000, 1000, 10000, 12.75]);
+    const [lon9, lat9] = site('LTE', 100, 9)!;
+    expect(lon9).toBe(Number('-77.03472712345678901'));
+    expect(Object.is(lat9, -0)).toBe(true);
+    expect(site('LTE', 100, 15)).toEqual([-77.25, -12, 500]);
+    expect(site('NR', 0, 32799129601)).toEqual([Number('-77.0000000000000001'), Number('-12.000000000000000000000001'), 500]);
+    expect(site('UMTS', 100, 17)).toEqual([0.1, 0.2, 0.3]);
+    expect(site('LTE', 100, 18)?.[2]).toBe(16);
+  });
+
+  it('reads random decimals as Number() does, to the last bit', async () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const digits = (n: number) => Array.from({ length: n }, () => String(rnd(10))).join('');
+    const texts: Array<[string, string, string]> = [];
+    for (let i = 0; i < 3000; i++) {
+      const dec = (maxInt: number) => `${rnd(2) ? '-' : ''}${rnd(maxInt)}${rnd(5) ? `.${digits(1 + rnd(18))}` : ''}`;
+      texts.push([dec(180), dec(90), `${rnd(20000)}.${digits(1 + rnd(6))}`]);
+    }
+    const body = texts.map(([lon, lat, range], i) => `LTE,716,10,7,${i + 1},${lon},${lat},${range}`).join('\n');
+    const r = await loadCellCatalogue(file(HEAD + body + '\n'), { defaultRangeM: 1000, maxRangeM: 100000 });
+    expect(r.rejects).toEqual([]);
+    const wrong = texts.filter(([lon, lat, range], i) => {
+      const s = r.catalogue.lookup('LTE', 716, 10, 7, i + 1)!;
+      return !Object.is(s.lon, Number(lon)) || !Object.is(s.lat, Number(lat)) || !Object.is(s.rangeM, Number(range) > 0 ? Number(range) : 1000);
+    });
+    expect(wrong).toEqual([]);
+  });
+});
