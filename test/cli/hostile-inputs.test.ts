@@ -125,7 +125,10 @@ describe('long lines (maxLineBytes)', () => {
     const out = fresh('out');
     const r = await detectWithRss(['--cdrs', bomb, '--cells', CELLS, '--out', out, '--clickhouse', 'none']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.rssMb).toBeLessThan(300);
+    // Bounded, far below the 512 MB it inflates to: ~160 MB of process and workers, plus the inflated bytes pass 1
+    // keeps for pass 2 until it is over its budget (128 MB, pipeline/inflated-copy.ts); those go back to the
+    // collector, which frees them when it runs (measured 284-318 MB over 12 runs; 300 failed now and then).
+    expect(r.rssMb).toBeLessThan(360);
     const rejects = readNdjson(join(out, 'rejects.ndjson'));
     expect(rejects.map((x) => [x.line, x.reason])).toEqual([[2, 'malformed_row']]);
     expect(String(rejects[0].detail)).toMatch(/line of 536870912 bytes/);
