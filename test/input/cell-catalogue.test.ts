@@ -168,6 +168,25 @@ describe('cell identity forms', () => {
     const cat = new CellCatalogue(cells.map((c) => site(c.radio as 'GSM', c.mcc, c.net, c.area, c.cell)));
     for (const c of cells) expect(cat.lookup(c.radio as 'GSM', c.mcc, c.net, c.area, c.cell)?.id).toBe(`${c.radio}:${c.mcc}:${c.net}:${c.area}:${c.cell}`);
   });
+
+  it('room reserved before, during and short of the rows: every cell found, none lost by a rehash', () => {
+    const { cells } = generateExport({ cells: 20000, seed: 11, cdmaShare: 0 });
+    for (const [before, during] of [
+      [30000, 0],
+      [5000, 0],
+      [0, 40000],
+    ]) {
+      const cat = new CellCatalogue();
+      cat.reserve(before);
+      cells.forEach((c, i) => {
+        if (i === 10000) cat.reserve(during);
+        cat.add(site(c.radio as 'GSM', c.mcc, c.net, c.area, c.cell));
+      });
+      expect(cat.size).toBe(cells.length);
+      const found = cells.filter((c) => cat.lookup(c.radio as 'GSM', c.mcc, c.net, c.area, c.cell)?.id === `${c.radio}:${c.mcc}:${c.net}:${c.area}:${c.cell}`);
+      expect(found.length).toBe(cells.length);
+    }
+  });
 });
 
 describe('rows read from their bytes and rows read as text agree', () => {
