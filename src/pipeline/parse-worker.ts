@@ -175,32 +175,37 @@ const IGNORE: CdrRowHandler = { record: () => undefined, reject: () => undefined
 
 /**
  * Read the warm-up input (input/csv-warmup.ts) through both passes' code, with a table, bit sets and batches
- * that are thrown away, so that V8 compiles the reader once with every path seen.
+ * that are thrown away, so that V8 compiles the reader once with every path seen. Twice: V8 compiles the reader
+ * in the middle of the first round, with the feedback of one pass only, and the first real files of each pass
+ * then threw that code away again (a one-thread replay of a four-file day: 5 recompiles of `consume` after one
+ * round, 1 after two).
  */
 async function warmUp(): Promise<void> {
-  // A table that starts small, so that its growing is seen too (pass 1 grows its table several times).
-  const table = new KeyImsiTable(16);
-  const seen = RepeatedIds.create(1 << 16);
-  // Record_id hashes put off by 64 (not 4,096), so that a row also hands a full batch on (else V8 compiled the
-  // scanner's row without that call, and threw it away in each worker's first file).
-  const scan = keyImsiScanner(table, d.tzOffsetMin, seen, 64);
   const files = csvWarmupFiles();
-  for (const chunks of files) {
-    const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
-    p.noteResumePoints(4096);
-    for (const c of chunks) p.push(c);
-    p.end();
+  for (let round = 0; round < 2; round++) {
+    // A table that starts small, so that its growing is seen too (pass 1 grows its table several times).
+    const table = new KeyImsiTable(16);
+    const seen = RepeatedIds.create(1 << 16);
+    // Record_id hashes put off by 64 (not 4,096), so that a row also hands a full batch on (else V8 compiled the
+    // scanner's row without that call, and threw it away in each worker's first file).
+    const scan = keyImsiScanner(table, d.tzOffsetMin, seen, 64);
+    for (const chunks of files) {
+      const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
+      p.noteResumePoints(4096);
+      for (const c of chunks) p.push(c);
+      p.end();
+    }
+    // Pass 2 with what pass 1 found, so that matched rows and rows checked for a duplicate are read too.
+    const [keys, repeated] = [matchKeys, ids];
+    matchKeys = table.multiKeys();
+    ids = seen;
+    for (const chunks of files) {
+      await readUnit('warm-up', null, chunks, async (batch) => {
+        if (pool.length < MAX_POOL) pool.push(batch);
+      });
+    }
+    [matchKeys, ids] = [keys, repeated];
   }
-  // Pass 2 with what pass 1 found, so that matched rows and rows checked for a duplicate are read too.
-  const [keys, repeated] = [matchKeys, ids];
-  matchKeys = table.multiKeys();
-  ids = seen;
-  for (const chunks of files) {
-    await readUnit('warm-up', null, chunks, async (batch) => {
-      if (pool.length < MAX_POOL) pool.push(batch);
-    });
-  }
-  [matchKeys, ids] = [keys, repeated];
 }
 /** Pass 1: take the next job not taken until none is left, sending what each read; then send the table. */
 async function scan(jobs: ScanJob[], next: Int32Array): Promise<void> {
