@@ -73,8 +73,8 @@ function allDigits(b: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
-/** Non-negative integer of at most 12 digits, or -1. */
-function uint(b: Uint8Array, s: number, e: number): number {
+/** Non-negative integer of at most 12 digits after leading zeros, or -1 (a CDR's cell code; the catalogue's too). */
+export function uint(b: Uint8Array, s: number, e: number): number {
   if (e <= s) return -1;
   // Leading zeros write the same number (0032799129601 is the NR cell 32799129601): up to 12 digits after them.
   let z = s;
@@ -120,7 +120,8 @@ function eventType(b: Uint8Array, s: number, e: number): EventType | null {
   return null;
 }
 
-function radio(b: Uint8Array, s: number, e: number): Radio | null {
+/** The radio named exactly so by the bytes [s, e), or null. */
+export function radio(b: Uint8Array, s: number, e: number): Radio | null {
   const n = e - s;
   if (n === 3 && b[s] === 76 && b[s + 1] === 84 && b[s + 2] === 69) return 'LTE';
   if (n === 3 && b[s] === 71 && b[s + 1] === 83 && b[s + 2] === 77) return 'GSM';

@@ -4,6 +4,7 @@ import { RADIOS } from '../domain/types.js';
 import type { RuleConfig } from '../config/schema.js';
 import { statSync } from 'node:fs';
 import { readCsvTable } from './csv-table.js';
+import { radio as radioBytes, uint } from './cdr-validate.js';
 import { isGzipFile } from './cdr-files.js';
 
 /** UMTS: OpenCelliD's `cell` is the 28-bit UTRAN cell id (RNC id x 65536 + CI); CDRs often carry the 16-bit CI. */
@@ -345,7 +346,6 @@ function hash(r: number, mcc: number, mnc: number, lac: number, ci: number): num
 
 /** OpenCelliD's columns, in the order of its exports; the per-country files (`<mcc>.csv.gz`) have no header. */
 export const OPENCELLID_COLUMNS = ['radio', 'mcc', 'net', 'area', 'cell', 'unit', 'lon', 'lat', 'range', 'samples', 'changeable', 'created', 'updated', 'averagesignal'] as const;
-/** A first field naming a radio means "no header, standard order" (CDMA included: OpenCelliD lists it). */
 /** A catalogue is reserved room for at most this many cells before it is read (it grows past it as needed). */
 const CATALOGUE_RESERVE_MAX = 1 << 20;
 
@@ -358,7 +358,16 @@ function fileBytes(path: string): number {
   }
 }
 
+/** A first field naming a radio means "no header, standard order" (CDMA included: OpenCelliD lists it). */
 const RADIO_NAMES = new Set(['GSM', 'UMTS', 'LTE', 'NR', 'CDMA']);
+
+/** The columns a catalogue row is read from, in this order (range may be missing). */
+const CELL_COLUMNS = ['radio', 'mcc', 'net', 'area', 'cell', 'lon', 'lat', 'range'] as const;
+
+/** Indexes of CELL_COLUMNS in a table's columns (-1: absent). */
+function cellColumns(columns: Map<string, number>): number[] {
+  return CELL_COLUMNS.map((c) => columns.get(c) ?? -1);
+}
 
 /** Up to 12 digits after any leading zeros (they write the same number, as in a CDR). */
 const UINT = /^0*\d{1,12}$/;
@@ -393,7 +402,7 @@ export async function loadCellCatalogue(path: string, rules: Pick<RuleConfig, 'd
       fastRow: (buf, start, end, width, table) => fast.row(buf, start, end, width, table.columns),
     },
     (row, table) => {
-      if (col.length === 0) col = ['radio', 'mcc', 'net', 'area', 'cell', 'lon', 'lat', 'range'].map((c) => table.columns.get(c) ?? -1);
+      if (col.length === 0) col = cellColumns(table.columns);
       const f = row.fields;
       if (f === null) {
         bad(row.line, row.raw, row.problem);
@@ -457,7 +466,8 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /**
  * The catalogue's row in its plain form, read from its bytes (a national catalogue has 10^5..10^6 rows, read
- * before the run can start): a radio name as written, unsigned integers, decimal coordinates, a range that is
+ * before the run can start): a radio name as written, unsigned integers as a CDR's cell codes (cdr-validate.ts
+ * radio and uint, the same rules as UINT), decimal coordinates, a range that is
  * empty or a decimal. Any other form, a valid one with spaces or an exponent included, is left to the text
  * path (false), which decides as before; so this path only takes rows that path would take, with the same
  * numbers: a decimal of at most 15 digits is its digits divided by a power of ten, correctly rounded like
@@ -476,7 +486,7 @@ class FastCatalogueRow {
 
   row(buf: Buffer, start: number, end: number, width: number, columns: Map<string, number>): boolean {
     if (width > this.starts.length) return false;
-    const col = (this.col ??= ['radio', 'mcc', 'net', 'area', 'cell', 'lon', 'lat', 'range'].map((c) => columns.get(c) ?? -1));
+    const col = (this.col ??= cellColumns(columns));
     const starts = this.starts;
     const ends = this.ends;
     let n = 0;
@@ -492,14 +502,14 @@ class FastCatalogueRow {
     starts[n] = fieldStart;
     ends[n++] = end;
     if (n !== width) return false;
-    const r = radioIndex(buf, starts[col[0]], ends[col[0]]);
-    const mcc = uintBytes(buf, starts[col[1]], ends[col[1]]);
-    const mnc = uintBytes(buf, starts[col[2]], ends[col[2]]);
-    const lac = uintBytes(buf, starts[col[3]], ends[col[3]]);
-    const ci = uintBytes(buf, starts[col[4]], ends[col[4]]);
+    const r = radioBytes(buf, starts[col[0]], ends[col[0]]);
+    const mcc = uint(buf, starts[col[1]], ends[col[1]]);
+    const mnc = uint(buf, starts[col[2]], ends[col[2]]);
+    const lac = uint(buf, starts[col[3]], ends[col[3]]);
+    const ci = uint(buf, starts[col[4]], ends[col[4]]);
     const lon = decimalBytes(buf, starts[col[5]], ends[col[5]], true);
     const lat = decimalBytes(buf, starts[col[6]], ends[col[6]], true);
-    if (r < 0 || mcc < 0 || mnc < 0 || lac < 0 || ci < 0 || Number.isNaN(lon) || Number.isNaN(lat)) return false;
+    if (r === null || mcc < 0 || mnc < 0 || lac < 0 || ci < 0 || Number.isNaN(lon) || Number.isNaN(lat)) return false;
     if (lat < -90 || lat > 90 || lon < -180 || lon > 180) return false;
     let rangeM = this.rules.defaultRangeM;
     const c = col[7];
@@ -509,33 +519,9 @@ class FastCatalogueRow {
       if (m > 0) rangeM = m;
     }
     rangeM = Math.min(rangeM, this.rules.maxRangeM);
-    this.catalogue.add({ lat, lon, rangeM, radio: RADIOS[r], mcc, mnc, lac, ci });
+    this.catalogue.add({ lat, lon, rangeM, radio: r, mcc, mnc, lac, ci });
     return true;
   }
-}
-
-/** RADIOS index of a radio name written exactly so, or -1. */
-function radioIndex(b: Buffer, s: number, e: number): number {
-  const n = e - s;
-  if (n === 3 && b[s] === 76 && b[s + 1] === 84 && b[s + 2] === 69) return 2; // LTE
-  if (n === 3 && b[s] === 71 && b[s + 1] === 83 && b[s + 2] === 77) return 0; // GSM
-  if (n === 2 && b[s] === 78 && b[s + 1] === 82) return 3; // NR
-  if (n === 4 && b[s] === 85 && b[s + 1] === 77 && b[s + 2] === 84 && b[s + 3] === 83) return 1; // UMTS
-  return -1;
-}
-
-/** An unsigned integer written as UINT accepts it (digits only, at most 12 after leading zeros), or -1. */
-function uintBytes(b: Buffer, s: number, e: number): number {
-  if (e <= s) return -1;
-  while (s < e - 1 && b[s] === ZERO) s++;
-  if (e - s > 12) return -1;
-  let v = 0;
-  for (let i = s; i < e; i++) {
-    const d = b[i] - ZERO;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
 }
 
 /**

@@ -162,7 +162,7 @@ export class CsvRecordSplitter {
    * A reader's own parse of a line with no quoted field, tried before it becomes text: true when it took the
    * line (no record is made of it), false to have the record made as usual.
    */
-  fastLine: ((buf: Buffer, start: number, end: number, line: number) => boolean) | null = null;
+  fastLine: ((buf: Buffer, start: number, end: number) => boolean) | null = null;
 
   /** Records complete in what was pushed so far (`final` = no more data will come). */
   *push(chunk: Buffer, final = false): Generator<CsvRecord> {
@@ -193,7 +193,7 @@ export class CsvRecordSplitter {
       }
       const lineNo = this.lines + 1;
       if (!hasQuotedField(buf, pos, lineEnd)) {
-        if (this.fastLine !== null && this.fastLine(buf, pos, lineEnd, lineNo)) {
+        if (this.fastLine !== null && this.fastLine(buf, pos, lineEnd)) {
           pos = nl + 1;
           this.lines++;
           continue;

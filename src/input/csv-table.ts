@@ -54,16 +54,15 @@ export async function readCsvTable(path: string, layout: TableLayout, onRow: (ro
   const info: TableInfo = { columns: new Map(), headerless: false, rows: 0 };
   const splitter = new CsvRecordSplitter();
   let width = -1;
-  /** Once the columns are known: data rows without a quoted field go to layout.fastRow first. */
-  const fastAfterHeader = (): void => {
-    const fast = layout.fastRow;
-    if (fast === undefined) return;
+  // Once the columns are known (width set), data rows without a quoted field go to layout.fastRow first.
+  const fast = layout.fastRow;
+  if (fast !== undefined) {
     splitter.fastLine = (buf, start, end) => {
-      if (!fast(buf, start, end, width, info)) return false;
+      if (width < 0 || !fast(buf, start, end, width, info)) return false;
       info.rows++;
       return true;
     };
-  };
+  }
   const take = (r: CsvRecord): void => {
     if (width < 0) {
       if (r.broken) throw new InputError(`${path}: the ${layout.what}'s header on line ${r.line} has an unterminated quote`, 'BAD_HEADER');
@@ -83,10 +82,8 @@ export async function readCsvTable(path: string, layout: TableLayout, onRow: (ro
           const hint = layout.headerless ? ` (or no header at all, with ${layout.headerless.columns.length} columns in OpenCelliD's order)` : '';
           throw new InputError(`${path}: the ${layout.what}'s header lacks column(s) ${missing.join(', ')}; line 1 must name ${layout.required.join(',')}${hint}`, 'BAD_HEADER');
         }
-        fastAfterHeader();
         return;
       }
-      fastAfterHeader();
     }
     info.rows++;
     const raw = r.raw.length > MAX_RAW_CHARS ? r.raw.slice(0, MAX_RAW_CHARS) : r.raw;
