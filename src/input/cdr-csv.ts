@@ -1,6 +1,6 @@
 import { objectArray } from '../domain/arrays.js';
 import type { Cdr, RejectReason } from '../domain/types.js';
-import { CDR_FIELDS, N_FIELDS, newInvalid, validateCdrBytes } from './cdr-validate.js';
+import { CDR_FIELDS, N_FIELDS, newInvalid, validateCdrBytes, validateLineBytes } from './cdr-validate.js';
 import { InputError } from '../domain/errors.js';
 import { QuotedRecordParser } from './csv-records.js';
 import { cutNote, MAX_REJECT_RAW_BYTES, rawFromBytes } from '../domain/reject.js';
@@ -441,6 +441,21 @@ export class CdrCsvParser {
       if (quoteAt < pos) {
         quoteAt = buf.indexOf(QUOTE, pos);
         if (quoteAt < 0) quoteAt = len;
+      }
+      if (quoteAt >= lineEnd && this.scan === null && this.into !== null) {
+        // The plain valid row, read in one go; anything else is split and validated below.
+        const cdr = validateLineBytes(buf, pos, lineEnd, map, starts, ends, this.tzOffsetMin, this.into);
+        if (cdr !== null) {
+          this.line++;
+          this.rows++;
+          this.fieldBuf = buf;
+          this.rawBuf = buf;
+          this.rawStart = pos;
+          this.rawEnd = lineEnd;
+          this.handler.record(cdr, lineNo);
+          pos = nl + 1;
+          continue;
+        }
       }
       const nCols = this.nCols;
       // A line with a quote is split whole: a quoted line end further on makes the record longer than the line.

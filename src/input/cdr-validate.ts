@@ -283,3 +283,125 @@ export function validateCdrObject(obj: unknown, tzOffsetMin: number): Validation
   );
   return cdr ? { ok: true, cdr } : { ok: false, reason: why.reason, detail: why.detail };
 }
+
+const COMMA = 44;
+
+/**
+ * The plain valid row in one pass: the unquoted line [pos, lineEnd) read column by column (the header's
+ * `map`), each field parsed as it is found, instead of splitting the line first and validating the fields
+ * after. Returns `into` filled as validateCdrBytes fills it, with starts/ends of the record_id set; or null
+ * whenever the line is anything but a valid row of exactly `nCols` columns (a bad field, a field too long,
+ * too few or too many columns): the caller then splits and validates it, and gets the reject that explains it.
+ */
+export function validateLineBytes(buf: Buffer, pos: number, lineEnd: number, map: Int8Array, starts: Int32Array, ends: Int32Array, tzOffsetMin: number, into: Cdr): Cdr | null {
+  const nCols = map.length;
+  let i = pos;
+  let et: EventType | null = null;
+  let key = 0;
+  let imeiLen = 0;
+  let suffix = 0;
+  let imsi = 0;
+  let imsiLen = 0;
+  let msisdn = 0;
+  let msisdnLen = 0;
+  let startMs = NaN;
+  let dur = NaN;
+  let r: Radio | null = null;
+  let mcc = -1;
+  let mnc = -1;
+  let lac = -1;
+  let ci = -1;
+  for (let col = 0; col < nCols; col++) {
+    const s = i;
+    const f = map[col];
+    if (f === F_IMEI || f === F_IMSI || f === F_MCC || f === F_MNC || f === F_LAC || f === F_CI || f === F_MSISDN) {
+      // Digit fields: value as the digits go by; the field must end at a comma or the line end.
+      let ds = i;
+      if (f === F_MSISDN && i < lineEnd && buf[i] === 43) ds = ++i;
+      let v = 0;
+      let z = ds; // first digit after leading zeros (cell codes)
+      let c = 0;
+      for (; i < lineEnd; i++) {
+        c = buf[i] - 48;
+        if (c < 0 || c > 9) break;
+        if (v === 0 && c === 0 && z === i) z++;
+        v = v * 10 + c;
+      }
+      const n = i - ds;
+      if (f === F_IMEI) {
+        if (n < 14 || n > 16) return null;
+        // The first 14 digits: the key; the rest: the suffix.
+        key = 0;
+        for (let k = ds; k < ds + 14; k++) key = key * 10 + (buf[k] - 48);
+        if (key === 0) return null;
+        suffix = 0;
+        for (let k = ds + 14; k < i; k++) suffix = suffix * 10 + (buf[k] - 48);
+        imeiLen = n;
+      } else if (f === F_IMSI) {
+        if (n < 6 || n > 15) return null;
+        imsi = v;
+        imsiLen = n;
+      } else if (f === F_MSISDN) {
+        if (n === 0 && ds === s) {
+          msisdn = 0;
+          msisdnLen = 0;
+        } else {
+          if (n < 6 || n > 15) return null;
+          msisdn = v;
+          msisdnLen = n | (ds > s ? MSISDN_PLUS : 0);
+        }
+      } else {
+        // A cell code: non-empty, at most 12 digits after leading zeros.
+        if (n === 0 || i - Math.min(z, i - 1) > 12) return null;
+        if (f === F_MCC) mcc = v;
+        else if (f === F_MNC) mnc = v;
+        else if (f === F_LAC) lac = v;
+        else ci = v;
+      }
+    } else {
+      while (i < lineEnd && buf[i] !== COMMA) i++;
+      if (f === F_RECORD_ID) {
+        if (i === s || i - s > 64) return null;
+        starts[F_RECORD_ID] = s;
+        ends[F_RECORD_ID] = i;
+      } else if (f === F_EVENT_TYPE) {
+        et = eventType(buf, s, i);
+        if (et === null) return null;
+      } else if (f === F_START) {
+        startMs = parseTimeBytes(buf, s, i, tzOffsetMin);
+        if (Number.isNaN(startMs)) return null;
+      } else if (f === F_DURATION) {
+        dur = decimal(buf, s, i);
+        if (!(dur >= 0 && dur <= MAX_DURATION_S)) return null;
+      } else if (f === F_RADIO) {
+        r = radio(buf, s, i);
+        if (r === null) return null;
+      }
+    }
+    // The field ends here: at a comma before the next column, at the line end after the last.
+    if (col < nCols - 1) {
+      if (i >= lineEnd || buf[i] !== COMMA) return null;
+      i++;
+    } else if (i !== lineEnd) return null;
+  }
+  const s = starts[F_RECORD_ID];
+  const e = ends[F_RECORD_ID];
+  into.recordId = '';
+  into.idHash = idHashBytes(buf, s, e);
+  into.eventType = et!;
+  into.key = key;
+  into.imeiLen = imeiLen;
+  into.imeiSuffix = suffix;
+  into.imsi = imsi;
+  into.imsiLen = imsiLen;
+  into.msisdn = msisdn;
+  into.msisdnLen = msisdnLen;
+  into.startMs = startMs;
+  into.endMs = startMs + Math.round(dur * 1000);
+  into.radio = r!;
+  into.mcc = mcc;
+  into.mnc = mnc;
+  into.lac = lac;
+  into.ci = ci;
+  return into;
+}
