@@ -442,25 +442,12 @@ export class CdrCsvParser {
         quoteAt = buf.indexOf(QUOTE, pos);
         if (quoteAt < 0) quoteAt = len;
       }
-      if (quoteAt >= lineEnd && this.scan === null && this.into !== null) {
-        // The plain valid row, read in one go; anything else is split and validated below.
-        const cdr = validateLineBytes(buf, pos, lineEnd, map, starts, ends, this.tzOffsetMin, this.into);
-        if (cdr !== null) {
-          this.line++;
-          this.rows++;
-          this.fieldBuf = buf;
-          this.rawBuf = buf;
-          this.rawStart = pos;
-          this.rawEnd = lineEnd;
-          this.handler.record(cdr, lineNo);
-          pos = nl + 1;
-          continue;
-        }
-      }
       const nCols = this.nCols;
       // A line with a quote is split whole: a quoted line end further on makes the record longer than the line.
       const quotes = quoteAt < lineEnd;
-      let col = this.split(buf, pos, lineEnd, quotes, quotes ? ALL_COLUMNS : this.lastScanCol);
+      // A valid row without quotes is read in one go (validateLineBytes); any other line is split first.
+      let cdr = !quotes && this.scan === null && this.into !== null ? validateLineBytes(buf, pos, lineEnd, map, starts, ends, this.tzOffsetMin, this.into) : null;
+      let col = cdr !== null ? nCols : this.split(buf, pos, lineEnd, quotes, quotes ? ALL_COLUMNS : this.lastScanCol);
       const quoted = col < 0;
       if (!quoted) {
         this.line++;
@@ -477,7 +464,7 @@ export class CdrCsvParser {
         } else if (col !== nCols) {
           this.handler.reject('malformed_row', `${col} fields where the header has ${nCols}`, lineNo, buf.toString('utf8', pos, lineEnd));
         } else {
-          const cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin, this.why, this.into);
+          if (cdr === null) cdr = validateCdrBytes(buf, starts, ends, this.tzOffsetMin, this.why, this.into);
           this.fieldBuf = buf;
           this.rawBuf = buf;
           this.rawStart = pos;
@@ -517,7 +504,7 @@ export class CdrCsvParser {
         if (this.scan.row(this.q.scratch, starts, ends)) this.scan.whole(this.q.scratch, starts, ends);
         continue;
       }
-      const cdr = validateCdrBytes(this.q.scratch, starts, ends, this.tzOffsetMin, this.why, this.into);
+      cdr = validateCdrBytes(this.q.scratch, starts, ends, this.tzOffsetMin, this.why, this.into);
       this.fieldBuf = this.q.scratch;
       this.rawBuf = buf;
       this.rawStart = recStart;

@@ -174,6 +174,14 @@ let scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
 const IGNORE: CdrRowHandler = { record: () => undefined, reject: () => undefined };
 
 /**
+ * The warm-up's readers, kept for the worker's life. The reader compiled during the warm-up holds its objects
+ * weakly; once the garbage collector took them (during the real pass 1), V8 dropped that code ("weak objects"),
+ * compiled the reader again without the feedback of the row handler's call, and dropped it again at the first
+ * row of pass 2: 2 of each worker's recompiles of `consume` on the 1M bench day (4 a run; 0 with them kept).
+ */
+const warmUpReaders: CdrCsvParser[] = [];
+
+/**
  * Read the warm-up input (input/csv-warmup.ts) through both passes' code, with a table, bit sets and batches
  * that are thrown away, so that V8 compiles the reader once with every path seen. Twice: V8 compiles the reader
  * in the middle of the first round, with the feedback of one pass only, and the first real files of each pass
@@ -191,6 +199,7 @@ async function warmUp(): Promise<void> {
     const scan = keyImsiScanner(table, d.tzOffsetMin, seen, 64);
     for (const chunks of files) {
       const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
+      warmUpReaders.push(p);
       p.noteResumePoints(4096);
       for (const c of chunks) p.push(c);
       p.end();
@@ -200,9 +209,15 @@ async function warmUp(): Promise<void> {
     matchKeys = table.multiKeys();
     ids = seen;
     for (const chunks of files) {
-      await readUnit('warm-up', null, chunks, async (batch) => {
-        if (pool.length < MAX_POOL) pool.push(batch);
-      });
+      await readUnit(
+        'warm-up',
+        null,
+        chunks,
+        async (batch) => {
+          if (pool.length < MAX_POOL) pool.push(batch);
+        },
+        warmUpReaders,
+      );
     }
     [matchKeys, ids] = [keys, repeated];
   }
@@ -416,14 +431,15 @@ class BatchingHandler implements CdrRowHandler {
   }
 }
 
-/** Pass 2 over the chunks of one unit: batches to `send`, in order; returns the rows read. */
-async function readUnit(source: string, from: CsvResumePoint | null, chunks: AsyncIterable<Buffer> | Iterable<Buffer>, deliver: (batch: ParsedBatch, bytes: number) => Promise<void>): Promise<number> {
+/** Pass 2 over the chunks of one unit: batches to `send`, in order; returns the rows read. `keep`: where to keep its reader. */
+async function readUnit(source: string, from: CsvResumePoint | null, chunks: AsyncIterable<Buffer> | Iterable<Buffer>, deliver: (batch: ParsedBatch, bytes: number) => Promise<void>, keep?: CdrCsvParser[]): Promise<number> {
   // A batch is sent after the chunk that fills it (a 1 MiB chunk holds ~10k rows): room for that without growing.
   const builder = new ParsedBatchBuilder(d.batchRows * 2, pool);
   let bytes = 0;
   const handler = new BatchingHandler(source, builder);
   const parser = new CdrCsvParser(source, d.tzOffsetMin, handler, d.maxLineBytes);
   handler.parser = parser;
+  keep?.push(parser);
   parser.reuseCdr(blankCdr());
   const send = async (): Promise<void> => {
     const n = bytes;
