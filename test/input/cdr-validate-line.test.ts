@@ -2,21 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { CDR_FIELDS, N_FIELDS, newInvalid, validateCdrBytes, validateLineBytes } from '../../src/input/cdr-validate.js';
 import { CdrCsvParser } from '../../src/input/cdr-csv.js';
 import { blankCdr, type Cdr } from '../../src/domain/types.js';
+import { rng } from '../helpers/opencellid-export.js';
 
 // validateLineBytes reads a plain row in one pass and must agree with splitting it and calling validateCdrBytes:
 // the same CDR for every valid row, and null (so that the reader splits and validates it) for every other line.
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const digits = (r: () => number, n: number): string => Array.from({ length: n }, () => String(Math.floor(r() * 10))).join('');
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
