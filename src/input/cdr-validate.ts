@@ -320,9 +320,8 @@ export function validateLineBytes(buf: Buffer, pos: number, lineEnd: number, map
       if (f === F_MSISDN && i < lineEnd && buf[i] === 43) ds = ++i;
       let v = 0;
       let z = ds; // first digit after leading zeros (cell codes)
-      let c = 0;
       for (; i < lineEnd; i++) {
-        c = buf[i] - 48;
+        const c = buf[i] - 48;
         if (c < 0 || c > 9) break;
         if (v === 0 && c === 0 && z === i) z++;
         v = v * 10 + c;

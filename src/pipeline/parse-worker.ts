@@ -174,10 +174,11 @@ let scanner = keyImsiScanner(scanTable, d.tzOffsetMin, ids);
 const IGNORE: CdrRowHandler = { record: () => undefined, reject: () => undefined };
 
 /**
- * The warm-up's readers, kept for the worker's life. The reader compiled during the warm-up holds its objects
- * weakly; once the garbage collector took them (during the real pass 1), V8 dropped that code ("weak objects"),
- * compiled the reader again without the feedback of the row handler's call, and dropped it again at the first
- * row of pass 2: 2 of each worker's recompiles of `consume` on the 1M bench day (4 a run; 0 with them kept).
+ * The warm-up's pass-2 readers, kept for the worker's life. The reader compiled during the warm-up holds its
+ * objects weakly; once the garbage collector took them (during the real pass 1), V8 dropped that code ("weak
+ * objects"), compiled the reader again without the feedback of the row handler's call, and dropped it again at
+ * the first row of pass 2: 2 of each worker's recompiles of `consume` on the 1M bench day (4 a run; 0 with them
+ * kept). Keeping pass 1's warm-up readers as well changed nothing.
  */
 const warmUpReaders: CdrCsvParser[] = [];
 
@@ -199,7 +200,6 @@ async function warmUp(): Promise<void> {
     const scan = keyImsiScanner(table, d.tzOffsetMin, seen, 64);
     for (const chunks of files) {
       const p = new CdrCsvParser('warm-up', d.tzOffsetMin, IGNORE, d.maxLineBytes, scan);
-      warmUpReaders.push(p);
       p.noteResumePoints(4096);
       for (const c of chunks) p.push(c);
       p.end();
